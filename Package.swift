@@ -1,0 +1,143 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny")
+]
+
+let package = Package(
+    name: "satchel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "satchel", targets: ["satchel"]),
+        .executable(name: "satchel-platform", targets: ["satchel-platform"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .target(
+            name: "SatchelCore",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelStore",
+            dependencies: [
+                "SatchelCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelBundles",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "CArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelSync",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "SatchelBundles",
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelServer",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "SatchelBundles",
+                "SatchelSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelPlatform",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "SatchelBundles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "satchel",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "SatchelBundles",
+                "SatchelSync",
+                "SatchelServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "satchel-platform",
+            dependencies: [
+                "SatchelCore",
+                "SatchelPlatform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelTestSupport",
+            dependencies: [
+                "SatchelCore", "SatchelStore", "SatchelBundles", "SatchelSync", "SatchelServer", "CArchive",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/SatchelTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SatchelCoreTests", dependencies: ["SatchelCore", "SatchelTestSupport"]),
+        .testTarget(name: "SatchelStoreTests", dependencies: ["SatchelStore", "SatchelTestSupport"]),
+        .testTarget(name: "SatchelBundlesTests", dependencies: ["SatchelBundles", "SatchelTestSupport"]),
+        .testTarget(name: "SatchelSyncTests", dependencies: ["SatchelSync", "SatchelServer", "SatchelTestSupport"]),
+        .testTarget(
+            name: "SatchelServerTests",
+            dependencies: [
+                "SatchelServer", "SatchelTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "SatchelPlatformTests", dependencies: ["SatchelPlatform", "SatchelTestSupport"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SatchelServer", "SatchelSync", "SatchelTestSupport"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
