@@ -1,0 +1,159 @@
+import Foundation
+
+/// The `manifest.json` at the root of a bundle: what the bundle is, which resources it offers and every file it holds.
+///
+/// The publisher signs the exact bytes of this document; see `docs/bundle-format.md`.
+public struct Manifest: Sendable, Hashable, Codable {
+    /// The bundle format version this binary reads and writes.
+    public static let currentFormat = 1
+
+    /// The bundle format version; only ``currentFormat`` is accepted.
+    public var format: Int
+    /// The bundle's id, the same across versions, e.g. `math-g3-pep`.
+    public var id: String
+    /// The bundle's version; a larger number is newer.
+    public var version: Int
+    /// The bundle's title.
+    public var title: LocalizedText
+    /// Whether this is curriculum content or a teacher-training course.
+    public var kind: BundleKind
+    /// The id of the publisher key that signed the manifest (see ``PublisherKeyID``).
+    public var publisherKey: String
+    /// When the publisher made this version, as an ISO 8601 UTC timestamp.
+    public var created: String
+    /// The resources a teacher can open.
+    public var resources: [Resource]
+    /// Every file in the bundle other than the manifest and its signature.
+    public var files: [File]
+
+    /// Creates a manifest.
+    public init(
+        format: Int = Manifest.currentFormat, id: String, version: Int, title: LocalizedText, kind: BundleKind,
+        publisherKey: String, created: String, resources: [Resource], files: [File]
+    ) {
+        self.format = format
+        self.id = id
+        self.version = version
+        self.title = title
+        self.kind = kind
+        self.publisherKey = publisherKey
+        self.created = created
+        self.resources = resources
+        self.files = files
+    }
+
+    /// A bundle's purpose.
+    public enum BundleKind: String, Sendable, Hashable, Codable, CaseIterable {
+        /// Lessons, videos, documents and labs for classes.
+        case curriculum
+        /// A teacher-training course made of modules with credit hours.
+        case training
+    }
+
+    /// One resource a teacher can open: a lesson, a video, a document, a course module.
+    public struct Resource: Sendable, Hashable, Codable {
+        /// The resource's id, the same across versions so that usage and training records stay attached.
+        public var id: String
+        /// The resource's title.
+        public var title: LocalizedText
+        /// What the resource is: video, document, html, exercise, audio, image or course-module.
+        public var type: String
+        /// 学段, e.g. 小学.
+        public var stage: String?
+        /// 年级, e.g. 三年级.
+        public var grade: String?
+        /// 学科, e.g. 数学.
+        public var subject: String?
+        /// 教材版本, e.g. 人教版.
+        public var edition: String?
+        /// 册, e.g. 上册.
+        public var term: String?
+        /// The content's language tag, e.g. zh-CN.
+        public var language: String?
+        /// The file a viewer opens first: a path that is listed in ``Manifest/files``.
+        public var entry: String
+        /// A short description, searched along with the title.
+        public var description: LocalizedText?
+        /// Search keywords.
+        public var tags: [String]?
+        /// For training modules: the credit hours a completed module earns.
+        public var creditHours: Double?
+
+        /// Creates a resource.
+        public init(
+            id: String, title: LocalizedText, type: String, stage: String? = nil, grade: String? = nil,
+            subject: String? = nil, edition: String? = nil, term: String? = nil, language: String? = nil,
+            entry: String, description: LocalizedText? = nil, tags: [String]? = nil, creditHours: Double? = nil
+        ) {
+            self.id = id
+            self.title = title
+            self.type = type
+            self.stage = stage
+            self.grade = grade
+            self.subject = subject
+            self.edition = edition
+            self.term = term
+            self.language = language
+            self.entry = entry
+            self.description = description
+            self.tags = tags
+            self.creditHours = creditHours
+        }
+    }
+
+    /// One file of the bundle.
+    public struct File: Sendable, Hashable, Codable {
+        /// The path inside the bundle, with `/` separators and no `.` or `..` components.
+        public var path: String
+        /// The size in bytes.
+        public var size: Int64
+        /// The SHA-256 of the content, as 64 lowercase hex digits.
+        public var sha256: String
+        /// The media type served for it, e.g. `text/html; charset=utf-8`.
+        public var mediaType: String
+
+        /// Creates a file entry.
+        public init(path: String, size: Int64, sha256: String, mediaType: String) {
+            self.path = path
+            self.size = size
+            self.sha256 = sha256
+            self.mediaType = mediaType
+        }
+    }
+
+    /// The total size of all files.
+    public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
+
+    /// The manifest as canonical JSON bytes: sorted keys, no extra whitespace. These are the bytes a publisher signs.
+    public func canonicalJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+}
+
+/// The documented limits of bundle format v1. Anything beyond them is refused before it costs disk or memory.
+public enum BundleLimits {
+    /// The largest `manifest.json` accepted, in bytes.
+    public static let maxManifestBytes = 16 * 1024 * 1024
+    /// The largest `manifest.sig` accepted, in bytes.
+    public static let maxSignatureBytes = 4096
+    /// The most files one bundle may hold.
+    public static let maxFiles = 100_000
+    /// The most resources one bundle may declare.
+    public static let maxResources = 100_000
+    /// The longest path inside a bundle, in UTF-8 bytes.
+    public static let maxPathBytes = 400
+    /// The longest single path component, in UTF-8 bytes.
+    public static let maxComponentBytes = 255
+    /// The longest id (bundle or resource), in characters.
+    public static let maxIDLength = 64
+    /// The longest title, in characters.
+    public static let maxTitleLength = 300
+    /// The longest description, in characters.
+    public static let maxDescriptionLength = 4000
+    /// The longest short string field (stage, grade, subject, media type, tags), in characters.
+    public static let maxFieldLength = 100
+    /// The most tags one resource may carry.
+    public static let maxTags = 50
+}
