@@ -1,0 +1,87 @@
+import Foundation
+import GRDB
+import SatchelCore
+
+/// An installed bundle: the version that is being served now.
+public struct BundleRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "bundle"
+
+    public var id: String
+    public var version: Int
+    public var titleZh: String
+    public var titleEn: String
+    public var kind: String
+    public var publisherKey: String
+    public var created: String
+    public var installedAt: Date
+    public var totalSize: Int64
+    public var fileCount: Int
+    /// The exact signed manifest bytes.
+    public var manifest: Data
+    /// The publisher's signature over ``manifest``.
+    public var signature: Data
+
+    /// The title in both languages.
+    public var title: LocalizedText { LocalizedText(zh: titleZh, en: titleEn) }
+}
+
+/// One file of an installed bundle, pointing at its blob.
+public struct BundleFileRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "bundleFile"
+
+    public var bundleId: String
+    public var path: String
+    public var sha256: String
+    public var size: Int64
+    public var mediaType: String
+}
+
+/// One resource of an installed bundle, with its classification.
+public struct ResourceRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "resource"
+
+    public var bundleId: String
+    public var id: String
+    public var titleZh: String
+    public var titleEn: String
+    public var type: String
+    public var stage: String?
+    public var grade: String?
+    public var subject: String?
+    public var edition: String?
+    public var term: String?
+    public var language: String?
+    public var entry: String
+    public var descriptionZh: String?
+    public var descriptionEn: String?
+    /// Tags joined with newlines.
+    public var tags: String?
+    public var creditHours: Double?
+    /// The size of the entry file, shown before a download.
+    public var entrySize: Int64
+    public var updatedAt: Date
+
+    /// The title in both languages.
+    public var title: LocalizedText { LocalizedText(zh: titleZh, en: titleEn) }
+}
+
+/// A publisher key this node accepts bundles from.
+public struct TrustedKeyRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "trustedKey"
+
+    /// The first 16 hex digits of the SHA-256 of the public key.
+    public var keyId: String
+    /// The base64 of the 32-byte Ed25519 public key.
+    public var publicKey: String
+    /// A name for people, such as the file it came from.
+    public var label: String
+    public var addedAt: Date
+
+    /// Creates a record for a key.
+    public init(keyId: String, publicKey: String, label: String, addedAt: Date) {
+        self.keyId = keyId
+        self.publicKey = publicKey
+        self.label = label
+        self.addedAt = addedAt
+    }
+}

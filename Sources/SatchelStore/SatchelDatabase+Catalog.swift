@@ -1,0 +1,105 @@
+import Foundation
+import GRDB
+import SatchelCore
+
+extension SatchelDatabase {
+    /// Installs `manifest` as the served version of its bundle, replacing any previous version in one transaction, so
+    /// readers see the old version or the new one and never a mix.
+    ///
+    /// The caller must already have every blob the manifest names in the blob store.
+    public func install(manifest: Manifest, manifestData: Data, signature: Data, at date: Date = Date()) throws {
+        try writer.write { db in
+            let record = BundleRecord(
+                id: manifest.id, version: manifest.version, titleZh: manifest.title.zh, titleEn: manifest.title.en,
+                kind: manifest.kind.rawValue, publisherKey: manifest.publisherKey, created: manifest.created,
+                installedAt: date, totalSize: manifest.totalSize, fileCount: manifest.files.count,
+                manifest: manifestData, signature: signature
+            )
+            try record.upsert(db)
+            try BundleFileRecord.filter(Column("bundleId") == manifest.id).deleteAll(db)
+            var sizes: [String: Int64] = [:]
+            for file in manifest.files {
+                sizes[file.path] = file.size
+                try BundleFileRecord(
+                    bundleId: manifest.id, path: file.path, sha256: file.sha256, size: file.size,
+                    mediaType: file.mediaType
+                ).insert(db)
+            }
+            let keep = Set(manifest.resources.map(\.id))
+            try ResourceRecord.filter(Column("bundleId") == manifest.id).filter(!keep.contains(Column("id")))
+                .deleteAll(db)
+            for resource in manifest.resources {
+                try ResourceRecord(
+                    bundleId: manifest.id, id: resource.id, titleZh: resource.title.zh, titleEn: resource.title.en,
+                    type: resource.type, stage: resource.stage, grade: resource.grade, subject: resource.subject,
+                    edition: resource.edition, term: resource.term, language: resource.language,
+                    entry: resource.entry, descriptionZh: resource.description?.zh,
+                    descriptionEn: resource.description?.en, tags: resource.tags?.joined(separator: "\n"),
+                    creditHours: resource.creditHours, entrySize: sizes[resource.entry] ?? 0, updatedAt: date
+                ).upsert(db)
+            }
+        }
+    }
+
+    /// The installed version of a bundle, or nil.
+    public func bundle(id: String) throws -> BundleRecord? {
+        try writer.read { try BundleRecord.fetchOne($0, key: id) }
+    }
+
+    /// Every installed bundle, newest install first.
+    public func bundles() throws -> [BundleRecord] {
+        try writer.read { try BundleRecord.order(Column("installedAt").desc, Column("id")).fetchAll($0) }
+    }
+
+    /// The file at `path` in the served version of a bundle, or nil.
+    public func file(bundleId: String, path: String) throws -> BundleFileRecord? {
+        try writer.read { try BundleFileRecord.fetchOne($0, key: ["bundleId": bundleId, "path": path]) }
+    }
+
+    /// The files of the served version of a bundle.
+    public func files(bundleId: String) throws -> [BundleFileRecord] {
+        try writer.read {
+            try BundleFileRecord.filter(Column("bundleId") == bundleId).order(Column("path")).fetchAll($0)
+        }
+    }
+
+    /// The resources of one bundle, or of all bundles when `bundleId` is nil, by title.
+    public func resources(bundleId: String? = nil) throws -> [ResourceRecord] {
+        try writer.read { db in
+            var request = ResourceRecord.all()
+            if let bundleId { request = request.filter(Column("bundleId") == bundleId) }
+            return try request.order(Column("bundleId"), Column("titleZh")).fetchAll(db)
+        }
+    }
+
+    /// One resource, or nil.
+    public func resource(bundleId: String, id: String) throws -> ResourceRecord? {
+        try writer.read { try ResourceRecord.fetchOne($0, key: ["bundleId": bundleId, "id": id]) }
+    }
+
+    /// The most recently updated resources, for the home page.
+    public func recentResources(limit: Int) throws -> [ResourceRecord] {
+        try writer.read {
+            try ResourceRecord.order(Column("updatedAt").desc, Column("bundleId"), Column("id")).limit(limit).fetchAll(
+                $0)
+        }
+    }
+
+    /// Removes a bundle from the catalog. Its blobs become garbage unless another bundle shares them.
+    ///
+    /// - Returns: whether the bundle was installed.
+    @discardableResult
+    public func removeBundle(id: String) throws -> Bool {
+        try writer.write { try BundleRecord.deleteOne($0, key: id) }
+    }
+
+    /// The SHA-256 of every blob that some installed bundle references.
+    public func referencedBlobs() throws -> Set<String> {
+        try writer.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT sha256 FROM bundleFile")) }
+    }
+
+    /// Whether any installed bundle references the blob.
+    public func isBlobReferenced(_ sha256: String) throws -> Bool {
+        try writer.read { try BundleFileRecord.filter(Column("sha256") == sha256).fetchCount($0) > 0 }
+    }
+}

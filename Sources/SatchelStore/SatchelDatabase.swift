@@ -1,0 +1,164 @@
+import Foundation
+import GRDB
+import SatchelCore
+
+/// The node's one SQLite database: catalog, event log and sync state.
+///
+/// Every reader and writer in the process goes through the one `DatabasePool` this struct owns.
+public struct SatchelDatabase: Sendable {
+    /// The file name of the database inside the data directory.
+    public static let fileName = "satchel.sqlite"
+
+    /// The pool all access goes through.
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// - Throws: ``StoreError`` with code `.newerSchema` when the file was migrated by a newer Satchel, which is
+    ///   left untouched; `.cannotOpen` when SQLite cannot open or migrate it.
+    public init(path: String) throws {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            // FULL makes each commit durable across power loss, which the event log promises.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError(
+                code: .cannotOpen,
+                message: LocalizedText(
+                    zh: "无法打开数据库 \(path)：\(error)。请检查数据目录的权限和磁盘空间。",
+                    en:
+                        "Cannot open the database \(path): \(error). Check the data directory's permissions and free space."
+                ),
+                cause: error
+            )
+        }
+        try self.init(writer: pool, path: path)
+    }
+
+    /// Wraps an already open writer (a pool or, in tests, a queue) and migrates it.
+    public init(writer: any DatabaseWriter, path: String = "") throws {
+        self.writer = writer
+        let migrator = Self.migrator
+        let superseded: Bool
+        do {
+            superseded = try writer.read { try migrator.hasBeenSuperseded($0) }
+        } catch {
+            throw StoreError(
+                code: .cannotOpen,
+                message: LocalizedText(
+                    zh: "无法读取数据库 \(path)：\(error)。文件可能已损坏。",
+                    en: "Cannot read the database \(path): \(error). The file may be damaged."
+                ),
+                cause: error
+            )
+        }
+        guard !superseded else {
+            throw StoreError(
+                code: .newerSchema,
+                message: LocalizedText(
+                    zh: "数据库 \(path) 由更新版本的 Satchel 创建，本程序不会修改它。请安装新版本的 Satchel。",
+                    en:
+                        "The database \(path) was written by a newer Satchel; this version leaves it untouched. Install the newer Satchel."
+                )
+            )
+        }
+        do {
+            try migrator.migrate(writer)
+        } catch {
+            throw StoreError(
+                code: .cannotOpen,
+                message: LocalizedText(
+                    zh: "无法更新数据库 \(path) 的结构：\(error)。",
+                    en: "Cannot migrate the database \(path): \(error)."
+                ),
+                cause: error
+            )
+        }
+    }
+
+    /// The names of the migrations this binary knows, oldest first.
+    public static var migrationNames: [String] { migrator.migrations }
+
+    /// The named, append-only schema migrations. Never edit one that has shipped; add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-catalog") { db in
+            try db.create(table: "bundle") { t in
+                t.primaryKey("id", .text)
+                t.column("version", .integer).notNull()
+                t.column("titleZh", .text).notNull()
+                t.column("titleEn", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("publisherKey", .text).notNull()
+                t.column("created", .text).notNull()
+                t.column("installedAt", .datetime).notNull()
+                t.column("totalSize", .integer).notNull()
+                t.column("fileCount", .integer).notNull()
+                t.column("manifest", .blob).notNull()
+                t.column("signature", .blob).notNull()
+            }
+            try db.create(table: "bundleFile") { t in
+                t.column("bundleId", .text).notNull().references("bundle", onDelete: .cascade)
+                t.column("path", .text).notNull()
+                t.column("sha256", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("mediaType", .text).notNull()
+                t.primaryKey(["bundleId", "path"])
+            }
+            try db.create(index: "bundleFile_sha256", on: "bundleFile", columns: ["sha256"])
+            try db.create(table: "resource") { t in
+                t.column("bundleId", .text).notNull().references("bundle", onDelete: .cascade)
+                t.column("id", .text).notNull()
+                t.column("titleZh", .text).notNull()
+                t.column("titleEn", .text).notNull()
+                t.column("type", .text).notNull()
+                t.column("stage", .text)
+                t.column("grade", .text)
+                t.column("subject", .text)
+                t.column("edition", .text)
+                t.column("term", .text)
+                t.column("language", .text)
+                t.column("entry", .text).notNull()
+                t.column("descriptionZh", .text)
+                t.column("descriptionEn", .text)
+                t.column("tags", .text)
+                t.column("creditHours", .double)
+                t.column("entrySize", .integer).notNull()
+                t.column("updatedAt", .datetime).notNull()
+                t.primaryKey(["bundleId", "id"])
+            }
+            try db.create(table: "trustedKey") { t in
+                t.primaryKey("keyId", .text)
+                t.column("publicKey", .text).notNull().unique()
+                t.column("label", .text).notNull()
+                t.column("addedAt", .datetime).notNull()
+            }
+        }
+        migrator.registerMigration("v1-events") { db in
+            try db.create(table: "event") { t in
+                t.autoIncrementedPrimaryKey("seq")
+                t.column("id", .text).notNull().unique()
+                t.column("type", .text).notNull()
+                t.column("occurredAt", .datetime).notNull()
+                t.column("payload", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v1-sync") { db in
+            try db.create(table: "syncState") { t in
+                t.primaryKey("key", .text)
+                t.column("value", .text).notNull()
+            }
+            try db.create(table: "peer") { t in
+                t.primaryKey("url", .text)
+                t.column("name", .text)
+                t.column("lastSeenAt", .datetime)
+            }
+        }
+        return migrator
+    }
+}
