@@ -1,0 +1,27 @@
+import SatchelCore
+
+/// The optional `bundle.json` in a folder given to `satchel pack`: titles and classification that a plain folder
+/// cannot express. Every field is optional.
+public struct BundleDescription: Sendable, Codable {
+    /// The bundle's title; the folder's name when absent.
+    public var title: LocalizedText?
+    /// `curriculum` (the default) or `training`.
+    public var kind: Manifest.BundleKind?
+    /// Classification applied to every resource that does not set its own.
+    public var defaults: Classification?
+    /// The resources; when absent, one per top-level file or per top-level folder with an `index.html`.
+    public var resources: [Manifest.Resource]?
+
+    /// Stage, grade, subject, edition, term and language shared by a bundle's resources.
+    public struct Classification: Sendable, Codable {
+        public var stage: String?
+        public var grade: String?
+        public var subject: String?
+        public var edition: String?
+        public var term: String?
+        public var language: String?
+    }
+
+    /// The file name the packer looks for.
+    public static let fileName = "bundle.json"
+}

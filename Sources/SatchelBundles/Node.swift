@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import SatchelCore
+import SatchelStore
+
+/// A node's local state opened from its configuration: the data directory, the database and the trusted keys.
+///
+/// Every command and the server open the node the same way, through ``open(configuration:logger:)``.
+public struct Node: Sendable {
+    /// The settings the node was opened with.
+    public let configuration: Configuration
+    /// The data directory's layout.
+    public let directory: DataDirectory
+    /// The database.
+    public let database: SatchelDatabase
+    /// The blob store.
+    public var blobStore: BlobStore { BlobStore(directory: directory) }
+
+    /// Assembles a node from parts that are already open.
+    public init(configuration: Configuration, directory: DataDirectory, database: SatchelDatabase) {
+        self.configuration = configuration
+        self.directory = directory
+        self.database = database
+    }
+
+    /// Opens (creating when needed) the node in `configuration.dataDirectory`, migrates the database, and, when no
+    /// import is running, empties staging and collects unreferenced blobs left by an interrupted import.
+    public static func open(configuration: Configuration, logger: Logger = Logger(label: "satchel")) throws -> Node {
+        let directory = DataDirectory(root: configuration.dataDirectory)
+        try directory.create()
+        let database = try SatchelDatabase(path: directory.databasePath)
+        let node = Node(configuration: configuration, directory: directory, database: database)
+        node.recoverInterruptedImports(logger: logger)
+        return node
+    }
+
+    /// Cleans what an interrupted import left behind; does nothing while another process imports.
+    public func recoverInterruptedImports(logger: Logger) {
+        guard let lock = try? directory.lockForImport(wait: false) else { return }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.stagingPath)) ?? []
+        for name in names { try? FileManager.default.removeItem(atPath: directory.stagingPath + "/" + name) }
+        if let referenced = try? database.referencedBlobs() {
+            let collected = blobStore.collectGarbage(keeping: referenced)
+            if collected.blobs > 0 || !names.isEmpty {
+                logger.notice(
+                    "cleaned up after an interrupted import",
+                    metadata: [
+                        "satchel.staging.removed": "\(names.count)", "satchel.blobs.removed": "\(collected.blobs)",
+                    ]
+                )
+            }
+        }
+        withExtendedLifetime(lock) {}
+    }
+
+    /// The publisher keys this node accepts: those in the config file and those added with `satchel trust add`.
+    public func trustedKeys() throws -> [PublisherKey] {
+        var keys = try configuration.trustedKeys.map { try PublisherKey(base64: $0) }
+        for record in try database.trustedKeys() {
+            if let key = try? PublisherKey(base64: record.publicKey), !keys.contains(key) { keys.append(key) }
+        }
+        return keys
+    }
+
+    /// An importer that uses this node's limits and keys.
+    public func importer(
+        allowDowngrade: Bool = false, logger: Logger = Logger(label: "satchel.bundles")
+    ) throws
+        -> BundleImporter
+    {
+        BundleImporter(
+            directory: directory, database: database, trustedKeys: try trustedKeys(),
+            options: BundleImporter.Options(configuration: configuration, allowDowngrade: allowDowngrade),
+            logger: logger
+        )
+    }
+}
