@@ -1,0 +1,106 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import SatchelBundles
+import SatchelStore
+
+/// Serves bundle files from the blob store at `/content/{bundleId}/{path}` with strong ETags (the SHA-256),
+/// conditional requests and byte ranges as RFC 9110 specifies.
+struct ContentResponder: Sendable {
+    let database: SatchelDatabase
+    let blobStore: BlobStore
+    let fileIO = FileIO()
+
+    func respond(to request: Request, context: some RequestContext) async throws -> Response {
+        guard let (bundleId, path) = ContentPath.parse(request.uri.path) else {
+            throw HTTPError(.badRequest, message: "The path is not a valid bundle path.")
+        }
+        guard let bundle = try database.bundle(id: bundleId),
+            let file = try database.file(bundleId: bundleId, path: path)
+        else {
+            throw HTTPError(.notFound, message: "No such file in the installed bundles.")
+        }
+        let etag = "\"\(file.sha256)\""
+        let lastModified = HTTPDate.format(bundle.installedAt)
+        var headers: HTTPFields = [
+            .eTag: etag,
+            .lastModified: lastModified,
+            .acceptRanges: "bytes",
+            .cacheControl: "public, no-cache",
+            .contentType: file.mediaType,
+        ]
+        headers[.init("X-Content-Type-Options")!] = "nosniff"
+
+        if notModified(request: request, etag: etag, lastModified: bundle.installedAt) {
+            return Response(status: .notModified, headers: headers)
+        }
+        var range = ByteRange(header: request.headers[.range], length: file.size)
+        if case .full = range {
+        } else if !ifRangeMatches(request: request, etag: etag, lastModified: bundle.installedAt) {
+            range = .full
+        }
+        let blobPath = blobStore.path(for: file.sha256)
+        switch range {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(file.size)"
+            headers[.contentLength] = "0"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .partial(let bytes):
+            headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(file.size)"
+            headers[.contentLength] = String(bytes.count)
+            if request.method == .head { return Response(status: .partialContent, headers: headers) }
+            let body = try await fileIO.loadFile(
+                path: blobPath, range: Int(bytes.lowerBound)...Int(bytes.upperBound), context: context
+            )
+            return Response(status: .partialContent, headers: headers, body: body)
+        case .full:
+            headers[.contentLength] = String(file.size)
+            if request.method == .head || file.size == 0 { return Response(status: .ok, headers: headers) }
+            let body = try await fileIO.loadFile(path: blobPath, context: context)
+            return Response(status: .ok, headers: headers, body: body)
+        }
+    }
+
+    /// RFC 9110 13.2.2: If-None-Match first (weak comparison); If-Modified-Since only without it.
+    private func notModified(request: Request, etag: String, lastModified: Date) -> Bool {
+        guard request.method == .get || request.method == .head else { return false }
+        if let ifNoneMatch = request.headers[.ifNoneMatch] {
+            let tags = ifNoneMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            return tags.contains { $0 == "*" || $0 == etag || $0 == "W/" + etag }
+        }
+        if let since = request.headers[.ifModifiedSince].flatMap(HTTPDate.parse) {
+            return floor(lastModified.timeIntervalSince1970) <= since.timeIntervalSince1970
+        }
+        return false
+    }
+
+    /// RFC 9110 13.1.5: a Range applies only if If-Range names the current strong ETag or exact Last-Modified date.
+    private func ifRangeMatches(request: Request, etag: String, lastModified: Date) -> Bool {
+        guard let ifRange = request.headers[.ifRange]?.trimmingCharacters(in: .whitespaces) else { return true }
+        if ifRange.hasPrefix("\"") { return ifRange == etag }
+        if ifRange.hasPrefix("W/") { return false }
+        guard let date = HTTPDate.parse(ifRange) else { return false }
+        return date.timeIntervalSince1970 == floor(lastModified.timeIntervalSince1970)
+    }
+}
+
+/// IMF-fixdate formatting and parsing for HTTP headers.
+enum HTTPDate {
+    private static let formatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter
+    }()
+    private static let lock = NSLock()
+
+    static func format(_ date: Date) -> String {
+        lock.withLock { formatter.string(from: date) }
+    }
+
+    static func parse(_ text: String) -> Date? {
+        lock.withLock { formatter.date(from: text.trimmingCharacters(in: .whitespaces)) }
+    }
+}

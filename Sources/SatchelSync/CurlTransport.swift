@@ -1,0 +1,129 @@
+import CCurl
+import Dispatch
+import Foundation
+import SatchelCore
+
+/// HTTP over libcurl. libcurl blocks, so every transfer runs on a dedicated dispatch queue, never on the cooperative
+/// thread pool that serves requests.
+public struct CurlTransport: Sendable {
+    /// A finished transfer.
+    public struct Response: Sendable {
+        /// The HTTP status code.
+        public var status: Int
+        /// The body.
+        public var body: Data
+        /// The response headers, names lowercased; the last value wins.
+        public var headers: [String: String]
+    }
+
+    /// Gives up when connecting takes longer than this.
+    public var connectTimeoutSeconds = 10
+    /// Gives up when fewer than `lowSpeedBytesPerSecond` arrive for this long.
+    public var lowSpeedSeconds = 30
+    /// See ``lowSpeedSeconds``.
+    public var lowSpeedBytesPerSecond = 100
+
+    private static let queue = DispatchQueue(label: "satchel.curl", attributes: .concurrent)
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    /// Creates a transport with the default timeouts.
+    public init() {}
+
+    /// Performs a GET (or a HEAD when `head` is true) with extra request headers.
+    public func get(_ url: String, headers: [String: String] = [:], head: Bool = false) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(with: Result { try perform(url: url, headers: headers, head: head) })
+            }
+        }
+    }
+
+    private final class Sink {
+        var body = Data()
+        var headers: [String: String] = [:]
+    }
+
+    private func perform(url: String, headers: [String: String], head: Bool) throws -> Response {
+        _ = Self.globalInit
+        guard let handle = curl_easy_init() else {
+            throw TransportError(
+                code: .local, message: LocalizedText(zh: "libcurl 初始化失败。", en: "libcurl could not start."))
+        }
+        defer { curl_easy_cleanup(handle) }
+        let sink = Sink()
+        let context = Unmanaged.passUnretained(sink).toOpaque()
+        var list: UnsafeMutablePointer<curl_slist>?
+        for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
+        defer { curl_slist_free_all(list) }
+
+        ccurl_easy_setopt_string(handle, CURLOPT_URL, url)
+        ccurl_easy_setopt_long(handle, CURLOPT_NOSIGNAL, 1)
+        ccurl_easy_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeoutSeconds)
+        ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_TIME, lowSpeedSeconds)
+        ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, lowSpeedBytesPerSecond)
+        ccurl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
+        if head { ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1) }
+        if let list { ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list) }
+        ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
+        ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
+            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+            if let data {
+                sink.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+            }
+            return size * count
+        }
+        ccurl_easy_setopt_pointer(handle, CURLOPT_HEADERDATA, context)
+        ccurl_easy_setopt_data_callback(handle, CURLOPT_HEADERFUNCTION) { data, size, count, context in
+            let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
+            if let data {
+                let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+                if line.hasPrefix("HTTP/") { sink.headers.removeAll() }
+                if let colon = line.firstIndex(of: ":") {
+                    let name = line[..<colon].lowercased()
+                    let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                    sink.headers[name] = value
+                }
+            }
+            return size * count
+        }
+        let result = curl_easy_perform(handle)
+        guard result == CURLE_OK else { throw Self.error(for: result, url: url) }
+        var status = 0
+        ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        return Response(status: status, body: sink.body, headers: sink.headers)
+    }
+
+    static func error(for code: CURLcode, url: String) -> TransportError {
+        let reason = String(cString: curl_easy_strerror(code))
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return TransportError(
+                code: .dns,
+                message: LocalizedText(
+                    zh: "无法解析 \(url) 的主机名（DNS）：\(reason)。请检查网址和网络。",
+                    en: "Cannot resolve the host of \(url) (DNS): \(reason). Check the URL and the network."))
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
+            return TransportError(
+                code: .tls,
+                message: LocalizedText(
+                    zh: "与 \(url) 的 TLS 连接失败：\(reason)。请检查系统时间和证书。",
+                    en: "TLS with \(url) failed: \(reason). Check the clock and the CA certificates."))
+        case CURLE_OPERATION_TIMEDOUT:
+            return TransportError(
+                code: .timeout,
+                message: LocalizedText(
+                    zh: "访问 \(url) 超时：\(reason)。", en: "The transfer from \(url) timed out: \(reason)."))
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WRITE_ERROR:
+            return TransportError(
+                code: .local,
+                message: LocalizedText(
+                    zh: "请求 \(url) 失败：\(reason)。", en: "The request for \(url) failed: \(reason)."))
+        default:
+            return TransportError(
+                code: .connection,
+                message: LocalizedText(
+                    zh: "无法连接 \(url)：\(reason)。请检查网络是否连通。",
+                    en: "Cannot connect to \(url): \(reason). Check that the network is up."))
+        }
+    }
+}

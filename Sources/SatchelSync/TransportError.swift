@@ -1,0 +1,40 @@
+import SatchelCore
+
+/// Why an HTTP transfer failed, saying which layer failed: DNS, TLS, the connection, or the far end.
+public struct TransportError: UserFacingError, CustomStringConvertible {
+    /// What kind of problem this is.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String { case dns, tls, connection, timeout, http, local }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        /// The host name could not be resolved.
+        public static let dns = Code(.dns)
+        /// The TLS handshake or certificate check failed.
+        public static let tls = Code(.tls)
+        /// The connection could not be made or broke.
+        public static let connection = Code(.connection)
+        /// The transfer was too slow or stalled.
+        public static let timeout = Code(.timeout)
+        /// The server answered with an error status.
+        public static let http = Code(.http)
+        /// A local problem (bad URL, a file that could not be written).
+        public static let local = Code(.local)
+
+        public var description: String { value.rawValue }
+    }
+
+    /// What kind of problem this is.
+    public let code: Code
+    /// What failed and how to fix it.
+    public let message: LocalizedText
+
+    /// Creates an error.
+    public init(code: Code, message: LocalizedText) {
+        self.code = code
+        self.message = message
+    }
+
+    public var exitStatus: ExitStatus { code == .local ? .ioError : .unavailable }
+    public var description: String { message.en }
+}
