@@ -1,0 +1,107 @@
+import Foundation
+import SatchelBundles
+import SatchelCore
+import SatchelTestSupport
+import Testing
+
+/// The `satchel` binary's contract with technicians' scripts: subcommands, messages and sysexits exit codes.
+@Suite struct CommandLineTests {
+    @Test func helpListsEverySubcommandInChineseAndEnglish() throws {
+        let result = try ProcessRunner.run(["--help"])
+        #expect(result.status == 0)
+        for name in [
+            "serve", "demo", "import", "pack", "keygen", "trust", "bundles", "sync", "export", "provision",
+            "teachers", "report", "status", "doctor",
+        ] {
+            #expect(result.stdout.contains("  \(name) "), "\(name) missing from --help")
+        }
+        #expect(result.stdout.contains("导入资源包"))
+        #expect(result.stdout.contains("Import bundles"))
+    }
+
+    @Test(arguments: ["sync", "export", "provision", "teachers", "report", "status", "doctor"])
+    func unbuiltSubcommandsSaySoAndExit69(name: String) throws {
+        let folder = TemporaryDirectory("cli")
+        let result = try ProcessRunner.run([name, "--data", folder.path])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("not built yet"))
+    }
+
+    @Test func configErrorsStopStartUp() throws {
+        let folder = TemporaryDirectory("cli")
+        let missing = try ProcessRunner.run(["bundles", "list", "--config", folder.file("nope.json")])
+        #expect(missing.status == 74)
+        #expect(missing.stderr.contains("does not exist"))
+        let bad = folder.write("bad.json", #"{"prot": 1}"#)
+        let unknown = try ProcessRunner.run(["bundles", "list", "--config", bad, "--data", folder.file("d")])
+        #expect(unknown.status == 65)
+        #expect(unknown.stderr.contains("Unknown key \"prot\""))
+        let typed = folder.write("typed.json", #"{"port": "80"}"#)
+        let wrongType = try ProcessRunner.run(["serve", "--config", typed, "--data", folder.file("d")])
+        #expect(wrongType.status == 65)
+        #expect(wrongType.stderr.contains("Wrong type for \"port\""))
+        let chinese = try ProcessRunner.run(["bundles", "list", "--config", bad], environment: ["SATCHEL_LANG": "zh"])
+        #expect(chinese.stderr.contains("未知的键"))
+    }
+
+    @Test func usageErrorsExit64() throws {
+        #expect(try ProcessRunner.run(["import"]).status == 64)
+        #expect(try ProcessRunner.run(["serve", "--port", "99999"]).status == 64)
+        #expect(try ProcessRunner.run(["no-such-command"]).status == 64)
+    }
+
+    @Test func keygenTrustPackImportAndBundlesWorkTogether() throws {
+        let folder = TemporaryDirectory("cli")
+        let data = folder.file("data")
+        #expect(try ProcessRunner.run(["keygen", "--output", folder.file("pub.key")]).status == 0)
+        let mode = try FileManager.default.attributesOfItem(atPath: folder.file("pub.key"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        #expect(try ProcessRunner.run(["keygen", "--output", folder.file("pub.key")]).status != 0)
+        folder.write("lesson/第一课.html", "<h1>第一课</h1>")
+        folder.write("lesson/notes.txt", "notes")
+        let pack = try ProcessRunner.run([
+            "pack", folder.file("lesson"), "--id", "lesson", "--version", "1",
+            "--key", folder.file("pub.key"), "--output", folder.file("lesson.tar.zst"),
+        ])
+        #expect(pack.status == 0, "\(pack.stderr)")
+        let untrusted = try ProcessRunner.run(["import", "--data", data, folder.file("lesson.tar.zst")])
+        #expect(untrusted.status == 65)
+        #expect(untrusted.stderr.contains("trust"))
+        #expect(try ProcessRunner.run(["trust", "add", "--data", data, folder.file("pub.key.pub")]).status == 0)
+        let imported = try ProcessRunner.run(["import", "--data", data, folder.path])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.stdout.contains("lesson v1: imported 2 files"))
+        let again = try ProcessRunner.run(["import", "--data", data, folder.file("lesson.tar.zst")])
+        #expect(again.stdout.contains("already installed"))
+        let list = try ProcessRunner.run(["bundles", "list", "--data", data])
+        #expect(list.stdout.contains("lesson\tv1"))
+        #expect(try ProcessRunner.run(["bundles", "verify", "--data", data]).status == 0)
+        #expect(try ProcessRunner.run(["bundles", "remove", "lesson", "--data", data]).status == 0)
+        #expect(try ProcessRunner.run(["bundles", "show", "lesson", "--data", data]).status == 65)
+    }
+
+    @Test func hostileImportExits65NamingTheArchiveAndEntry() throws {
+        let folder = TemporaryDirectory("cli")
+        let evil = folder.file("evil.tar")
+        RawArchive.write([.file("../../etc/cron.d/evil", Data("x".utf8))], to: evil)
+        let result = try ProcessRunner.run(["import", "--data", folder.file("data"), evil])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains(evil))
+        #expect(result.stderr.contains("../../etc/cron.d/evil"))
+        #expect(result.stderr.contains("path traversal"))
+    }
+
+    @Test func verifyReportsRottedBlobs() throws {
+        let test = try TestNode()
+        _ = try test.importer().importBundle(at: try test.pack(["a.txt": "alpha", "b.txt": "beta"]))
+        let sha = try #require(try test.node.database.file(bundleId: "test-bundle", path: "a.txt")).sha256
+        try Data("alphA".utf8).write(to: URL(fileURLWithPath: test.node.blobStore.path(for: sha)))
+        let result = try ProcessRunner.run(
+            [
+                "bundles", "verify", "--data", test.node.directory.root,
+            ], environment: ["SATCHEL_TRUSTED_KEYS": test.publisher.publicKey.base64])
+        #expect(result.status == 65)
+        #expect(result.stderr.contains("a.txt"))
+        #expect(!result.stderr.contains("b.txt"))
+    }
+}
