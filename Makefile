@@ -17,11 +17,12 @@ build: deps
 demo: build
 	./.build/debug/satchel demo --port $(PORT)
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
 lint:
+	@echo "lint: swift format lint --strict"
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
 
 clean:

@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "SatchelCoreTests", dependencies: ["SatchelCore", "SatchelTestSupport"]),
         .testTarget(name: "SatchelStoreTests", dependencies: ["SatchelStore", "SatchelTestSupport"]),
         .testTarget(name: "SatchelBundlesTests", dependencies: ["SatchelBundles", "SatchelTestSupport"]),
-        .testTarget(name: "SatchelSyncTests", dependencies: ["SatchelSync", "SatchelServer", "SatchelTestSupport"]),
+        .testTarget(name: "SatchelSyncTests", dependencies: ["SatchelSync", "SatchelTestSupport"]),
         .testTarget(
             name: "SatchelServerTests",
             dependencies: [

@@ -40,20 +40,4 @@ import Testing
         }
         await server.stop()
     }
-
-    @Test func transportErrorsSayWhichLayerFailed() async throws {
-        let curl = CurlTransport()
-        do {
-            _ = try await curl.get("http://127.0.0.1:1/")
-            Issue.record("a closed port answered")
-        } catch let error as TransportError {
-            #expect(error.code == .connection)
-        }
-        do {
-            _ = try await curl.get("http://no-such-host.invalid/")
-            Issue.record("an invalid host resolved")
-        } catch let error as TransportError {
-            #expect(error.code == .dns)
-        }
-    }
 }

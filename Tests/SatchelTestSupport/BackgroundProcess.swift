@@ -59,6 +59,14 @@ public final class BackgroundProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Sends `signal` and waits, blocking the thread, for the process to end; returns its exit status.
+    @discardableResult
+    public func terminate(signal: Int32) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Waits for the process to end by itself.
     public func wait() -> Int32 {
         process.waitUntilExit()
