@@ -3,7 +3,7 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 set -eu
 
-BUILD_PACKAGES="libarchive-dev libcurl4-openssl-dev libsqlite3-dev pkg-config"
+BUILD_PACKAGES="libarchive-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config"
 TEST_PACKAGES="libarchive-tools tar zip unzip zstd xz-utils curl ca-certificates"
 
 missing=""

@@ -16,6 +16,11 @@ public struct BlobStore: Sendable {
         "\(root)/\(sha256.prefix(2))/\(sha256)"
     }
 
+    /// Where the gzip-compressed copy of a text blob is cached for HTTP clients that accept gzip.
+    public func gzipPath(for sha256: String) -> String {
+        path(for: sha256) + ".gz"
+    }
+
     /// Whether the blob is stored.
     public func contains(_ sha256: String) -> Bool {
         FileManager.default.fileExists(atPath: path(for: sha256))
@@ -51,6 +56,7 @@ public struct BlobStore: Sendable {
         var removed = 0
         var bytes: Int64 = 0
         for sha in allBlobs() where !referenced.contains(sha) {
+            try? FileManager.default.removeItem(atPath: gzipPath(for: sha))
             let path = path(for: sha)
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
             if (try? FileManager.default.removeItem(atPath: path)) != nil {

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import SatchelBundles
@@ -7,32 +8,48 @@ import SatchelCore
 import SatchelStore
 import ServiceLifecycle
 
-/// Builds the node's HTTP application: the router plus the server settings from the configuration.
+/// Builds the node's HTTP application: the router plus the server settings and limits from the configuration.
 ///
 /// Tests and `satchel serve` share this wiring.
 public func buildApplication(
-    node: Node, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    node: Node, logger: Logger, limits: ConnectionLimits = ConnectionLimits(),
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(node: node)
+    let headTimeout = limits.requestHeadTimeout
     return Application(
         router: router,
+        server: .http1(
+            configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headTimeout)],
+                idleTimeout: limits.idleTimeout,
+                httpDecoderConfiguration: .init(
+                    maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+                    maxHeaderFieldCount: limits.maxHeaderFields)
+            )),
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),
-            serverName: "satchel"
+            serverName: "satchel",
+            availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)
         ),
         onServerRunning: onServerRunning,
         logger: logger
     )
 }
 
-/// The node's routes: content, the teacher web UI, the JSON API and health.
+/// The node's routes: content, the teacher web UI, the JSON API, health and metrics.
 public func buildRouter(node: Node) -> Router<BasicRequestContext> {
+    NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
+    router.add(middleware: MetricsMiddleware())
     let content = ContentResponder(database: node.database, blobStore: node.blobStore)
     let pages = WebPages(database: node.database, defaultLanguage: node.configuration.language)
     let api = CatalogAPI(database: node.database)
+    let health = HealthCheck(node: node)
 
     router.get("/") { request, _ in try pages.home(request) }
+    router.get("/search") { request, _ in try pages.search(request) }
+    router.get("/browse") { request, _ in try pages.browse(request) }
     router.get("/bundles/:id") { request, context in
         try pages.bundle(request, id: try context.parameters.require("id"))
     }
@@ -42,11 +59,24 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     }
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
-    router.get("/healthz") { _, _ in try api.health() }
+    router.get("/healthz") { _, _ in
+        let report = health.run()
+        return try api.json(report, status: report.reasons.isEmpty ? .ok : .serviceUnavailable)
+    }
+    router.get("/metrics") { _, _ in
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: try NodeMetrics.render(node: node))))
+    }
     router.group("/api/v1")
         .add(middleware: APIErrorMiddleware())
         .get("bundles") { _, _ in try api.bundles() }
         .get("bundles/:id") { _, context in try api.bundle(id: try context.parameters.require("id")) }
-        .get("resources") { _, _ in try api.resources() }
+        .get("resources") { request, _ in try api.resources(request) }
+        .get("resources/:bundle/:id") { _, context in
+            try api.resource(bundleId: try context.parameters.require("bundle"), id: try context.parameters.require("id"))
+        }
+        .get("search") { request, _ in try api.search(request) }
+        .get("facets") { request, _ in try api.facets(request) }
     return router
 }

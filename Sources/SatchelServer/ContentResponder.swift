@@ -11,6 +11,7 @@ struct ContentResponder: Sendable {
     let database: SatchelDatabase
     let blobStore: BlobStore
     let fileIO = FileIO()
+    var gzip: GzipCache { GzipCache(blobStore: blobStore) }
 
     func respond(to request: Request, context: some RequestContext) async throws -> Response {
         guard let (bundleId, path) = ContentPath.parse(request.uri.path) else {
@@ -21,7 +22,16 @@ struct ContentResponder: Sendable {
         else {
             throw HTTPError(.notFound, message: "No such file in the installed bundles.")
         }
-        let etag = "\"\(file.sha256)\""
+        let compressible = MediaType.isCompressible(file.mediaType)
+        // A gzip copy is a different representation, so it gets its own strong ETag; ranges are served from the
+        // identity representation only.
+        var gzipped: (path: String, size: Int64)?
+        if compressible, request.headers[.range] == nil, GzipCache.accepts(request.headers[.acceptEncoding]),
+            (GzipCache.minSize...GzipCache.maxSize).contains(file.size)
+        {
+            gzipped = await gzip.compressed(file.sha256)
+        }
+        let etag = gzipped == nil ? "\"\(file.sha256)\"" : "\"\(file.sha256)-gzip\""
         let lastModified = HTTPDate.format(bundle.installedAt)
         var headers: HTTPFields = [
             .eTag: etag,
@@ -31,6 +41,19 @@ struct ContentResponder: Sendable {
             .contentType: file.mediaType,
         ]
         headers[.init("X-Content-Type-Options")!] = "nosniff"
+        if compressible { headers[.vary] = "Accept-Encoding" }
+        if let gzipped {
+            headers[.contentEncoding] = "gzip"
+            headers[.contentLength] = String(gzipped.size)
+            if notModified(request: request, etag: etag, lastModified: bundle.installedAt) {
+                headers[.contentLength] = nil
+                return Response(status: .notModified, headers: headers)
+            }
+            if request.method == .head { return Response(status: .ok, headers: headers) }
+            NodeMetrics.contentBytes.increment(by: gzipped.size)
+            return Response(
+                status: .ok, headers: headers, body: try await fileIO.loadFile(path: gzipped.path, context: context))
+        }
 
         if notModified(request: request, etag: etag, lastModified: bundle.installedAt) {
             return Response(status: .notModified, headers: headers)
@@ -50,6 +73,7 @@ struct ContentResponder: Sendable {
             headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(file.size)"
             headers[.contentLength] = String(bytes.count)
             if request.method == .head { return Response(status: .partialContent, headers: headers) }
+            NodeMetrics.contentBytes.increment(by: Int64(bytes.count))
             let body = try await fileIO.loadFile(
                 path: blobPath, range: Int(bytes.lowerBound)...Int(bytes.upperBound), context: context
             )
@@ -57,6 +81,7 @@ struct ContentResponder: Sendable {
         case .full:
             headers[.contentLength] = String(file.size)
             if request.method == .head || file.size == 0 { return Response(status: .ok, headers: headers) }
+            NodeMetrics.contentBytes.increment(by: file.size)
             let body = try await fileIO.loadFile(path: blobPath, context: context)
             return Response(status: .ok, headers: headers, body: body)
         }

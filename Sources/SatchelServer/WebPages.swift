@@ -1,9 +1,13 @@
 import Foundation
 import Hummingbird
+import Mustache
+import NIOCore
+import SatchelBundles
 import SatchelCore
 import SatchelStore
 
-/// The teacher web UI: server-rendered pages, Chinese first with an English switch, usable without JavaScript.
+/// The teacher web UI: server-rendered Mustache pages, Chinese first with an English switch, usable without
+/// JavaScript on a 360 px phone.
 struct WebPages: Sendable {
     let database: SatchelDatabase
     let defaultLanguage: Language
@@ -23,79 +27,145 @@ struct WebPages: Sendable {
     func home(_ request: Request) throws -> Response {
         let language = language(for: request)
         let bundles = try database.bundles()
-        let recent = try database.recentResources(limit: 20)
-        var body = "<h1>\(HTML.escape(Text.title(language)))</h1>"
-        if bundles.isEmpty {
-            body += "<div class=\"card\">\(HTML.escape(Text.empty(language)))</div>"
-        }
-        if !recent.isEmpty {
-            body += "<h2>\(HTML.escape(Text.recent(language)))</h2>"
-            body += recent.map { resourceCard($0, language) }.joined()
-        }
-        if !bundles.isEmpty {
-            body += "<h2>\(HTML.escape(Text.bundles(language)))</h2>"
-            for bundle in bundles {
-                body += """
-                    <div class="card"><a href="/bundles/\(HTML.pathSegment(bundle.id))">\
-                    \(HTML.escape(bundle.title(language)))</a>
-                    <div class="meta">\(HTML.escape(bundle.id)) · v\(bundle.version) · \
-                    \(ByteCount.human(bundle.totalSize))</div></div>
-                    """
-            }
-        }
-        return page(request, title: Text.title(language), body: body, language: language)
+        let recent = try database.recentResources(limit: 12)
+        let stages = try database.facet("stage", filter: Classification())
+        let context: [String: Any] = [
+            "bundles": bundles.map { bundle in
+                [
+                    "id": bundle.id, "idSegment": HTMLText.segment(bundle.id), "title": bundle.title(language),
+                    "version": bundle.version, "size": ByteCount.human(bundle.totalSize),
+                ] as [String: Any]
+            },
+            "hasBundles": !bundles.isEmpty,
+            "recent": recent.map { card($0, language, terms: []) },
+            "hasRecent": !recent.isEmpty,
+            "stages": stages.map { ["value": $0.value, "count": $0.count, "url": "/browse?stage=\(HTMLText.segment($0.value))"] },
+            "hasStages": !stages.isEmpty,
+        ]
+        return render("home", title: UIText.title(language), context: context, request: request, language: language)
     }
 
     func bundle(_ request: Request, id: String) throws -> Response {
         let language = language(for: request)
-        guard let bundle = try database.bundle(id: id) else { throw HTTPError(.notFound) }
+        guard let bundle = try database.bundle(id: id) else { return try notFound(request) }
         let resources = try database.resources(bundleId: id)
-        var body = "<h1>\(HTML.escape(bundle.title(language)))</h1>"
-        body += "<p class=\"meta\">v\(bundle.version) · \(ByteCount.human(bundle.totalSize))</p>"
-        body += resources.map { resourceCard($0, language) }.joined()
-        return page(request, title: bundle.title(language), body: body, language: language)
+        let context: [String: Any] = [
+            "bundleTitle": bundle.title(language), "version": bundle.version,
+            "size": ByteCount.human(bundle.totalSize), "count": resources.count,
+            "resources": resources.map { card($0, language, terms: []) },
+        ]
+        return render("bundle", title: bundle.title(language), context: context, request: request, language: language)
     }
 
     func resource(_ request: Request, bundleId: String, id: String) throws -> Response {
         let language = language(for: request)
         guard let resource = try database.resource(bundleId: bundleId, id: id),
-            let file = try database.file(bundleId: bundleId, path: resource.entry)
-        else { throw HTTPError(.notFound) }
-        let url = "/content/\(HTML.pathSegment(bundleId))/\(HTML.path(resource.entry))"
-        var body = "<h1>\(HTML.escape(resource.title(language)))</h1>"
-        body += "<p class=\"meta\">\(HTML.escape(classification(resource)))</p>"
-        if let description = language == .english ? resource.descriptionEn : resource.descriptionZh {
-            body += "<p>\(HTML.escape(description))</p>"
-        }
-        switch resource.type {
-        case "video":
-            body += "<video controls preload=\"metadata\" src=\"\(url)\"></video>"
-        case "audio":
-            body += "<audio controls preload=\"metadata\" src=\"\(url)\"></audio>"
-        case "image":
-            body += "<img src=\"\(url)\" alt=\"\(HTML.escape(resource.title(language)))\">"
-        case "html", "exercise", "course-module":
-            body += "<p><a class=\"button\" href=\"\(url)\">\(HTML.escape(Text.open(language)))</a></p>"
-            body += "<iframe src=\"\(url)\" title=\"\(HTML.escape(resource.title(language)))\"></iframe>"
-        default:
-            if file.mediaType == "application/pdf" {
-                body += "<iframe src=\"\(url)\" title=\"\(HTML.escape(resource.title(language)))\"></iframe>"
-            }
-        }
-        body += """
-            <p><a class="button" href="\(url)" download>\(HTML.escape(Text.download(language))) \
-            (\(ByteCount.human(file.size)))</a></p>
-            """
-        return page(request, title: resource.title(language), body: body, language: language)
+            let file = try database.file(bundleId: bundleId, path: resource.entry),
+            let bundle = try database.bundle(id: bundleId)
+        else { return try notFound(request) }
+        let isPage = ["html", "exercise", "course-module"].contains(resource.type)
+        let context: [String: Any] = [
+            "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
+            "bundleSegment": HTMLText.segment(bundleId),
+            "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
+            "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
+            "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",
+            "size": ByteCount.human(file.size),
+            "isVideo": resource.type == "video", "isAudio": resource.type == "audio", "isImage": resource.type == "image",
+            "isPage": isPage, "isPDF": !isPage && file.mediaType == "application/pdf",
+        ]
+        return render("resource", title: resource.title(language), context: context, request: request,
+                      language: language)
     }
 
-    private func resourceCard(_ resource: ResourceRecord, _ language: Language) -> String {
-        """
-        <div class="card"><a href="/resources/\(HTML.pathSegment(resource.bundleId))/\(HTML.pathSegment(resource.id))">\
-        \(HTML.escape(resource.title(language)))</a>
-        <div class="meta">\(HTML.escape(Text.type(resource.type, language))) · \
-        \(HTML.escape(classification(resource))) · \(ByteCount.human(resource.entrySize))</div></div>
-        """
+    func search(_ request: Request) throws -> Response {
+        let language = language(for: request)
+        let parameters = QueryString(request.uri.query)
+        let query = (parameters["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let page = Int(parameters["page"] ?? "1") ?? 1
+        let results = try database.search(query, page: page, pageSize: 20)
+        let terms = SearchText.highlightTerms(query)
+        let summary = language == .english
+            ? "\(results.total) results for “\(query)”" : "“\(query)” 共找到 \(results.total) 个资源"
+        let context: [String: Any] = [
+            "hasQuery": !query.isEmpty, "summary": summary,
+            "resources": results.resources.map { card($0, language, terms: terms) },
+            "noResults": results.total == 0,
+            "pager": pager(results, language: language) { "/search?q=\(HTMLText.segment(query))&page=\($0)" } as Any,
+        ]
+        return render("search", title: UIText.searchResults(language), context: context, request: request,
+                      language: language, query: query)
+    }
+
+    func browse(_ request: Request) throws -> Response {
+        let language = language(for: request)
+        var filter = Classification()
+        var crumbs: [[String: String]] = []
+        var queryParts: [String] = []
+        let parameters = QueryString(request.uri.query)
+        for level in Classification.levels {
+            guard let value = parameters[level], !value.isEmpty else { break }
+            switch level {
+            case "stage": filter.stage = value
+            case "grade": filter.grade = value
+            case "subject": filter.subject = value
+            case "edition": filter.edition = value
+            default: filter.term = value
+            }
+            queryParts.append("\(level)=\(HTMLText.segment(value))")
+            crumbs.append(["value": value, "url": "/browse?" + queryParts.joined(separator: "&")])
+        }
+        let base = queryParts.isEmpty ? "/browse?" : "/browse?" + queryParts.joined(separator: "&") + "&"
+        let next = filter.nextLevel
+        let choices = try next.map { try database.facet($0, filter: filter) } ?? []
+        let page = Int(parameters["page"] ?? "1") ?? 1
+        let results = try database.browse(filter, page: page, pageSize: 30)
+        let heading = crumbs.last?["value"] ?? UIText.browse(language)
+        let context: [String: Any] = [
+            "heading": heading, "crumbs": crumbs,
+            "levelName": next.map { UIText.levelName($0, language) } ?? "",
+            "choices": choices.map { choice in
+                ["value": choice.value, "count": choice.count,
+                 "url": base + "\(next ?? "term")=\(HTMLText.segment(choice.value))"] as [String: Any]
+            },
+            "hasChoices": !choices.isEmpty, "total": results.total,
+            "resources": results.resources.map { card($0, language, terms: []) },
+            "pager": pager(results, language: language) { base + "page=\($0)" } as Any,
+        ]
+        return render("browse", title: heading, context: context, request: request, language: language)
+    }
+
+    func notFound(_ request: Request) throws -> Response {
+        let language = language(for: request)
+        var response = render(
+            "error", title: UIText.notFound(language),
+            context: ["heading": UIText.notFound(language), "message": UIText.notFoundMessage(language)],
+            request: request, language: language)
+        response.status = .notFound
+        return response
+    }
+
+    private func card(_ resource: ResourceRecord, _ language: Language, terms: [String]) -> [String: Any] {
+        let description = (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? ""
+        return [
+            "bundleSegment": HTMLText.segment(resource.bundleId), "idSegment": HTMLText.segment(resource.id),
+            "titleHTML": HTMLText.highlight(resource.title(language), terms: terms),
+            "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
+            "size": ByteCount.human(resource.entrySize),
+            "snippetHTML": terms.isEmpty || description.isEmpty
+                ? "" : HTMLText.highlight(String(description.prefix(120)), terms: terms),
+        ]
+    }
+
+    private func pager(_ results: SearchPage, language: Language, url: (Int) -> String) -> [String: Any]? {
+        let pages = max(1, (results.total + results.pageSize - 1) / results.pageSize)
+        guard pages > 1 else { return nil }
+        var pager: [String: Any] = [
+            "label": language == .english ? "Page \(results.page) of \(pages)" : "第 \(results.page) / \(pages) 页"
+        ]
+        if results.page > 1 { pager["previous"] = url(results.page - 1) }
+        if results.page < pages { pager["next"] = url(results.page + 1) }
+        return pager
     }
 
     private func classification(_ resource: ResourceRecord) -> String {
@@ -103,43 +173,30 @@ struct WebPages: Sendable {
             .filter { !$0.isEmpty }.joined(separator: " · ")
     }
 
-    private func page(_ request: Request, title: String, body: String, language: Language) -> Response {
-        let path = request.uri.path
+    private func render(
+        _ template: String, title: String, context: [String: Any], request: Request, language: Language,
+        query: String = ""
+    ) -> Response {
+        var context = context
+        let strings = UIText.strings(language)
+        context["t"] = strings
+        let body = Templates.library.render(context, withTemplate: template) ?? ""
         let other: Language = language == .chinese ? .english : .chinese
-        let switchLink =
-            "<a href=\"\(HTML.escape(path))?lang=\(other.rawValue)\">\(other == .english ? "English" : "中文")</a>"
-        let html = HTML.page(
-            title: title + " · Satchel", language: language.rawValue, languageSwitch: switchLink, body: body)
+        var switchQuery = request.uri.query.map { query in
+            query.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
+        } ?? ""
+        switchQuery += (switchQuery.isEmpty ? "" : "&") + "lang=\(other.rawValue)"
+        let page: [String: Any] = [
+            "lang": language.rawValue, "title": title, "body": body, "t": strings, "query": query,
+            "switchURL": request.uri.path + "?" + switchQuery, "switchLang": other.rawValue,
+            "switchLabel": other == .english ? "English" : "中文",
+        ]
+        let html = Templates.library.render(page, withTemplate: "layout") ?? ""
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
+        headers[.init("Content-Language")!] = language.rawValue
         if request.uri.queryParameters["lang"] != nil {
             headers[.setCookie] = "lang=\(language.rawValue); Path=/; Max-Age=31536000; SameSite=Lax"
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
-    }
-
-    /// The UI's fixed strings.
-    enum Text {
-        static let title = LocalizedText(zh: "学习资源", en: "Learning resources")
-        static let empty = LocalizedText(
-            zh: "还没有安装任何资源包。请技术员用 satchel import 导入。",
-            en: "No bundles are installed yet. A technician can add them with satchel import."
-        )
-        static let recent = LocalizedText(zh: "最新资源", en: "What's new")
-        static let bundles = LocalizedText(zh: "资源包", en: "Bundles")
-        static let open = LocalizedText(zh: "全屏打开", en: "Open full screen")
-        static let download = LocalizedText(zh: "下载", en: "Download")
-
-        static func type(_ type: String, _ language: Language) -> String {
-            let names: [String: LocalizedText] = [
-                "video": LocalizedText(zh: "视频", en: "Video"),
-                "document": LocalizedText(zh: "文档", en: "Document"),
-                "html": LocalizedText(zh: "课件", en: "Lesson"),
-                "exercise": LocalizedText(zh: "练习", en: "Exercise"),
-                "audio": LocalizedText(zh: "音频", en: "Audio"),
-                "image": LocalizedText(zh: "图片", en: "Image"),
-                "course-module": LocalizedText(zh: "培训单元", en: "Course module"),
-            ]
-            return names[type]?(language) ?? type
-        }
     }
 }

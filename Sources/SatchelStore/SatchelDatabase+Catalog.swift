@@ -25,6 +25,7 @@ extension SatchelDatabase {
                     mediaType: file.mediaType
                 ).insert(db)
             }
+            try db.execute(sql: "DELETE FROM resourceSearch WHERE bundleId = ?", arguments: [manifest.id])
             let keep = Set(manifest.resources.map(\.id))
             try ResourceRecord.filter(Column("bundleId") == manifest.id).filter(!keep.contains(Column("id")))
                 .deleteAll(db)
@@ -37,6 +38,9 @@ extension SatchelDatabase {
                     descriptionEn: resource.description?.en, tags: resource.tags?.joined(separator: "\n"),
                     creditHours: resource.creditHours, entrySize: sizes[resource.entry] ?? 0, updatedAt: date
                 ).upsert(db)
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE bundleId = ?", arguments: [manifest.id]) {
+                try SatchelDatabase.indexResource(db, row: row)
             }
         }
     }
@@ -90,7 +94,10 @@ extension SatchelDatabase {
     /// - Returns: whether the bundle was installed.
     @discardableResult
     public func removeBundle(id: String) throws -> Bool {
-        try writer.write { try BundleRecord.deleteOne($0, key: id) }
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM resourceSearch WHERE bundleId = ?", arguments: [id])
+            return try BundleRecord.deleteOne(db, key: id)
+        }
     }
 
     /// The SHA-256 of every blob that some installed bundle references.

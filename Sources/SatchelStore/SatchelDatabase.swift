@@ -159,6 +159,23 @@ public struct SatchelDatabase: Sendable {
                 t.column("lastSeenAt", .datetime)
             }
         }
+        migrator.registerMigration("v2-search") { db in
+            // The full-text index of resources. Text is stored in SearchText.indexForm (CJK unigrams and bigrams);
+            // bundleId and resourceId locate the row in `resource`.
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE resourceSearch USING fts5(
+                        bundleId UNINDEXED, resourceId UNINDEXED, title, body,
+                        tokenize = 'unicode61 remove_diacritics 2'
+                    )
+                    """
+            )
+            try db.create(index: "resource_classification", on: "resource",
+                          columns: ["stage", "grade", "subject", "edition", "term"])
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM resource") {
+                try SatchelDatabase.indexResource(db, row: row)
+            }
+        }
         return migrator
     }
 }

@@ -1,0 +1,45 @@
+import Foundation
+import GRDB
+import SatchelBundles
+
+/// `/healthz`: ready (200) when the database answers and the blob store is there; otherwise 503 with the reasons.
+/// Warnings, such as a disk below the reserve, are reported without failing the check, since serving still works.
+struct HealthCheck: Sendable {
+    let node: Node
+
+    struct Report: Codable {
+        var status: String
+        var bundles: Int
+        var resources: Int
+        var reasons: [String]
+        var warnings: [String]
+    }
+
+    func run() -> Report {
+        var reasons: [String] = []
+        var warnings: [String] = []
+        var bundles = 0
+        var resources = 0
+        do {
+            (bundles, resources) = try node.database.writer.read { db in
+                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0,
+                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0)
+            }
+        } catch {
+            reasons.append("database unreadable")
+        }
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: node.directory.blobsPath, isDirectory: &isDirectory)
+            || !isDirectory.boolValue
+        {
+            reasons.append("blob store missing at \(node.directory.blobsPath)")
+        }
+        var stats = statvfs()
+        if statvfs(node.directory.root, &stats) == 0 {
+            let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+            if free < node.configuration.diskReserveBytes { warnings.append("free disk below the reserve") }
+        }
+        return Report(status: reasons.isEmpty ? "ok" : "unavailable", bundles: bundles, resources: resources,
+                      reasons: reasons, warnings: warnings)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import GRDB
+import Metrics
+import Prometheus
+import SatchelBundles
+import SatchelStore
+
+/// The node's Prometheus metrics: Hummingbird's request counters and latency histogram (through swift-metrics), bytes
+/// of content sent, and gauges of the catalog and store read when `/metrics` is scraped.
+enum NodeMetrics {
+    /// The registry `/metrics` renders.
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Routes swift-metrics to the registry, once per process.
+    static let bootstrap: Void = {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(factory)
+    }()
+
+    /// Content bytes sent by `/content/...` responses.
+    static let contentBytes = registry.makeCounter(
+        name: "satchel_content_bytes_sent_total", help: "Bytes of bundle content sent to clients.")
+    private static let storeBytes = registry.makeGauge(
+        name: "satchel_store_bytes", help: "Bytes of distinct blobs referenced by installed bundles.")
+    private static let bundles = registry.makeGauge(name: "satchel_bundles", help: "Installed bundles.")
+    private static let resources = registry.makeGauge(name: "satchel_resources", help: "Installed resources.")
+    private static let freeBytes = registry.makeGauge(
+        name: "satchel_disk_free_bytes", help: "Free bytes on the data directory's file system.")
+    private static let eventsPending = registry.makeGauge(
+        name: "satchel_sync_backlog_events", help: "Events recorded but not yet acknowledged by the platform.")
+
+    /// Reads the gauges from the database and the disk, then renders every metric in Prometheus text format.
+    static func render(node: Node) throws -> String {
+        let database = node.database
+        try database.writer.read { db in
+            storeBytes.set(
+                try Int64.fetchOne(
+                    db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0)
+            bundles.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0)
+            resources.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0)
+            let acknowledged = try Int64.fetchOne(
+                db, sql: "SELECT CAST(value AS INTEGER) FROM syncState WHERE key = 'ackedSequence'") ?? 0
+            eventsPending.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE seq > ?",
+                                                 arguments: [acknowledged]) ?? 0)
+        }
+        var stats = statvfs()
+        if statvfs(node.directory.root, &stats) == 0 { freeBytes.set(Int64(stats.f_bavail) * Int64(stats.f_frsize)) }
+        return registry.emitToString()
+    }
+}

@@ -1,0 +1,146 @@
+import Mustache
+
+/// The teacher web UI's Mustache templates. They live in the binary, so a node needs no template files on disk.
+///
+/// Every page works without JavaScript and fits a 360 px phone: one column, large tap targets, system fonts with the
+/// Noto CJK fallback that Debian ships.
+enum Templates {
+    /// The library holding every template, registered by name.
+    static let library: MustacheLibrary = {
+        var library = MustacheLibrary()
+        for (name, text) in all {
+            // The templates are constants of this file; a parse error is a programming error caught by the tests.
+            try! library.register(text, named: name)
+        }
+        return library
+    }()
+
+    static let all: [String: String] = [
+        "layout": layout, "home": home, "bundle": bundle, "resource": resource, "search": search,
+        "browse": browse, "resourceCard": resourceCard, "pager": pager, "error": error,
+    ]
+
+    static let layout = """
+        <!doctype html>
+        <html lang="{{lang}}">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · Satchel</title>
+        <style>
+        *{box-sizing:border-box}
+        body{font-family:system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f7f9;
+        color:#1d2330;line-height:1.6;font-size:17px;overflow-wrap:anywhere}
+        header{background:#1f6f54;color:#fff;padding:.5rem 1rem}
+        header nav{display:flex;gap:1rem;align-items:center;flex-wrap:wrap;max-width:60rem;margin:0 auto}
+        header a{color:#fff;text-decoration:none;padding:.3rem 0}
+        header .brand{font-weight:bold;margin-right:auto}
+        form.search{display:flex;gap:.4rem;max-width:60rem;margin:.5rem auto 0}
+        form.search input{flex:1;min-width:0;font-size:1rem;padding:.5rem;border:0;border-radius:.4rem}
+        form.search button{font-size:1rem;padding:.5rem .9rem;border:0;border-radius:.4rem;background:#ffd45c}
+        main{max-width:60rem;margin:0 auto;padding:.5rem 1rem 2rem}
+        h1{font-size:1.4rem;margin:.8rem 0}
+        h2{font-size:1.15rem;margin:1.2rem 0 .4rem}
+        .card{display:block;background:#fff;border-radius:.5rem;padding:.7rem 1rem;margin:.5rem 0;
+        box-shadow:0 1px 2px #0002;color:inherit;text-decoration:none}
+        .card strong{color:#1f5fa8}
+        .meta{color:#5a6270;font-size:.9rem}
+        .chips{display:flex;flex-wrap:wrap;gap:.5rem;padding:0;list-style:none}
+        .chips a{display:inline-block;background:#fff;border:1px solid #cfd6df;border-radius:1rem;
+        padding:.35rem .9rem;text-decoration:none;color:#1d2330}
+        .crumbs{font-size:.9rem}
+        video,img,audio{max-width:100%;height:auto;display:block;margin:.5rem 0;background:#000}
+        audio{background:none;width:100%}
+        iframe{width:100%;height:75vh;border:1px solid #ccd;background:#fff}
+        a{color:#1f5fa8}
+        .button{display:inline-block;background:#1f6f54;color:#fff;padding:.5rem 1rem;border-radius:.4rem;
+        text-decoration:none;margin:.3rem .3rem .3rem 0}
+        mark{background:#ffe58a;padding:0 .1em}
+        .pager{display:flex;gap:1rem;justify-content:space-between;margin:1rem 0}
+        </style>
+        </head>
+        <body>
+        <header>
+        <nav><a class="brand" href="/">Satchel</a><a href="/browse">{{t.browse}}</a>\
+        <a href="{{switchURL}}" hreflang="{{switchLang}}">{{switchLabel}}</a></nav>
+        <form class="search" action="/search" method="get" role="search">
+        <input type="search" name="q" value="{{query}}" placeholder="{{t.searchPlaceholder}}" aria-label="{{t.search}}">
+        <button type="submit">{{t.search}}</button>
+        </form>
+        </header>
+        <main>
+        {{{body}}}
+        </main>
+        </body>
+        </html>
+        """
+
+    static let resourceCard = """
+        <a class="card" href="/resources/{{bundleSegment}}/{{idSegment}}"><strong>{{{titleHTML}}}</strong>
+        <div class="meta">{{typeName}}{{#classification}} · {{classification}}{{/classification}} · {{size}}</div>
+        {{#snippetHTML}}<div class="meta">{{{snippetHTML}}}</div>{{/snippetHTML}}</a>
+        """
+
+    static let pager = """
+        {{#pager}}<nav class="pager">{{#previous}}<a href="{{previous}}">← {{t.previous}}</a>{{/previous}}\
+        <span class="meta">{{label}}</span>{{#next}}<a href="{{next}}">{{t.next}} →</a>{{/next}}</nav>{{/pager}}
+        """
+
+    static let home = """
+        <h1>{{t.title}}</h1>
+        {{^bundles}}<div class="card">{{t.empty}}</div>{{/bundles}}
+        {{#hasStages}}<h2>{{t.browseByStage}}</h2>
+        <ul class="chips">{{#stages}}<li><a href="{{url}}">{{value}} <span class="meta">{{count}}</span></a></li>\
+        {{/stages}}</ul>{{/hasStages}}
+        {{#hasRecent}}<h2>{{t.recent}}</h2>{{#recent}}{{> resourceCard}}{{/recent}}{{/hasRecent}}
+        {{#hasBundles}}<h2>{{t.bundles}}</h2>
+        {{#bundles}}<a class="card" href="/bundles/{{idSegment}}"><strong>{{title}}</strong>
+        <div class="meta">{{id}} · v{{version}} · {{size}}</div></a>{{/bundles}}{{/hasBundles}}
+        """
+
+    static let bundle = """
+        <p class="crumbs"><a href="/">{{t.home}}</a> ›</p>
+        <h1>{{bundleTitle}}</h1>
+        <p class="meta">v{{version}} · {{size}} · {{count}} {{t.resourcesUnit}}</p>
+        {{#resources}}{{> resourceCard}}{{/resources}}
+        """
+
+    static let resource = """
+        <p class="crumbs"><a href="/">{{t.home}}</a> › <a href="/bundles/{{bundleSegment}}">{{bundleTitle}}</a> ›</p>
+        <h1>{{resourceTitle}}</h1>
+        <p class="meta">{{typeName}}{{#classification}} · {{classification}}{{/classification}}</p>
+        {{#description}}<p>{{description}}</p>{{/description}}
+        {{#isVideo}}<video controls preload="metadata" playsinline src="{{url}}"></video>{{/isVideo}}
+        {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}
+        {{#isImage}}<img src="{{url}}" alt="{{resourceTitle}}">{{/isImage}}
+        {{#isPage}}<p><a class="button" href="{{url}}">{{t.openFull}}</a></p>\
+        <iframe src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPage}}
+        {{#isPDF}}<p><a class="button" href="{{url}}">{{t.openFull}}</a></p>\
+        <iframe src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPDF}}
+        <p><a class="button" href="{{url}}" download>{{t.download}} ({{size}})</a></p>
+        """
+
+    static let search = """
+        <h1>{{t.searchResults}}</h1>
+        {{#hasQuery}}<p class="meta">{{summary}}</p>{{/hasQuery}}
+        {{#resources}}{{> resourceCard}}{{/resources}}
+        {{#noResults}}<div class="card">{{t.noResults}}</div>{{/noResults}}
+        {{> pager}}
+        """
+
+    static let browse = """
+        <p class="crumbs"><a href="/browse">{{t.browse}}</a>{{#crumbs}} › <a href="{{url}}">{{value}}</a>{{/crumbs}}</p>
+        <h1>{{heading}}</h1>
+        {{#hasChoices}}<h2>{{levelName}}</h2><ul class="chips">{{#choices}}<li><a href="{{url}}">{{value}} \
+        <span class="meta">{{count}}</span></a></li>{{/choices}}</ul>{{/hasChoices}}
+        <h2>{{t.resources}} <span class="meta">{{total}}</span></h2>
+        {{#resources}}{{> resourceCard}}{{/resources}}
+        {{> pager}}
+        """
+
+    static let error = """
+        <h1>{{heading}}</h1>
+        <div class="card">{{message}}</div>
+        <p><a class="button" href="/">{{t.home}}</a></p>
+        """
+}

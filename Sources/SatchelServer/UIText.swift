@@ -1,0 +1,63 @@
+import SatchelCore
+
+/// The web UI's fixed strings in both languages.
+enum UIText {
+    static let title = LocalizedText(zh: "学习资源", en: "Learning resources")
+    static let searchResults = LocalizedText(zh: "搜索结果", en: "Search results")
+    static let browse = LocalizedText(zh: "按年级浏览", en: "Browse by grade")
+    static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
+    static let notFoundMessage = LocalizedText(
+        zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
+
+    /// Every string a template uses, in one language, keyed by the name templates use (`{{t.search}}`).
+    static func strings(_ language: Language) -> [String: String] {
+        let table: [String: LocalizedText] = [
+            "title": title,
+            "browse": browse,
+            "browseByStage": LocalizedText(zh: "按学段浏览", en: "Browse by stage"),
+            "search": LocalizedText(zh: "搜索", en: "Search"),
+            "searchPlaceholder": LocalizedText(zh: "搜索课程、视频、文档…", en: "Search lessons, videos, documents…"),
+            "searchResults": searchResults,
+            "noResults": LocalizedText(
+                zh: "没有找到相关资源。请换个词试试，例如“数学”或“分数”。",
+                en: "Nothing found. Try another word, such as “maths” or “fractions”."),
+            "empty": LocalizedText(
+                zh: "还没有安装任何资源包。请技术员用 satchel import 导入。",
+                en: "No bundles are installed yet. A technician can add them with satchel import."),
+            "recent": LocalizedText(zh: "最新资源", en: "What's new"),
+            "bundles": LocalizedText(zh: "资源包", en: "Bundles"),
+            "resources": LocalizedText(zh: "资源", en: "Resources"),
+            "resourcesUnit": LocalizedText(zh: "个资源", en: "resources"),
+            "home": LocalizedText(zh: "首页", en: "Home"),
+            "openFull": LocalizedText(zh: "全屏打开", en: "Open full screen"),
+            "download": LocalizedText(zh: "下载", en: "Download"),
+            "previous": LocalizedText(zh: "上一页", en: "Previous"),
+            "next": LocalizedText(zh: "下一页", en: "Next"),
+        ]
+        return table.mapValues { $0(language) }
+    }
+
+    static func typeName(_ type: String, _ language: Language) -> String {
+        let names: [String: LocalizedText] = [
+            "video": LocalizedText(zh: "视频", en: "Video"),
+            "document": LocalizedText(zh: "文档", en: "Document"),
+            "html": LocalizedText(zh: "课件", en: "Lesson"),
+            "exercise": LocalizedText(zh: "练习", en: "Exercise"),
+            "audio": LocalizedText(zh: "音频", en: "Audio"),
+            "image": LocalizedText(zh: "图片", en: "Image"),
+            "course-module": LocalizedText(zh: "培训单元", en: "Course module"),
+        ]
+        return names[type]?(language) ?? type
+    }
+
+    static func levelName(_ level: String, _ language: Language) -> String {
+        let names: [String: LocalizedText] = [
+            "stage": LocalizedText(zh: "学段", en: "Stage"),
+            "grade": LocalizedText(zh: "年级", en: "Grade"),
+            "subject": LocalizedText(zh: "学科", en: "Subject"),
+            "edition": LocalizedText(zh: "教材版本", en: "Textbook edition"),
+            "term": LocalizedText(zh: "册", en: "Term"),
+        ]
+        return names[level]?(language) ?? level
+    }
+}
