@@ -8,7 +8,7 @@ import SatchelCore
 import SatchelStore
 import ServiceLifecycle
 
-/// Builds the node's HTTP application: the router plus the server settings and limits from the configuration.
+/// Builds the node's HTTP application: the router, the address from the configuration, and the connection limits.
 ///
 /// Tests and `satchel serve` share this wiring.
 public func buildApplication(
@@ -42,8 +42,9 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    let content = ContentResponder(database: node.database, blobStore: node.blobStore)
-    let pages = WebPages(database: node.database, defaultLanguage: node.configuration.language)
+    let events = EventLog(database: node.database)
+    let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
+    let pages = WebPages(database: node.database, defaultLanguage: node.configuration.language, events: events)
     let api = CatalogAPI(database: node.database)
     let health = HealthCheck(node: node)
 
@@ -59,6 +60,7 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     }
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
+    RecordsRoutes(node: node, events: events, pages: pages).register(on: router)
     router.get("/healthz") { _, _ in
         let report = health.run()
         return try api.json(report, status: report.reasons.isEmpty ? .ok : .serviceUnavailable)
@@ -74,9 +76,11 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
         .get("bundles/:id") { _, context in try api.bundle(id: try context.parameters.require("id")) }
         .get("resources") { request, _ in try api.resources(request) }
         .get("resources/:bundle/:id") { _, context in
-            try api.resource(bundleId: try context.parameters.require("bundle"), id: try context.parameters.require("id"))
+            try api.resource(
+                bundleId: try context.parameters.require("bundle"), id: try context.parameters.require("id"))
         }
         .get("search") { request, _ in try api.search(request) }
         .get("facets") { request, _ in try api.facets(request) }
+        .get("**") { _, _ -> Response in throw APIError.notFound("There is no such API endpoint; see docs/api.md.") }
     return router
 }

@@ -61,18 +61,21 @@ struct CatalogAPI: Sendable {
     func resources(_ request: Request) throws -> Response {
         let filter = classification(request)
         let results = try database.browse(
-            filter, page: try integer(request, "page", default: 1), pageSize: try integer(request, "pageSize", default: 50))
+            filter, page: try integer(request, "page", default: 1),
+            pageSize: try integer(request, "pageSize", default: 50))
         return try json(page(results))
     }
 
     /// `GET /api/v1/search?q=&page=&pageSize=`
     func search(_ request: Request) throws -> Response {
-        let query = QueryString(request.uri.query)["q"] ?? ""
+        let query = (QueryString(request.uri.query)["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         guard query.count <= 200 else {
-            throw APIError(status: .badRequest, code: "query_too_long", message: "The query is longer than 200 characters.")
+            throw APIError(
+                status: .badRequest, code: "query_too_long", message: "The query is longer than 200 characters.")
         }
         let results = try database.search(
-            query, page: try integer(request, "page", default: 1), pageSize: try integer(request, "pageSize", default: 20))
+            query, page: try integer(request, "page", default: 1),
+            pageSize: try integer(request, "pageSize", default: 20))
         struct Answer: Encodable {
             var query: String
             var terms: [String]
@@ -81,9 +84,10 @@ struct CatalogAPI: Sendable {
             var pageSize: Int
             var results: [ResourceSummary]
         }
-        return try json(Answer(
-            query: query, terms: SearchText.highlightTerms(query), total: results.total, page: results.page,
-            pageSize: results.pageSize, results: results.resources.map(summary)))
+        return try json(
+            Answer(
+                query: query, terms: SearchText.highlightTerms(query), total: results.total, page: results.page,
+                pageSize: results.pageSize, results: results.resources.map(summary)))
     }
 
     /// `GET /api/v1/facets?stage=...`: the values of every classification level under the given filter.
@@ -109,15 +113,17 @@ struct CatalogAPI: Sendable {
     }
 
     private func page(_ results: SearchPage) -> Page {
-        Page(total: results.total, page: results.page, pageSize: results.pageSize,
-             resources: results.resources.map(summary))
+        Page(
+            total: results.total, page: results.page, pageSize: results.pageSize,
+            resources: results.resources.map(summary))
     }
 
     private func integer(_ request: Request, _ name: String, default value: Int) throws -> Int {
         guard let text = QueryString(request.uri.query)[name] else { return value }
         guard let number = Int(text), number >= 1, number <= 10_000 else {
-            throw APIError(status: .badRequest, code: "bad_parameter",
-                           message: "The parameter \(name) must be a whole number from 1 to 10000.")
+            throw APIError(
+                status: .badRequest, code: "bad_parameter",
+                message: "The parameter \(name) must be a whole number from 1 to 10000.")
         }
         return number
     }

@@ -69,7 +69,7 @@ public struct ConnectionLimits: Sendable {
     public var idleTimeout: TimeAmount = .seconds(60)
     /// A client must finish sending a request head within this long.
     public var requestHeadTimeout: TimeAmount = .seconds(15)
-    /// The largest request head accepted; a larger one gets 431 or a closed connection.
+    /// The largest request head accepted; a larger one gets 400 and the connection is closed.
     public var maxHeaderBytes = 16 * 1024
     /// The most header fields in one request.
     public var maxHeaderFields = 100

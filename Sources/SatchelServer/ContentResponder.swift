@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import SatchelBundles
+import SatchelCore
 import SatchelStore
 
 /// Serves bundle files from the blob store at `/content/{bundleId}/{path}` with strong ETags (the SHA-256),
@@ -12,6 +13,8 @@ struct ContentResponder: Sendable {
     let blobStore: BlobStore
     let fileIO = FileIO()
     var gzip: GzipCache { GzipCache(blobStore: blobStore) }
+    /// Where views and downloads are recorded; nil records nothing.
+    var events: EventLog?
 
     func respond(to request: Request, context: some RequestContext) async throws -> Response {
         guard let (bundleId, path) = ContentPath.parse(request.uri.path) else {
@@ -22,6 +25,7 @@ struct ContentResponder: Sendable {
         else {
             throw HTTPError(.notFound, message: "No such file in the installed bundles.")
         }
+        if request.method == .get { recordUse(request, bundleId: bundleId, path: path, size: file.size) }
         let compressible = MediaType.isCompressible(file.mediaType)
         // A gzip copy is a different representation, so it gets its own strong ETag; ranges are served from the
         // identity representation only.
@@ -85,6 +89,24 @@ struct ContentResponder: Sendable {
             let body = try await fileIO.loadFile(path: blobPath, context: context)
             return Response(status: .ok, headers: headers, body: body)
         }
+    }
+
+    /// Records a view (or, with `?dl=1`, a download) when a resource's entry file is requested from its start; the
+    /// further range requests of a video being watched are not counted again. Recording does not delay the response.
+    private func recordUse(_ request: Request, bundleId: String, path: String, size: Int64) {
+        guard let events else { return }
+        if let range = request.headers[.range], !range.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") {
+            return
+        }
+        if request.headers[.ifNoneMatch] != nil || request.headers[.ifModifiedSince] != nil { return }
+        guard let resourceId = try? database.resourceID(bundleId: bundleId, entry: path) else { return }
+        let teacher = Sessions(database: database).current(request)?.1.id
+        let use = NodeEvent.ResourceUse(
+            bundleId: bundleId, resourceId: resourceId, bytes: size,
+            deviceClass: DeviceClass.of(userAgent: request.headers[.userAgent]), teacherId: teacher)
+        let isDownload = QueryString(request.uri.query)["dl"] == "1"
+        let event = NodeEvent(isDownload ? .download(use) : .view(use))
+        Task { try? await events.append(event) }
     }
 
     /// RFC 9110 13.2.2: If-None-Match first (weak comparison); If-Modified-Since only without it.

@@ -22,8 +22,10 @@ struct HealthCheck: Sendable {
         var resources = 0
         do {
             (bundles, resources) = try node.database.writer.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0,
-                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0)
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0
+                )
             }
         } catch {
             reasons.append("database unreadable")
@@ -32,14 +34,15 @@ struct HealthCheck: Sendable {
         if !FileManager.default.fileExists(atPath: node.directory.blobsPath, isDirectory: &isDirectory)
             || !isDirectory.boolValue
         {
-            reasons.append("blob store missing at \(node.directory.blobsPath)")
+            reasons.append("blob store missing")
         }
         var stats = statvfs()
         if statvfs(node.directory.root, &stats) == 0 {
             let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
             if free < node.configuration.diskReserveBytes { warnings.append("free disk below the reserve") }
         }
-        return Report(status: reasons.isEmpty ? "ok" : "unavailable", bundles: bundles, resources: resources,
-                      reasons: reasons, warnings: warnings)
+        return Report(
+            status: reasons.isEmpty ? "ok" : "unavailable", bundles: bundles, resources: resources,
+            reasons: reasons, warnings: warnings)
     }
 }

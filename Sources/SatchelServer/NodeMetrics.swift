@@ -42,10 +42,13 @@ enum NodeMetrics {
                     db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0)
             bundles.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0)
             resources.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0)
-            let acknowledged = try Int64.fetchOne(
-                db, sql: "SELECT CAST(value AS INTEGER) FROM syncState WHERE key = 'ackedSequence'") ?? 0
-            eventsPending.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE seq > ?",
-                                                 arguments: [acknowledged]) ?? 0)
+            let acknowledged =
+                try Int64.fetchOne(
+                    db, sql: "SELECT CAST(value AS INTEGER) FROM syncState WHERE key = 'ackedSequence'") ?? 0
+            eventsPending.set(
+                try Int64.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM event WHERE seq > ?",
+                    arguments: [acknowledged]) ?? 0)
         }
         var stats = statvfs()
         if statvfs(node.directory.root, &stats) == 0 { freeBytes.set(Int64(stats.f_bavail) * Int64(stats.f_frsize)) }

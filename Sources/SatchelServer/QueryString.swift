@@ -16,7 +16,27 @@ struct QueryString {
     /// The first value of `name`, or nil.
     subscript(_ name: String) -> String? { values[name] }
 
+    /// Percent-decodes a value leniently: invalid UTF-8 becomes U+FFFD and control characters are dropped, so any
+    /// text a user typed still arrives.
     private static func decode(_ text: Substring) -> String? {
-        ContentPath.percentDecode(Substring(text.replacingOccurrences(of: "+", with: " ")))
+        var bytes: [UInt8] = []
+        let utf8 = Array(text.utf8)
+        var index = 0
+        while index < utf8.count {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "+") {
+                bytes.append(UInt8(ascii: " "))
+            } else if byte == UInt8(ascii: "%"), index + 2 < utf8.count,
+                let value = UInt8(String(decoding: utf8[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                index += 2
+            } else {
+                bytes.append(byte)
+            }
+            index += 1
+        }
+        let decoded = String(decoding: bytes, as: UTF8.self)
+        return String(decoded.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F }.map(Character.init))
     }
 }

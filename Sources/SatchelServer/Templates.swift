@@ -8,7 +8,7 @@ enum Templates {
     /// The library holding every template, registered by name.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in all {
+        for (name, text) in all.merging(records, uniquingKeysWith: { first, _ in first }) {
             // The templates are constants of this file; a parse error is a programming error caught by the tests.
             try! library.register(text, named: name)
         }
@@ -49,9 +49,12 @@ enum Templates {
         .chips a{display:inline-block;background:#fff;border:1px solid #cfd6df;border-radius:1rem;
         padding:.35rem .9rem;text-decoration:none;color:#1d2330}
         .crumbs{font-size:.9rem}
+        .meta span{white-space:nowrap}
+        video{width:100%}
         video,img,audio{max-width:100%;height:auto;display:block;margin:.5rem 0;background:#000}
         audio{background:none;width:100%}
         iframe{width:100%;height:75vh;border:1px solid #ccd;background:#fff}
+        @media (max-width:700px){iframe.wide-only{display:none}}
         a{color:#1f5fa8}
         .button{display:inline-block;background:#1f6f54;color:#fff;padding:.5rem 1rem;border-radius:.4rem;
         text-decoration:none;margin:.3rem .3rem .3rem 0}
@@ -62,6 +65,7 @@ enum Templates {
         <body>
         <header>
         <nav><a class="brand" href="/">Satchel</a><a href="/browse">{{t.browse}}</a>\
+        {{#hasUser}}<a href="/me">{{user}}</a>{{/hasUser}}{{^hasUser}}<a href="/login">{{t.login}}</a>{{/hasUser}}\
         <a href="{{switchURL}}" hreflang="{{switchLang}}">{{switchLabel}}</a></nav>
         <form class="search" action="/search" method="get" role="search">
         <input type="search" name="q" value="{{query}}" placeholder="{{t.searchPlaceholder}}" aria-label="{{t.search}}">
@@ -77,7 +81,7 @@ enum Templates {
 
     static let resourceCard = """
         <a class="card" href="/resources/{{bundleSegment}}/{{idSegment}}"><strong>{{{titleHTML}}}</strong>
-        <div class="meta">{{typeName}}{{#classification}} · {{classification}}{{/classification}} · {{size}}</div>
+        <div class="meta"><span>{{typeName}}</span>{{#classification}} · <span>{{classification}}</span>{{/classification}} · <span>{{size}}</span></div>
         {{#snippetHTML}}<div class="meta">{{{snippetHTML}}}</div>{{/snippetHTML}}</a>
         """
 
@@ -113,11 +117,33 @@ enum Templates {
         {{#isVideo}}<video controls preload="metadata" playsinline src="{{url}}"></video>{{/isVideo}}
         {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}
         {{#isImage}}<img src="{{url}}" alt="{{resourceTitle}}">{{/isImage}}
-        {{#isPage}}<p><a class="button" href="{{url}}">{{t.openFull}}</a></p>\
-        <iframe src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPage}}
-        {{#isPDF}}<p><a class="button" href="{{url}}">{{t.openFull}}</a></p>\
-        <iframe src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPDF}}
-        <p><a class="button" href="{{url}}" download>{{t.download}} ({{size}})</a></p>
+        {{#isPage}}<p><a class="button" href="{{url}}">{{t.openFull}}</a> \
+        <a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>\
+        <iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPage}}
+        {{#isPDF}}<p><a class="button" href="{{url}}">{{t.openFull}}</a> \
+        <a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>\
+        <iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPDF}}
+        {{^isEmbedded}}<p><a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>{{/isEmbedded}}
+        {{#isTraining}}<p><a href="/training/{{bundleSegment}}">{{t.backToCourse}}</a></p>{{/isTraining}}
+        <script>
+        (function () {
+          // Reports the time this page is visible, at most every minute; without JavaScript nothing is lost.
+          var shown = document.visibilityState === "visible" ? Date.now() : 0, sent = 0;
+          function report() {
+            if (shown) { sent += Date.now() - shown; shown = document.visibilityState === "visible" ? Date.now() : 0; }
+            var seconds = Math.round(sent / 1000);
+            if (seconds < 1 || !navigator.sendBeacon) return;
+            sent = 0;
+            navigator.sendBeacon("/api/v1/beacon", new Blob([JSON.stringify(
+              {bundleId: "{{bundleId}}", resourceId: "{{resourceId}}", seconds: seconds})], {type: "application/json"}));
+          }
+          document.addEventListener("visibilitychange", function () {
+            if (document.visibilityState === "visible") { shown = Date.now(); } else { report(); }
+          });
+          window.addEventListener("pagehide", report);
+          setInterval(report, 60000);
+        })();
+        </script>
         """
 
     static let search = """

@@ -4,7 +4,10 @@ import SatchelCore
 enum UIText {
     static let title = LocalizedText(zh: "学习资源", en: "Learning resources")
     static let searchResults = LocalizedText(zh: "搜索结果", en: "Search results")
-    static let browse = LocalizedText(zh: "按年级浏览", en: "Browse by grade")
+    static let browse = LocalizedText(zh: "分类浏览", en: "Browse")
+    static let login = LocalizedText(zh: "登录", en: "Log in")
+    static let register = LocalizedText(zh: "注册", en: "Register")
+    static let certificateTitle = LocalizedText(zh: "教师培训学时证明", en: "Teacher training certificate")
     static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
     static let notFoundMessage = LocalizedText(
         zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
@@ -33,6 +36,37 @@ enum UIText {
             "download": LocalizedText(zh: "下载", en: "Download"),
             "previous": LocalizedText(zh: "上一页", en: "Previous"),
             "next": LocalizedText(zh: "下一页", en: "Next"),
+            "login": login,
+            "backToCourse": LocalizedText(zh: "返回培训课程", en: "Back to the course"),
+            "logout": LocalizedText(zh: "退出登录", en: "Log out"),
+            "register": LocalizedText(zh: "注册", en: "Register"),
+            "username": LocalizedText(zh: "用户名（字母或数字）", en: "User name (letters or digits)"),
+            "name": LocalizedText(zh: "姓名", en: "Name"),
+            "teacherNumber": LocalizedText(zh: "教师编号（如有）", en: "Teacher number (if you have one)"),
+            "subjects": LocalizedText(zh: "任教学科", en: "Subjects you teach"),
+            "pin": LocalizedText(zh: "密码（至少 6 位）", en: "Password (at least 6 characters)"),
+            "totalHours": LocalizedText(zh: "已获培训学时", en: "Training hours credited"),
+            "hours": LocalizedText(zh: "学时", en: "hours"),
+            "minutes": LocalizedText(zh: "分钟", en: "minutes"),
+            "modulesDone": LocalizedText(zh: "个单元已完成", en: "modules completed"),
+            "noCourses": LocalizedText(zh: "还没有参加培训课程。", en: "You have not enrolled in a course yet."),
+            "certificate": LocalizedText(zh: "打印证书", en: "Print certificate"),
+            "certificateTitle": LocalizedText(zh: "教师培训学时证明", en: "Teacher training certificate"),
+            "exportData": LocalizedText(zh: "导出我的数据", en: "Export my data"),
+            "back": LocalizedText(zh: "返回", en: "Back"),
+            "enrol": LocalizedText(zh: "参加培训", en: "Enrol"),
+            "loginToEnrol": LocalizedText(zh: "登录后参加培训", en: "Log in to enrol"),
+            "completed": LocalizedText(zh: "已完成", en: "completed"),
+            "score": LocalizedText(zh: "测验得分", en: "Quiz score"),
+            "markComplete": LocalizedText(zh: "标记为已完成", en: "Mark as completed"),
+            "adminTeachers": LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
+            "adminReport": LocalizedText(zh: "学校报告", en: "School report"),
+            "approve": LocalizedText(zh: "批准", en: "Approve"),
+            "usage": LocalizedText(zh: "资源使用（按学科和年级）", en: "Usage by subject and grade"),
+            "training": LocalizedText(zh: "培训完成情况", en: "Training completion"),
+            "zeroResults": LocalizedText(zh: "没有结果的搜索", en: "Searches with no results"),
+            "views": LocalizedText(zh: "次浏览", en: "views"),
+            "downloads": LocalizedText(zh: "次下载", en: "downloads"),
         ]
         return table.mapValues { $0(language) }
     }

@@ -11,6 +11,8 @@ import SatchelStore
 struct WebPages: Sendable {
     let database: SatchelDatabase
     let defaultLanguage: Language
+    /// Where searches are recorded (their result counts are the platform's demand signal); nil records nothing.
+    var events: EventLog?
 
     /// The language for a request: `?lang=` first, then the `lang` cookie, then the node's default.
     func language(for request: Request) -> Language {
@@ -39,7 +41,9 @@ struct WebPages: Sendable {
             "hasBundles": !bundles.isEmpty,
             "recent": recent.map { card($0, language, terms: []) },
             "hasRecent": !recent.isEmpty,
-            "stages": stages.map { ["value": $0.value, "count": $0.count, "url": "/browse?stage=\(HTMLText.segment($0.value))"] },
+            "stages": stages.map {
+                ["value": $0.value, "count": $0.count, "url": "/browse?stage=\(HTMLText.segment($0.value))"]
+            },
             "hasStages": !stages.isEmpty,
         ]
         return render("home", title: UIText.title(language), context: context, request: request, language: language)
@@ -64,18 +68,23 @@ struct WebPages: Sendable {
             let bundle = try database.bundle(id: bundleId)
         else { return try notFound(request) }
         let isPage = ["html", "exercise", "course-module"].contains(resource.type)
+        let isTraining = bundle.kind == Manifest.BundleKind.training.rawValue
         let context: [String: Any] = [
+            "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
             "bundleSegment": HTMLText.segment(bundleId),
             "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",
             "size": ByteCount.human(file.size),
-            "isVideo": resource.type == "video", "isAudio": resource.type == "audio", "isImage": resource.type == "image",
+            "isVideo": resource.type == "video", "isAudio": resource.type == "audio",
+            "isImage": resource.type == "image",
             "isPage": isPage, "isPDF": !isPage && file.mediaType == "application/pdf",
+            "isEmbedded": isPage || file.mediaType == "application/pdf",
         ]
-        return render("resource", title: resource.title(language), context: context, request: request,
-                      language: language)
+        return render(
+            "resource", title: resource.title(language), context: context, request: request,
+            language: language)
     }
 
     func search(_ request: Request) throws -> Response {
@@ -84,8 +93,13 @@ struct WebPages: Sendable {
         let query = (parameters["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let page = Int(parameters["page"] ?? "1") ?? 1
         let results = try database.search(query, page: page, pageSize: 20)
+        if !query.isEmpty, page == 1, let events {
+            let event = NodeEvent(.search(.init(query: query, results: results.total)))
+            Task { try? await events.append(event) }
+        }
         let terms = SearchText.highlightTerms(query)
-        let summary = language == .english
+        let summary =
+            language == .english
             ? "\(results.total) results for “\(query)”" : "“\(query)” 共找到 \(results.total) 个资源"
         let context: [String: Any] = [
             "hasQuery": !query.isEmpty, "summary": summary,
@@ -93,8 +107,9 @@ struct WebPages: Sendable {
             "noResults": results.total == 0,
             "pager": pager(results, language: language) { "/search?q=\(HTMLText.segment(query))&page=\($0)" } as Any,
         ]
-        return render("search", title: UIText.searchResults(language), context: context, request: request,
-                      language: language, query: query)
+        return render(
+            "search", title: UIText.searchResults(language), context: context, request: request,
+            language: language, query: query)
     }
 
     func browse(_ request: Request) throws -> Response {
@@ -125,8 +140,10 @@ struct WebPages: Sendable {
             "heading": heading, "crumbs": crumbs,
             "levelName": next.map { UIText.levelName($0, language) } ?? "",
             "choices": choices.map { choice in
-                ["value": choice.value, "count": choice.count,
-                 "url": base + "\(next ?? "term")=\(HTMLText.segment(choice.value))"] as [String: Any]
+                [
+                    "value": choice.value, "count": choice.count,
+                    "url": base + "\(next ?? "term")=\(HTMLText.segment(choice.value))",
+                ] as [String: Any]
             },
             "hasChoices": !choices.isEmpty, "total": results.total,
             "resources": results.resources.map { card($0, language, terms: []) },
@@ -151,7 +168,7 @@ struct WebPages: Sendable {
             "bundleSegment": HTMLText.segment(resource.bundleId), "idSegment": HTMLText.segment(resource.id),
             "titleHTML": HTMLText.highlight(resource.title(language), terms: terms),
             "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
-            "size": ByteCount.human(resource.entrySize),
+            "size": ByteCount.human(resource.entrySize).replacingOccurrences(of: " ", with: "\u{00A0}"),
             "snippetHTML": terms.isEmpty || description.isEmpty
                 ? "" : HTMLText.highlight(String(description.prefix(120)), terms: terms),
         ]
@@ -173,6 +190,12 @@ struct WebPages: Sendable {
             .filter { !$0.isEmpty }.joined(separator: " · ")
     }
 
+    /// Renders `template` inside the page layout, with the title in the request's language.
+    func renderPage(_ template: String, title: LocalizedText, context: [String: Any], request: Request) -> Response {
+        let language = language(for: request)
+        return render(template, title: title(language), context: context, request: request, language: language)
+    }
+
     private func render(
         _ template: String, title: String, context: [String: Any], request: Request, language: Language,
         query: String = ""
@@ -182,19 +205,22 @@ struct WebPages: Sendable {
         context["t"] = strings
         let body = Templates.library.render(context, withTemplate: template) ?? ""
         let other: Language = language == .chinese ? .english : .chinese
-        var switchQuery = request.uri.query.map { query in
-            query.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
-        } ?? ""
+        let user = Sessions(database: database).current(request)?.1
+        var switchQuery =
+            request.uri.query.map { query in
+                query.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
+            } ?? ""
         switchQuery += (switchQuery.isEmpty ? "" : "&") + "lang=\(other.rawValue)"
         let page: [String: Any] = [
             "lang": language.rawValue, "title": title, "body": body, "t": strings, "query": query,
             "switchURL": request.uri.path + "?" + switchQuery, "switchLang": other.rawValue,
             "switchLabel": other == .english ? "English" : "中文",
+            "user": user?.name ?? "", "hasUser": user != nil,
         ]
         let html = Templates.library.render(page, withTemplate: "layout") ?? ""
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
         headers[.init("Content-Language")!] = language.rawValue
-        if request.uri.queryParameters["lang"] != nil {
+        if request.uri.queryParameters["lang"].flatMap({ Language(tag: String($0)) }) != nil {
             headers[.setCookie] = "lang=\(language.rawValue); Path=/; Max-Age=31536000; SameSite=Lax"
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))

@@ -39,7 +39,8 @@ extension SatchelDatabase {
                     creditHours: resource.creditHours, entrySize: sizes[resource.entry] ?? 0, updatedAt: date
                 ).upsert(db)
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE bundleId = ?", arguments: [manifest.id]) {
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE bundleId = ?", arguments: [manifest.id])
+            {
                 try SatchelDatabase.indexResource(db, row: row)
             }
         }
@@ -79,6 +80,15 @@ extension SatchelDatabase {
     /// One resource, or nil.
     public func resource(bundleId: String, id: String) throws -> ResourceRecord? {
         try writer.read { try ResourceRecord.fetchOne($0, key: ["bundleId": bundleId, "id": id]) }
+    }
+
+    /// The id of the resource whose entry file is `path`, if any: opening that file counts as viewing the resource.
+    public func resourceID(bundleId: String, entry path: String) throws -> String? {
+        try writer.read {
+            try String.fetchOne(
+                $0, sql: "SELECT id FROM resource WHERE bundleId = ? AND entry = ? LIMIT 1",
+                arguments: [bundleId, path])
+        }
     }
 
     /// The most recently updated resources, for the home page.

@@ -23,8 +23,10 @@ public struct Classification: Sendable, Hashable, Codable {
     public var term: String?
 
     /// Creates a filter.
-    public init(stage: String? = nil, grade: String? = nil, subject: String? = nil, edition: String? = nil,
-                term: String? = nil) {
+    public init(
+        stage: String? = nil, grade: String? = nil, subject: String? = nil, edition: String? = nil,
+        term: String? = nil
+    ) {
         self.stage = stage
         self.grade = grade
         self.subject = subject
@@ -63,14 +65,16 @@ extension SatchelDatabase {
     /// Any query a user types is safe: it is tokenized and quoted (``SearchText/matchExpression(_:)``), so it can
     /// never be FTS5 syntax; an empty or punctuation-only query gives no results, not an error.
     public func search(_ query: String, page: Int = 1, pageSize: Int = 20) throws -> SearchPage {
-        let page = max(page, 1)
+        let page = min(max(page, 1), 10_000)
         let pageSize = min(max(pageSize, 1), 100)
         guard let match = SearchText.matchExpression(query) else {
             return SearchPage(resources: [], total: 0, page: page, pageSize: pageSize)
         }
         return try writer.read { db in
-            let total = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM resourceSearch WHERE resourceSearch MATCH ?", arguments: [match]) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM resourceSearch WHERE resourceSearch MATCH ?", arguments: [match])
+                ?? 0
             let resources = try ResourceRecord.fetchAll(
                 db,
                 sql: """
@@ -106,12 +110,14 @@ extension SatchelDatabase {
 
     /// Resources matching `filter`, by title, paged.
     public func browse(_ filter: Classification, page: Int = 1, pageSize: Int = 50) throws -> SearchPage {
-        let page = max(page, 1)
+        let page = min(max(page, 1), 10_000)
         let pageSize = min(max(pageSize, 1), 200)
         let (condition, arguments) = Self.whereClause(filter)
         return try writer.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource WHERE \(condition)",
-                                         arguments: arguments) ?? 0
+            let total =
+                try Int.fetchOne(
+                    db, sql: "SELECT COUNT(*) FROM resource WHERE \(condition)",
+                    arguments: arguments) ?? 0
             var pageArguments = arguments
             pageArguments += [pageSize, (page - 1) * pageSize]
             let resources = try ResourceRecord.fetchAll(
@@ -130,7 +136,7 @@ extension SatchelDatabase {
         var conditions = ["1"]
         var arguments = StatementArguments()
         for level in Classification.levels {
-            if let value = filter.value(at: level) {
+            if let value = filter.value(at: level), !value.isEmpty {
                 conditions.append("\(level) = ?")
                 arguments += [value]
             }
@@ -149,8 +155,10 @@ extension SatchelDatabase {
         ])
         try db.execute(
             sql: "INSERT INTO resourceSearch (bundleId, resourceId, title, body) VALUES (?, ?, ?, ?)",
-            arguments: [row["bundleId"] as String, row["id"] as String, SearchText.indexForm(title),
-                        SearchText.indexForm(body)]
+            arguments: [
+                row["bundleId"] as String, row["id"] as String, SearchText.indexForm(title),
+                SearchText.indexForm(body),
+            ]
         )
     }
 }

@@ -170,11 +170,90 @@ public struct SatchelDatabase: Sendable {
                     )
                     """
             )
-            try db.create(index: "resource_classification", on: "resource",
-                          columns: ["stage", "grade", "subject", "edition", "term"])
+            try db.create(
+                index: "resource_classification", on: "resource",
+                columns: ["stage", "grade", "subject", "edition", "term"])
             for row in try Row.fetchAll(db, sql: "SELECT * FROM resource") {
                 try SatchelDatabase.indexResource(db, row: row)
             }
+        }
+        migrator.registerMigration("v3-records") { db in
+            try db.create(table: "teacher") { t in
+                t.primaryKey("id", .text)
+                t.column("username", .text).notNull().unique(onConflict: .abort)
+                t.column("name", .text).notNull()
+                t.column("teacherNumber", .text)
+                t.column("subjects", .text).notNull().defaults(to: "")
+                t.column("role", .text).notNull()
+                t.column("status", .text).notNull()
+                t.column("passwordHash", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("approvedAt", .datetime)
+            }
+            try db.create(table: "session") { t in
+                t.primaryKey("tokenHash", .text)
+                t.column("teacherId", .text).notNull().references("teacher", onDelete: .cascade)
+                t.column("csrfToken", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("expiresAt", .datetime).notNull()
+            }
+            try db.create(table: "loginFailure") { t in
+                t.column("username", .text).notNull()
+                t.column("failedAt", .datetime).notNull()
+            }
+            try db.create(index: "loginFailure_username", on: "loginFailure", columns: ["username", "failedAt"])
+            try db.create(table: "enrolment") { t in
+                t.column("teacherId", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("enrolledAt", .datetime).notNull()
+                t.primaryKey(["teacherId", "bundleId"])
+            }
+            try db.create(table: "moduleProgress") { t in
+                t.column("teacherId", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("resourceId", .text).notNull()
+                t.column("secondsSpent", .integer).notNull().defaults(to: 0)
+                t.column("completedAt", .datetime)
+                t.column("score", .double)
+                t.column("creditedHours", .double).notNull().defaults(to: 0)
+                t.primaryKey(["teacherId", "bundleId", "resourceId"])
+            }
+            try db.create(table: "usageDaily") { t in
+                t.column("day", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("resourceId", .text).notNull()
+                t.column("views", .integer).notNull().defaults(to: 0)
+                t.column("downloads", .integer).notNull().defaults(to: 0)
+                t.column("seconds", .integer).notNull().defaults(to: 0)
+                t.column("bytes", .integer).notNull().defaults(to: 0)
+                t.primaryKey(["day", "bundleId", "resourceId"])
+            }
+            // Daily totals of compacted events: the base that derived tables are rebuilt on.
+            try db.create(table: "usageArchive") { t in
+                t.column("day", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("resourceId", .text).notNull()
+                t.column("views", .integer).notNull().defaults(to: 0)
+                t.column("downloads", .integer).notNull().defaults(to: 0)
+                t.column("seconds", .integer).notNull().defaults(to: 0)
+                t.column("bytes", .integer).notNull().defaults(to: 0)
+                t.primaryKey(["day", "bundleId", "resourceId"])
+            }
+            try db.create(table: "searchDaily") { t in
+                t.column("day", .text).notNull()
+                t.column("query", .text).notNull()
+                t.column("searches", .integer).notNull()
+                t.column("results", .integer).notNull()
+                t.primaryKey(["day", "query"])
+            }
+            try db.create(table: "searchArchive") { t in
+                t.column("day", .text).notNull()
+                t.column("query", .text).notNull()
+                t.column("searches", .integer).notNull()
+                t.column("results", .integer).notNull()
+                t.primaryKey(["day", "query"])
+            }
+            try db.create(index: "event_type_occurredAt", on: "event", columns: ["type", "occurredAt"])
         }
         return migrator
     }

@@ -11,7 +11,7 @@ public final class LiveServer: Sendable {
     private let task: Task<Void, any Error>
 
     /// Starts serving `node` on 127.0.0.1 and returns once connections are accepted.
-    public init(node: Node) async throws {
+    public init(node: Node, limits: ConnectionLimits = ConnectionLimits()) async throws {
         var configuration = node.configuration
         configuration.listenHost = "127.0.0.1"
         configuration.port = 0
@@ -19,7 +19,7 @@ public final class LiveServer: Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test.server")
         logger.logLevel = .warning
-        let app = buildApplication(node: reopened, logger: logger) { channel in
+        let app = buildApplication(node: reopened, logger: logger, limits: limits) { channel in
             continuation.yield(channel.localAddress?.port ?? 0)
             continuation.finish()
         }

@@ -1,0 +1,457 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import SatchelBundles
+import SatchelCore
+import SatchelStore
+
+/// Teacher accounts, training progress, usage beacons and the admin area: the pages and API that write records.
+///
+/// Every state-changing request must be same-origin and, once logged in, carry the session's CSRF token. Records
+/// that an API answers 2xx for are in the event log on disk before the answer goes out.
+struct RecordsRoutes: Sendable {
+    let node: Node
+    let events: EventLog
+    let pages: WebPages
+    var database: SatchelDatabase { node.database }
+    var sessions: Sessions { Sessions(database: node.database) }
+
+    /// The most seconds one beacon may report: a page's script reports at least every minute while visible.
+    static let maxBeaconSeconds = 120
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/login") { request, _ in
+            pages.renderPage("login", title: UIText.login, context: [:], request: request)
+        }
+        router.post("/login") { request, context in try await login(request, context) }
+        router.post("/logout") { request, context in
+            let form = try await Self.form(request, context)
+            guard let (session, _) = sessions.current(request), form["csrf"] == session.csrfToken else {
+                return Self.redirect("/")
+            }
+            var response = Self.redirect("/")
+            response.headers[.setCookie] = sessions.end(request)
+            return response
+        }
+        router.get("/register") { request, _ in
+            pages.renderPage("register", title: UIText.register, context: [:], request: request)
+        }
+        router.post("/register") { request, context in try await registerTeacher(request, context) }
+        router.get("/me") { request, _ in try me(request) }
+        router.get("/me/certificate") { request, _ in try certificate(request) }
+        router.get("/me/export") { request, _ in try export(request) }
+        router.get("/training/:bundle") { request, context in
+            try course(request, bundleId: try context.parameters.require("bundle"))
+        }
+        router.post("/training/:bundle/enrol") { request, context in
+            try await enrol(request, context, bundleId: try context.parameters.require("bundle"))
+        }
+        router.post("/training/:bundle/:module/complete") { request, context in
+            try await complete(
+                request, context, bundleId: try context.parameters.require("bundle"),
+                moduleId: try context.parameters.require("module"))
+        }
+        router.get("/admin/teachers") { request, _ in try adminTeachers(request) }
+        router.post("/admin/teachers/:id/approve") { request, context in
+            try await approve(request, context, id: try context.parameters.require("id"))
+        }
+        router.get("/admin/report") { request, _ in try adminReport(request) }
+        router.get("/admin/report.csv") { request, _ in try adminReportCSV(request) }
+        router.post("/api/v1/beacon") { request, context in try await beacon(request, context) }
+        router.get("/api/v1/me") { request, _ in try meJSON(request) }
+    }
+
+    // MARK: Accounts
+
+    private func login(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard Sessions.isSameOrigin(request) else { throw HTTPError(.forbidden) }
+        let form = try await Self.form(request, context)
+        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let password = form["password"] ?? ""
+        let language = pages.language(for: request)
+        func refuse(_ text: LocalizedText) -> Response {
+            var response = pages.renderPage(
+                "login", title: UIText.login, context: ["message": text(language), "username": username],
+                request: request)
+            response.status = .unauthorized
+            return response
+        }
+        let since = Date().addingTimeInterval(-Sessions.lockoutWindow)
+        if try database.loginFailures(username: username, since: since) >= Sessions.maxFailures {
+            return refuse(
+                LocalizedText(
+                    zh: "密码错误次数太多，请 15 分钟后再试。", en: "Too many wrong passwords. Try again in 15 minutes."))
+        }
+        guard let teacher = try database.teacher(username), teacher.username == username,
+            PasswordHasher.verify(password, against: teacher.passwordHash)
+        else {
+            _ = try database.recordLoginFailure(username: username, window: Sessions.lockoutWindow)
+            return refuse(LocalizedText(zh: "用户名或密码不正确。", en: "Wrong user name or password."))
+        }
+        guard teacher.status == .active else {
+            return refuse(
+                LocalizedText(
+                    zh: "账号还在等待管理员批准。", en: "Your account is waiting for an administrator's approval."))
+        }
+        try database.clearLoginFailures(username: username)
+        var response = Self.redirect("/me")
+        response.headers[.setCookie] = try sessions.start(for: teacher, secure: request.uri.scheme == .https)
+        return response
+    }
+
+    private func registerTeacher(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        guard Sessions.isSameOrigin(request) else { throw HTTPError(.forbidden) }
+        let form = try await Self.form(request, context)
+        let language = pages.language(for: request)
+        let name = (form["name"] ?? "").trimmingCharacters(in: .whitespaces)
+        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+        let number = (form["teacherNumber"] ?? "").trimmingCharacters(in: .whitespaces)
+        let subjects = (form["subjects"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form["password"] ?? ""
+        var problem: LocalizedText?
+        if name.isEmpty || name.count > 50 {
+            problem = LocalizedText(zh: "请填写姓名（最多 50 个字）。", en: "Enter your name (at most 50 characters).")
+        } else if !Self.isValidUsername(username) {
+            problem = LocalizedText(
+                zh: "用户名只能用 3 到 32 个字母、数字、点、下划线或减号。",
+                en: "The user name must be 3 to 32 letters, digits, dots, underscores or hyphens.")
+        } else if password.count < 6 || password.count > 128 {
+            problem = LocalizedText(zh: "密码至少 6 位。", en: "The password must have at least 6 characters.")
+        } else if number.count > 32 || subjects.count > 100 {
+            problem = LocalizedText(zh: "教师编号或学科太长。", en: "The teacher number or subjects are too long.")
+        }
+        if problem == nil {
+            do {
+                try database.addTeacher(
+                    TeacherRecord(
+                        username: username, name: name, teacherNumber: number.isEmpty ? nil : number,
+                        subjects: subjects,
+                        role: .teacher, status: .pending, passwordHash: try PasswordHasher.hash(password)))
+            } catch let error as StoreError {
+                problem = error.message
+            }
+        }
+        if let problem {
+            var response = pages.renderPage(
+                "register", title: UIText.register,
+                context: [
+                    "message": problem(language), "name": name, "username": username, "teacherNumber": number,
+                    "subjects": subjects,
+                ],
+                request: request)
+            response.status = .badRequest
+            return response
+        }
+        return pages.renderPage(
+            "message", title: UIText.register,
+            context: [
+                "heading": UIText.register(language),
+                "message": LocalizedText(
+                    zh: "注册成功。管理员批准后即可登录。", en: "Registered. You can log in once an administrator approves you.")(
+                        language),
+                "link": "/login", "linkText": UIText.login(language),
+            ], request: request)
+    }
+
+    private func me(_ request: Request) throws -> Response {
+        guard let (session, teacher) = sessions.current(request) else { return Self.redirect("/login") }
+        let courses = try transcript(teacher)
+        let language = pages.language(for: request)
+        return pages.renderPage(
+            "me", title: LocalizedText(zh: teacher.name, en: teacher.name),
+            context: [
+                "name": teacher.name, "csrf": session.csrfToken, "isAdmin": teacher.role == .admin,
+                "totalHours": Self.hours(courses.reduce(0) { $0 + $1.hours }),
+                "courses": courses.map { $0.context(language) },
+            ], request: request)
+    }
+
+    private func certificate(_ request: Request) throws -> Response {
+        guard let (_, teacher) = sessions.current(request) else { return Self.redirect("/login") }
+        let courses = try transcript(teacher)
+        let language = pages.language(for: request)
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        return pages.renderPage(
+            "certificate", title: UIText.certificateTitle,
+            context: [
+                "name": teacher.name, "teacherNumber": teacher.teacherNumber ?? "",
+                "totalHours": Self.hours(courses.reduce(0) { $0 + $1.hours }),
+                "courses": courses.filter { $0.completed > 0 }.map { $0.context(language) },
+                "date": formatter.string(from: Date()),
+            ], request: request)
+    }
+
+    /// A teacher's own data as JSON: the account (without the password hash) and training records.
+    private func export(_ request: Request) throws -> Response {
+        guard let (_, teacher) = sessions.current(request) else { throw HTTPError(.unauthorized) }
+        var response = try meJSON(request)
+        response.headers[.contentDisposition] = "attachment; filename=\"satchel-\(teacher.username).json\""
+        return response
+    }
+
+    private func meJSON(_ request: Request) throws -> Response {
+        guard let (_, teacher) = sessions.current(request) else {
+            throw APIError(status: .unauthorized, code: "not_logged_in", message: "Log in first.")
+        }
+        struct Export: Encodable {
+            var id: UUID
+            var username: String
+            var name: String
+            var teacherNumber: String?
+            var subjects: String
+            var role: String
+            var createdAt: Date
+            var enrolments: [String]
+            var progress: [Progress]
+        }
+        struct Progress: Encodable {
+            var bundleId: String
+            var resourceId: String
+            var secondsSpent: Int
+            var completedAt: Date?
+            var score: Double?
+            var creditedHours: Double
+        }
+        let progress = try database.progress(teacherId: teacher.id).map {
+            Progress(
+                bundleId: $0.bundleId, resourceId: $0.resourceId, secondsSpent: $0.secondsSpent,
+                completedAt: $0.completedAt, score: $0.score, creditedHours: $0.creditedHours)
+        }
+        return try CatalogAPI(database: database).json(
+            Export(
+                id: teacher.id, username: teacher.username, name: teacher.name, teacherNumber: teacher.teacherNumber,
+                subjects: teacher.subjects, role: teacher.role.rawValue, createdAt: teacher.createdAt,
+                enrolments: try database.enrolments(teacherId: teacher.id).map(\.bundleId), progress: progress))
+    }
+
+    // MARK: Training
+
+    struct CourseSummary {
+        var bundleId: String
+        var title: LocalizedText
+        var completed: Int
+        var total: Int
+        var hours: Double
+
+        func context(_ language: Language) -> [String: Any] {
+            [
+                "bundleSegment": HTMLText.segment(bundleId), "title": title(language), "completed": completed,
+                "total": total, "hours": RecordsRoutes.hours(hours),
+            ]
+        }
+    }
+
+    private func transcript(_ teacher: TeacherRecord) throws -> [CourseSummary] {
+        let progress = try database.progress(teacherId: teacher.id)
+        return try database.enrolments(teacherId: teacher.id).map { enrolment in
+            let modules = try database.resources(bundleId: enrolment.bundleId)
+            let done = progress.filter { $0.bundleId == enrolment.bundleId && $0.completedAt != nil }
+            return CourseSummary(
+                bundleId: enrolment.bundleId,
+                title: try database.bundle(id: enrolment.bundleId)?.title
+                    ?? LocalizedText(zh: enrolment.bundleId, en: enrolment.bundleId),
+                completed: done.count, total: modules.count, hours: done.reduce(0) { $0 + $1.creditedHours })
+        }
+    }
+
+    private func course(_ request: Request, bundleId: String) throws -> Response {
+        guard let bundle = try database.bundle(id: bundleId), bundle.kind == Manifest.BundleKind.training.rawValue
+        else {
+            return try pages.notFound(request)
+        }
+        let language = pages.language(for: request)
+        let current = sessions.current(request)
+        let enrolled =
+            try current.map { try database.enrolments(teacherId: $0.1.id).contains { $0.bundleId == bundleId } }
+            ?? false
+        let progress = try current.map { try database.progress(teacherId: $0.1.id) } ?? []
+        let modules = try database.resources(bundleId: bundleId).map { module -> [String: Any] in
+            let record = progress.first { $0.bundleId == bundleId && $0.resourceId == module.id }
+            return [
+                "bundleSegment": HTMLText.segment(bundleId), "idSegment": HTMLText.segment(module.id),
+                "title": module.title(language), "creditHours": Self.hours(module.creditHours ?? 0),
+                "done": record?.completedAt != nil, "minutes": (record?.secondsSpent ?? 0) / 60,
+                "canComplete": enrolled && record?.completedAt == nil, "hasQuiz": module.type == "exercise",
+                "csrf": current?.0.csrfToken ?? "",
+            ]
+        }
+        return pages.renderPage(
+            "course", title: bundle.title,
+            context: [
+                "title": bundle.title(language), "bundleSegment": HTMLText.segment(bundleId), "modules": modules,
+                "loggedIn": current != nil, "enrolled": enrolled, "csrf": current?.0.csrfToken ?? "",
+            ], request: request)
+    }
+
+    private func enrol(_ request: Request, _ context: BasicRequestContext, bundleId: String) async throws -> Response {
+        let teacher = try await requireSession(request, context)
+        guard let bundle = try database.bundle(id: bundleId), bundle.kind == Manifest.BundleKind.training.rawValue
+        else {
+            throw HTTPError(.notFound)
+        }
+        try await events.append(NodeEvent(.enrol(.init(teacherId: teacher.id, bundleId: bundleId))))
+        return Self.redirect("/training/\(HTMLText.segment(bundleId))")
+    }
+
+    private func complete(
+        _ request: Request, _ context: BasicRequestContext, bundleId: String, moduleId: String
+    )
+        async throws -> Response
+    {
+        let form = try await Self.form(request, context)
+        let teacher = try requireSession(request, form: form)
+        guard try database.enrolments(teacherId: teacher.id).contains(where: { $0.bundleId == bundleId }),
+            let module = try database.resource(bundleId: bundleId, id: moduleId)
+        else { throw HTTPError(.notFound) }
+        var score: Double?
+        if let text = form["score"], !text.isEmpty {
+            guard let value = Double(text), (0...100).contains(value) else {
+                throw HTTPError(.badRequest, message: "The score must be a number from 0 to 100.")
+            }
+            score = value
+        }
+        try await events.append(
+            NodeEvent(
+                .moduleCompleted(
+                    .init(
+                        teacherId: teacher.id, bundleId: bundleId, resourceId: moduleId,
+                        creditHours: module.creditHours ?? 0,
+                        score: score))))
+        return Self.redirect("/training/\(HTMLText.segment(bundleId))")
+    }
+
+    // MARK: Usage
+
+    /// `POST /api/v1/beacon` with JSON `{"bundleId", "resourceId", "seconds"}`: time a resource page was visible.
+    /// Answers 204 once the event is on disk.
+    private func beacon(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        struct Beacon: Decodable {
+            var bundleId: String
+            var resourceId: String
+            var seconds: Int
+        }
+        let body = try await request.body.collect(upTo: 4096)
+        guard let beacon = try? JSONDecoder().decode(Beacon.self, from: Data(buffer: body)), beacon.seconds > 0 else {
+            throw APIError(
+                status: .badRequest, code: "bad_beacon",
+                message: "Send JSON {\"bundleId\", \"resourceId\", \"seconds\"} with seconds above 0.")
+        }
+        guard try database.resource(bundleId: beacon.bundleId, id: beacon.resourceId) != nil else {
+            throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
+        }
+        let teacher = sessions.current(request)?.1
+        try await events.append(
+            NodeEvent(
+                .timeSpent(
+                    .init(
+                        bundleId: beacon.bundleId, resourceId: beacon.resourceId,
+                        seconds: min(beacon.seconds, Self.maxBeaconSeconds), teacherId: teacher?.id))))
+        return Response(status: .noContent)
+    }
+
+    // MARK: Admin
+
+    private func requireAdmin(_ request: Request) throws -> (SessionRecord, TeacherRecord) {
+        guard let current = sessions.current(request) else { throw HTTPError(.unauthorized) }
+        guard current.1.role == .admin else { throw HTTPError(.forbidden) }
+        return current
+    }
+
+    private func adminTeachers(_ request: Request) throws -> Response {
+        guard let (session, _) = try? requireAdmin(request) else { return Self.redirect("/login") }
+        let language = pages.language(for: request)
+        let teachers = try database.teachers().map { teacher -> [String: Any] in
+            [
+                "id": teacher.id.uuidString, "name": teacher.name, "username": teacher.username,
+                "teacherNumber": teacher.teacherNumber ?? "", "subjects": teacher.subjects,
+                "pending": teacher.status == .pending, "csrf": session.csrfToken,
+                "statusText": teacher.status == .pending
+                    ? LocalizedText(zh: "待批准", en: "pending")(language)
+                    : (teacher.role == .admin
+                        ? LocalizedText(zh: "管理员", en: "admin")(language)
+                        : LocalizedText(zh: "已批准", en: "active")(language)),
+            ]
+        }
+        return pages.renderPage(
+            "adminTeachers", title: LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
+            context: ["teachers": teachers], request: request)
+    }
+
+    private func approve(_ request: Request, _ context: BasicRequestContext, id: String) async throws -> Response {
+        let form = try await Self.form(request, context)
+        guard let (session, _) = try? requireAdmin(request), form["csrf"] == session.csrfToken,
+            Sessions.isSameOrigin(request)
+        else { throw HTTPError(.forbidden) }
+        guard let teacherId = UUID(uuidString: id) else { throw HTTPError(.notFound) }
+        try database.approveTeacher(id: teacherId)
+        return Self.redirect("/admin/teachers")
+    }
+
+    private func adminReport(_ request: Request) throws -> Response {
+        guard (try? requireAdmin(request)) != nil else { return Self.redirect("/login") }
+        let context: [String: Any] = [
+            "usage": try database.usageReport().map {
+                [
+                    "subject": $0.subject, "grade": $0.grade, "views": $0.views, "downloads": $0.downloads,
+                    "minutes": $0.seconds / 60,
+                ] as [String: Any]
+            },
+            "training": try database.trainingReport().map {
+                [
+                    "name": $0.name, "course": $0.courseTitle, "completed": $0.modulesCompleted,
+                    "total": $0.modulesTotal,
+                    "hours": Self.hours($0.creditedHours),
+                ] as [String: Any]
+            },
+            "zero": try database.zeroResultSearches().map {
+                ["query": $0.query, "searches": $0.searches] as [String: Any]
+            },
+        ]
+        return pages.renderPage(
+            "adminReport", title: LocalizedText(zh: "学校报告", en: "School report"), context: context, request: request)
+    }
+
+    private func adminReportCSV(_ request: Request) throws -> Response {
+        guard (try? requireAdmin(request)) != nil else { throw HTTPError(.unauthorized) }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/csv; charset=utf-8",
+                .contentDisposition: "attachment; filename=\"satchel-report.csv\"",
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: try SchoolReport(database: database).csv())))
+    }
+
+    // MARK: Helpers
+
+    private func requireSession(_ request: Request, _ context: BasicRequestContext) async throws -> TeacherRecord {
+        try requireSession(request, form: try await Self.form(request, context))
+    }
+
+    private func requireSession(_ request: Request, form: QueryString) throws -> TeacherRecord {
+        guard let (session, teacher) = sessions.current(request) else { throw HTTPError(.unauthorized) }
+        guard form["csrf"] == session.csrfToken, Sessions.isSameOrigin(request) else { throw HTTPError(.forbidden) }
+        return teacher
+    }
+
+    static func form(_ request: Request, _ context: BasicRequestContext) async throws -> QueryString {
+        let body = try await request.body.collect(upTo: 16 * 1024)
+        return QueryString(String(buffer: body))
+    }
+
+    static func redirect(_ location: String) -> Response {
+        Response(status: .seeOther, headers: [.location: location])
+    }
+
+    static func isValidUsername(_ text: String) -> Bool {
+        (3...32).contains(text.count)
+            && text.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
+            }
+    }
+
+    static func hours(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    }
+}

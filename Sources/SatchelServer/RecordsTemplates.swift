@@ -1,0 +1,72 @@
+/// Templates for accounts, training and the admin area.
+extension Templates {
+    static let records: [String: String] = [
+        "login": """
+        <h1>{{t.login}}</h1>
+        {{#message}}<div class="card">{{message}}</div>{{/message}}
+        <form class="card" method="post" action="/login">
+        <p><label>{{t.username}}<br><input name="username" required autocomplete="username" value="{{username}}"></label></p>
+        <p><label>{{t.pin}}<br><input name="password" type="password" required autocomplete="current-password"></label></p>
+        <p><button class="button" type="submit">{{t.login}}</button> <a href="/register">{{t.register}}</a></p>
+        </form>
+        """,
+        "register": """
+        <h1>{{t.register}}</h1>
+        {{#message}}<div class="card">{{message}}</div>{{/message}}
+        <form class="card" method="post" action="/register">
+        <p><label>{{t.name}}<br><input name="name" required maxlength="50" value="{{name}}"></label></p>
+        <p><label>{{t.username}}<br><input name="username" required maxlength="32" pattern="[a-zA-Z0-9_.-]{3,32}" value="{{username}}"></label></p>
+        <p><label>{{t.teacherNumber}}<br><input name="teacherNumber" maxlength="32" value="{{teacherNumber}}"></label></p>
+        <p><label>{{t.subjects}}<br><input name="subjects" maxlength="100" value="{{subjects}}"></label></p>
+        <p><label>{{t.pin}}<br><input name="password" type="password" required minlength="6" autocomplete="new-password"></label></p>
+        <p><button class="button" type="submit">{{t.register}}</button></p>
+        </form>
+        """,
+        "message": """
+        <h1>{{heading}}</h1><div class="card">{{message}}</div><p><a class="button" href="{{link}}">{{linkText}}</a></p>
+        """,
+        "me": """
+        <h1>{{name}}</h1>
+        <p class="meta">{{t.totalHours}}: <strong>{{totalHours}}</strong></p>
+        {{#courses}}<div class="card"><strong><a href="/training/{{bundleSegment}}">{{title}}</a></strong>
+        <div class="meta">{{completed}} / {{total}} {{t.modulesDone}} · {{hours}} {{t.hours}}</div></div>{{/courses}}
+        {{^courses}}<div class="card">{{t.noCourses}}</div>{{/courses}}
+        <p><a class="button" href="/me/certificate">{{t.certificate}}</a> <a class="button" href="/me/export">{{t.exportData}}</a></p>
+        <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}">
+        <button class="button" type="submit">{{t.logout}}</button></form>
+        {{#isAdmin}}<p><a href="/admin/teachers">{{t.adminTeachers}}</a> · <a href="/admin/report">{{t.adminReport}}</a></p>{{/isAdmin}}
+        """,
+        "certificate": """
+        <style>@media print{header,.noprint{display:none}} .cert{border:6px double #1f6f54;padding:2rem;text-align:center;background:#fff}</style>
+        <div class="cert"><h1>{{t.certificateTitle}}</h1>
+        <p>{{name}}{{#teacherNumber}}（{{teacherNumber}}）{{/teacherNumber}}</p>
+        {{#courses}}<p>{{title}}: {{completed}} / {{total}} {{t.modulesDone}}, {{hours}} {{t.hours}}</p>{{/courses}}
+        <p><strong>{{t.totalHours}}: {{totalHours}}</strong></p><p class="meta">{{date}} · Satchel</p></div>
+        <p class="noprint"><a href="/me">{{t.back}}</a></p>
+        """,
+        "course": """
+        <h1>{{title}}</h1>
+        {{#loggedIn}}{{^enrolled}}<form method="post" action="/training/{{bundleSegment}}/enrol">
+        <input type="hidden" name="csrf" value="{{csrf}}"><button class="button" type="submit">{{t.enrol}}</button></form>{{/enrolled}}{{/loggedIn}}
+        {{^loggedIn}}<p><a class="button" href="/login">{{t.loginToEnrol}}</a></p>{{/loggedIn}}
+        {{#modules}}<div class="card"><strong><a href="/resources/{{bundleSegment}}/{{idSegment}}">{{title}}</a></strong>
+        <div class="meta">{{creditHours}} {{t.hours}}{{#done}} · ✔ {{t.completed}}{{/done}}{{#minutes}} · {{minutes}} {{t.minutes}}{{/minutes}}</div>
+        {{#canComplete}}<form method="post" action="/training/{{bundleSegment}}/{{idSegment}}/complete">
+        <input type="hidden" name="csrf" value="{{csrf}}">{{#hasQuiz}}<label>{{t.score}} <input name="score" type="number" min="0" max="100" required></label>{{/hasQuiz}}
+        <button class="button" type="submit">{{t.markComplete}}</button></form>{{/canComplete}}</div>{{/modules}}
+        """,
+        "adminTeachers": """
+        <h1>{{t.adminTeachers}}</h1>
+        {{#teachers}}<div class="card"><strong>{{name}}</strong> <span class="meta">{{username}} · {{teacherNumber}} · {{subjects}} · {{statusText}}</span>
+        {{#pending}}<form method="post" action="/admin/teachers/{{id}}/approve"><input type="hidden" name="csrf" value="{{csrf}}">
+        <button class="button" type="submit">{{t.approve}}</button></form>{{/pending}}</div>{{/teachers}}
+        """,
+        "adminReport": """
+        <h1>{{t.adminReport}}</h1>
+        <h2>{{t.usage}}</h2>{{#usage}}<div class="card">{{subject}} {{grade}} · {{views}} {{t.views}} · {{downloads}} {{t.downloads}} · {{minutes}} {{t.minutes}}</div>{{/usage}}
+        <h2>{{t.training}}</h2>{{#training}}<div class="card">{{name}} · {{course}} · {{completed}}/{{total}} · {{hours}} {{t.hours}}</div>{{/training}}
+        <h2>{{t.zeroResults}}</h2>{{#zero}}<div class="card">{{query}} · {{searches}}</div>{{/zero}}
+        <p><a class="button" href="/admin/report.csv">CSV</a></p>
+        """,
+    ]
+}

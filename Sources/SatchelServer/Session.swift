@@ -1,0 +1,71 @@
+import Crypto
+import Foundation
+import Hummingbird
+import SatchelStore
+
+/// Cookie sessions for teachers and admins. The cookie holds a random token; the database holds its SHA-256, so a
+/// copy of the database opens no session. Every form that changes something carries the session's CSRF token.
+struct Sessions: Sendable {
+    let database: SatchelDatabase
+    static let cookieName = "satchel_session"
+    static let lifetime: TimeInterval = 30 * 24 * 3600
+    /// Failed logins allowed per account within ``lockoutWindow`` before further tries are refused.
+    static let maxFailures = 5
+    static let lockoutWindow: TimeInterval = 15 * 60
+
+    /// The logged-in session and teacher of a request, if any.
+    func current(_ request: Request) -> (SessionRecord, TeacherRecord)? {
+        guard let token = Self.cookie(Self.cookieName, in: request) else { return nil }
+        return try? database.session(tokenHash: Self.hash(token))
+    }
+
+    /// Starts a session for `teacher` and returns the Set-Cookie value.
+    func start(for teacher: TeacherRecord, secure: Bool) throws -> String {
+        let token = Self.randomToken()
+        let now = Date()
+        try database.createSession(
+            SessionRecord(
+                tokenHash: Self.hash(token), teacherId: teacher.id, csrfToken: Self.randomToken(), createdAt: now,
+                expiresAt: now.addingTimeInterval(Self.lifetime)))
+        return "\(Self.cookieName)=\(token); Path=/; Max-Age=\(Int(Self.lifetime)); HttpOnly; SameSite=Lax"
+            + (secure ? "; Secure" : "")
+    }
+
+    /// Ends the request's session and returns the Set-Cookie value that clears it.
+    func end(_ request: Request) -> String {
+        if let token = Self.cookie(Self.cookieName, in: request) {
+            try? database.deleteSession(tokenHash: Self.hash(token))
+        }
+        return "\(Self.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
+    }
+
+    /// Whether a state-changing request is same-origin: its Origin (or Referer) host, when sent, is the Host.
+    static func isSameOrigin(_ request: Request) -> Bool {
+        guard let host = request.head.authority ?? request.uri.host else { return false }
+        let origin = request.headers[.origin] ?? request.headers[.referer]
+        guard let origin, origin != "null" else { return true }
+        guard let url = URL(string: origin), let originHost = url.host else { return false }
+        let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority == host || originHost == host
+    }
+
+    static func cookie(_ name: String, in request: Request) -> String? {
+        guard let header = request.headers[.cookie] else { return nil }
+        for part in header.split(separator: ";") {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0] == name { return pair[1] }
+        }
+        return nil
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+}

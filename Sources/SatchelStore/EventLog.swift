@@ -1,0 +1,157 @@
+import Foundation
+import GRDB
+import SatchelCore
+
+/// The append-only event log, with group commit: every caller's event is durably written (SQLite WAL with
+/// synchronous=FULL) before `append` returns, and events that arrive while a commit is in progress share the next
+/// transaction. That is what lets a 2xx answer promise durability while sustaining tens of thousands of events a
+/// second: one fsync per batch, not per event.
+public actor EventLog {
+    private let database: SatchelDatabase
+    private var pending: [(NodeEvent, CheckedContinuation<Int64, any Error>)] = []
+    private var flushing = false
+    /// The most events one transaction writes.
+    private let maxBatch = 4096
+
+    /// Creates the log over a database.
+    public init(database: SatchelDatabase) {
+        self.database = database
+    }
+
+    /// Appends `event` and returns its sequence number once it is on disk.
+    @discardableResult
+    public func append(_ event: NodeEvent) async throws -> Int64 {
+        try await withCheckedThrowingContinuation { continuation in
+            pending.append((event, continuation))
+            if !flushing {
+                flushing = true
+                Task { await self.flush() }
+            }
+        }
+    }
+
+    private func flush() async {
+        while !pending.isEmpty {
+            let batch = Array(pending.prefix(maxBatch))
+            pending.removeFirst(batch.count)
+            let events = batch.map(\.0)
+            do {
+                let sequences = try await database.writer.write { db in
+                    try events.map { try SatchelDatabase.insert($0, db) }
+                }
+                for (item, sequence) in zip(batch, sequences) { item.1.resume(returning: sequence) }
+            } catch {
+                for item in batch { item.1.resume(throwing: error) }
+            }
+        }
+        flushing = false
+    }
+}
+
+extension SatchelDatabase {
+    /// Writes one event and updates the derived tables in the caller's transaction.
+    @discardableResult
+    static func insert(_ event: NodeEvent, _ db: Database) throws -> Int64 {
+        let payload = String(decoding: try event.body.payload(), as: UTF8.self)
+        try db.execute(
+            sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)",
+            arguments: [event.id.uuidString.lowercased(), event.type, event.occurredAt, payload])
+        let sequence = db.lastInsertedRowID
+        try applyDerived(event, db, live: true)
+        return sequence
+    }
+
+    /// Appends one event directly, in its own transaction. Prefer ``EventLog`` under concurrent load.
+    @discardableResult
+    public func append(_ event: NodeEvent) throws -> Int64 {
+        try writer.write { try Self.insert(event, $0) }
+    }
+
+    /// The UTC day (yyyy-MM-dd) of a date, for daily totals.
+    static func day(_ date: Date) -> String {
+        let components = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        return String(format: "%04d-%02d-%02d", components.year ?? 0, components.month ?? 0, components.day ?? 0)
+    }
+
+    /// Updates the derived tables (daily usage, searches, enrolments, module progress) for one event.
+    ///
+    /// A rollup event replaces raw events that were already counted when they arrived, so it is applied only when
+    /// the derived tables are rebuilt (`live` false).
+    static func applyDerived(_ event: NodeEvent, _ db: Database, live: Bool) throws {
+        let day = day(event.occurredAt)
+        func usage(
+            _ bundleId: String, _ resourceId: String, views: Int = 0, downloads: Int = 0, seconds: Int = 0,
+            bytes: Int64 = 0
+        ) throws {
+            try db.execute(
+                sql: """
+                    INSERT INTO usageDaily (day, bundleId, resourceId, views, downloads, seconds, bytes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
+                        downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
+                        bytes = bytes + excluded.bytes
+                    """,
+                arguments: [day, bundleId, resourceId, views, downloads, seconds, bytes])
+        }
+        switch event.body {
+        case .view(let use):
+            try usage(use.bundleId, use.resourceId, views: 1, bytes: use.bytes)
+        case .download(let use):
+            try usage(use.bundleId, use.resourceId, downloads: 1, bytes: use.bytes)
+        case .timeSpent(let spent):
+            try usage(spent.bundleId, spent.resourceId, seconds: spent.seconds)
+            if let teacher = spent.teacherId {
+                try db.execute(
+                    sql: """
+                        INSERT INTO moduleProgress (teacherId, bundleId, resourceId, secondsSpent) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (teacherId, bundleId, resourceId) DO UPDATE
+                        SET secondsSpent = secondsSpent + excluded.secondsSpent
+                        """,
+                    arguments: [teacher.uuidString.lowercased(), spent.bundleId, spent.resourceId, spent.seconds])
+            }
+        case .search(let search):
+            try db.execute(
+                sql: """
+                    INSERT INTO searchDaily (day, query, searches, results) VALUES (?, ?, 1, ?)
+                    ON CONFLICT (day, query) DO UPDATE SET searches = searches + 1, results = excluded.results
+                    """,
+                arguments: [day, String(search.query.lowercased().prefix(200)), search.results])
+        case .enrol(let training):
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO enrolment (teacherId, bundleId, enrolledAt) VALUES (?, ?, ?)",
+                arguments: [training.teacherId.uuidString.lowercased(), training.bundleId, event.occurredAt])
+        case .moduleCompleted(let completion):
+            try db.execute(
+                sql: """
+                    INSERT INTO moduleProgress (teacherId, bundleId, resourceId, secondsSpent, completedAt, score,
+                        creditedHours)
+                    VALUES (?, ?, ?, 0, ?, ?, ?)
+                    ON CONFLICT (teacherId, bundleId, resourceId) DO UPDATE
+                    SET completedAt = COALESCE(completedAt, excluded.completedAt),
+                        score = MAX(COALESCE(score, 0), COALESCE(excluded.score, 0)),
+                        creditedHours = MAX(creditedHours, excluded.creditedHours)
+                    """,
+                arguments: [
+                    completion.teacherId.uuidString.lowercased(), completion.bundleId, completion.resourceId,
+                    event.occurredAt, completion.score, completion.creditHours,
+                ])
+        case .teacher:
+            break
+        case .usageRollup(let rollup):
+            if !live {
+                try db.execute(
+                    sql: """
+                        INSERT INTO usageDaily (day, bundleId, resourceId, views, downloads, seconds, bytes)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
+                            downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
+                            bytes = bytes + excluded.bytes
+                        """,
+                    arguments: [
+                        rollup.day, rollup.bundleId, rollup.resourceId, rollup.views, rollup.downloads,
+                        rollup.seconds, rollup.bytes,
+                    ])
+            }
+        }
+    }
+}

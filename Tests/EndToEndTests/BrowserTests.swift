@@ -1,0 +1,363 @@
+import Foundation
+import SatchelTestSupport
+import Testing
+
+/// The web UI in a real browser: headless Chromium opens the pages of a running `satchel demo` node as a teacher's
+/// phone would, browses from the home page to a lesson, seeks the sample H.264 video over HTTP byte ranges, and takes
+/// a phone-width screenshot. Chromium and fonts-noto-cjk must be installed (CI installs them): without Chromium every
+/// test fails and says how to install it.
+@Suite(.serialized) struct BrowserTests {
+    @Test func homePageRendersInChineseAndInEnglish() async throws {
+        let chromium = try Chromium.find()
+        try await withDemoNode { base in
+            let home = try await chromium.dumpDOM(url: base + "/")
+            #expect(home.contains(#"<html lang="zh-CN""#))
+            #expect(home.contains("学习资源"))
+            #expect(links(in: home).contains { $0.hasPrefix("/resources/") }, "no resource links on the home page")
+
+            let english = try await chromium.dumpDOM(url: base + "/?lang=en")
+            #expect(english.contains(#"<html lang="en""#))
+            #expect(english.contains("Learning resources"))
+        }
+    }
+
+    @Test func aTeacherBrowsesFromTheHomePageToTheVideoAndTheLesson() async throws {
+        let chromium = try Chromium.find()
+        try await withDemoNode { base in
+            let home = try await chromium.dumpDOM(url: base + "/")
+            let bundle = try #require(
+                links(in: home).first { $0.hasPrefix("/bundles/") }, "no bundle link on the home page:\n\(home)")
+            let bundlePage = try await chromium.dumpDOM(url: base + bundle)
+            let found = links(in: bundlePage)
+            var resources: [String] = []
+            var videoLink: String?
+            var lessonLink: String?
+            for link in found where link.starts(with: "/resources/") {
+                resources.append(link)
+                if link.hasSuffix("/intro-video") { videoLink = link }
+                if link.hasSuffix("/math-fractions") { lessonLink = link }
+            }
+            let video = try #require(videoLink, "no video link on \(bundle): \(found)")
+            let lesson = try #require(
+                lessonLink, "no lesson link on \(bundle): \(resources)")
+
+            let videoPage = try await chromium.dumpDOM(url: base + video)
+            #expect(videoPage.contains(#"src="/content/demo-primary-g3/video/intro.mp4""#))
+            #expect(videoPage.contains("<video"))
+
+            // The lesson page frames the lesson, and the lesson itself opens and shows its Chinese text.
+            let lessonPage = try await chromium.dumpDOM(url: base + lesson)
+            let frame = try #require(
+                attribute("src", ofFirst: "iframe", in: lessonPage), "no <iframe> on \(lesson):\n\(lessonPage)")
+            #expect(frame == "/content/demo-primary-g3/math-fractions/index.html")
+            let lessonContent = try await chromium.dumpDOM(url: base + frame)
+            #expect(lessonContent.contains("分数"))
+        }
+    }
+
+    /// A local page plays the demo video from the node, seeks to 3 s once the metadata is in, and reports what the
+    /// browser saw in its title. Chromium counts a video as seekable over its whole length only when the server
+    /// answered its `Range` request with 206; from a server without byte ranges the seekable range ends at 0 and the
+    /// seek lands back at 0.0. The net log shows the request and the answer themselves.
+    @Test func theVideoSeeksOverHTTPByteRangesInARealBrowser() async throws {
+        let chromium = try Chromium.find()
+        try await withDemoNode { base in
+            let folder = TemporaryDirectory("browser-seek")
+            let probe = folder.write("seek.html", seekProbe(video: base + "/content/demo-primary-g3/video/intro.mp4"))
+            let netLog = folder.file("net-log.json")
+            let dom = try await chromium.dumpDOM(
+                url: URL(fileURLWithPath: probe).absoluteString,
+                extraArguments: [
+                    "--autoplay-policy=no-user-gesture-required", "--allow-file-access-from-files",
+                    "--log-net-log=" + netLog,
+                ])
+            let title = try #require(Chromium.title(in: dom), "the probe page has no <title>:\n\(dom)")
+            if title.hasPrefix("error:") {
+                let code = title.dropFirst(6)
+                Issue.record(
+                    "Chromium could not play the H.264 MP4: MediaError code \(code) (4: format not supported)")
+                return
+            }
+            #expect(title.hasPrefix("seeked:3.0 "), "the video did not seek to 3 s; the probe says \(title)")
+            let report = fields(of: title)
+            let duration = Double(report["duration"] ?? "") ?? 0
+            #expect(abs(duration - 4) < 0.1, "the sample video should last about 4 s; the probe says \(title)")
+            let seekableEnd = Double(report["seekable"] ?? "") ?? 0
+            #expect(
+                abs(seekableEnd - duration) < 0.1,
+                "Chromium does not count the whole video seekable: the server's byte ranges did not work: \(title)")
+            #expect((Int(report["state"] ?? "") ?? 0) >= 2, "no frame was ready after the seek: \(title)")
+            #expect((Int(report["frames"] ?? "") ?? 0) > 0, "Chromium decoded no H.264 frame: \(title)")
+
+            let log = (try? String(contentsOfFile: netLog, encoding: .utf8)) ?? ""
+            #expect(log.contains("Range: bytes="), "Chromium's net log shows no Range request for the video")
+            #expect(log.contains("206 Partial Content"), "Chromium's net log shows no 206 answer for the video")
+            withExtendedLifetime(folder) {}
+        }
+    }
+
+    @Test func aPhoneScreenshotOfTheHomePageAndNoSidewaysScrolling() async throws {
+        let chromium = try Chromium.find()
+        try await withDemoNode { base in
+            let folder = TemporaryDirectory("browser-shot")
+            let png = folder.file("home-zh-phone.png")
+            try await chromium.screenshot(url: base + "/", width: 360, height: 740, to: png)
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: png)))
+            #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]), "not a PNG file")
+            #expect(bytes.count > 10_000, "a \(bytes.count)-byte screenshot is too small to show the page")
+            if bytes.count >= 24 {
+                // The IHDR chunk comes first: width and height as big-endian 32-bit numbers at bytes 16 and 20.
+                let width = bytes[16..<20].reduce(0) { $0 << 8 | Int($1) }
+                let height = bytes[20..<24].reduce(0) { $0 << 8 | Int($1) }
+                #expect(width == 360 && height == 740, "the screenshot is \(width)x\(height)")
+            }
+
+            // Each main page, laid out in a 360 px wide frame, fits its width: nothing makes a phone scroll sideways.
+            let pages = [
+                "/", "/?lang=en", "/bundles/demo-primary-g3", "/resources/demo-primary-g3/intro-video",
+                "/resources/demo-primary-g3/math-fractions", "/resources/demo-primary-g3/fractions-worksheet",
+            ]
+            for page in pages {
+                let layout = try await chromium.phoneLayout(of: base + page, width: 360, in: folder)
+                let report = fields(of: layout)
+                let scrollWidth = Int(report["scroll"] ?? "") ?? -1
+                let clientWidth = Int(report["client"] ?? "") ?? -1
+                #expect(clientWidth > 0, "could not measure \(page) at 360 px: \(layout)")
+                let wide = report["wide"] ?? ""
+                #expect(
+                    scrollWidth <= clientWidth,
+                    "\(page) is \(scrollWidth) px wide on a \(clientWidth) px phone screen; too wide: \(wide)")
+            }
+            withExtendedLifetime(folder) {}
+        }
+    }
+}
+
+/// Starts `satchel demo` on a free port with fresh data, runs `body` with the node's base URL, and stops the node.
+private func withDemoNode(_ body: (String) async throws -> Void) async throws {
+    let folder = TemporaryDirectory("browser")
+    let node = try BackgroundProcess(["demo", "--data", folder.file("demo-data"), "--port", "0", "--host", "127.0.0.1"])
+    do {
+        let port = try await node.waitFor(#"http://127\.0\.0\.1:(\d+)/"#)
+        try await body("http://127.0.0.1:\(port)")
+    } catch {
+        await node.stop()
+        throw error
+    }
+    #expect(await node.stop() == 0)
+    withExtendedLifetime(folder) {}
+}
+
+/// The `href` values of the links in `html`, in order.
+private func links(in html: String) -> [String] {
+    // A plain scan of `<a ... href="...">` (NSRegularExpression ranges were unreliable on Chromium's DOM dumps here).
+    var result: [String] = []
+    var rest = html[...]
+    while let anchor = rest.range(of: "<a ") {
+        rest = rest[anchor.upperBound...]
+        guard let close = rest.firstIndex(of: ">") else { break }
+        let tag = rest[..<close]
+        if let href = tag.range(of: "href=\"") {
+            let value = tag[href.upperBound...].prefix { $0 != "\"" }
+            result.append(String(value))
+        }
+        rest = rest[close...]
+    }
+    return result
+}
+
+/// The value of `name` on the first `tag` element in `html`.
+private func attribute(_ name: String, ofFirst tag: String, in html: String) -> String? {
+    let regex = try! NSRegularExpression(pattern: #"<"# + tag + #"\b[^>]*\b"# + name + #"="([^"]*)""#)
+    guard let match = regex.firstMatch(in: html, range: NSRange(html.startIndex..., in: html)) else { return nil }
+    return String(html[Range(match.range(at: 1), in: html)!])
+}
+
+/// The `key=value` words of a probe's report, such as `seeked:3.0 state=4 duration=4.00`.
+private func fields(of report: String) -> [String: String] {
+    var result: [String: String] = [:]
+    for word in report.split(separator: " ") {
+        let parts = word.split(separator: "=", maxSplits: 1)
+        if parts.count == 2 { result[String(parts[0])] = String(parts[1]) }
+    }
+    return result
+}
+
+/// A page that loads `video` muted, seeks to 3 s once the metadata is in, and reports in its title either
+/// `seeked:TIME state=… duration=… seekable=… size=WxH frames=…` or `error:CODE`.
+private func seekProbe(video: String) -> String {
+    """
+    <!DOCTYPE html>
+    <html><head><meta charset="utf-8"><title>pending</title></head><body>
+    <video id="v" muted preload="auto" src="\(video)"></video>
+    <script>
+    var v = document.getElementById("v");
+    v.addEventListener("loadedmetadata", function () { v.currentTime = 3; });
+    v.addEventListener("seeked", function () {
+        var seekable = v.seekable.length ? v.seekable.end(v.seekable.length - 1).toFixed(2) : "none";
+        var frames = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : -1;
+        document.title = "seeked:" + v.currentTime.toFixed(1) + " state=" + v.readyState
+            + " duration=" + v.duration.toFixed(2) + " seekable=" + seekable
+            + " size=" + v.videoWidth + "x" + v.videoHeight + " frames=" + frames;
+    });
+    v.addEventListener("error", function () { document.title = "error:" + (v.error ? v.error.code : "?"); });
+    </script>
+    </body></html>
+    """
+}
+
+/// Headless Chromium run as a command, one page a run, each run with a fresh profile (so no cookie, such as the
+/// chosen language, carries over from one run to the next).
+private struct Chromium: Sendable {
+    let executable: String
+    let scratch: TemporaryDirectory
+
+    /// Finds `chromium` or `chromium-browser` (or the program the `CHROMIUM` environment variable names), or fails
+    /// saying how to install it.
+    static func find() throws -> Chromium {
+        let environment = ProcessInfo.processInfo.environment
+        var candidates: [String] = []
+        if let named = environment["CHROMIUM"], !named.isEmpty { candidates.append(named) }
+        let folders = (environment["PATH"] ?? "").split(separator: ":").map(String.init) + ["/usr/bin", "/bin"]
+        for name in ["chromium", "chromium-browser"] {
+            candidates += folders.map { $0 + "/" + name }
+        }
+        guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ChromiumMissing()
+        }
+        return Chromium(executable: executable, scratch: TemporaryDirectory("chromium"))
+    }
+
+    /// The page at `url` as the browser's DOM after it loaded and ran its scripts, serialized as HTML.
+    func dumpDOM(url: String, extraArguments: [String] = [], virtualTime: Int = 10_000) async throws -> String {
+        try await run(["--virtual-time-budget=\(virtualTime)"] + extraArguments + ["--dump-dom", url])
+    }
+
+    /// Takes a PNG screenshot of the page at `url` in a `width` x `height` window and writes it to `path`.
+    func screenshot(url: String, width: Int, height: Int, to path: String) async throws {
+        try? FileManager.default.removeItem(atPath: path)
+        _ = try await run([
+            "--virtual-time-budget=5000", "--window-size=\(width),\(height)", "--screenshot=\(path)", url,
+        ])
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ChromiumFailure(description: "Chromium wrote no screenshot of \(url) to \(path)")
+        }
+    }
+
+    /// Lays out the page at `url` in a frame `width` px wide (a headless window is never narrower than 500 px) and
+    /// returns `layout scroll=… client=… wide=TAGS`: the page's scroll width, its visible width, and the elements
+    /// that reach past the visible width. The page's DOM is copied to a local file with a `<base>` pointing at its
+    /// address, so that a local page may measure it.
+    func phoneLayout(of url: String, width: Int, in folder: TemporaryDirectory) async throws -> String {
+        var page = try await dumpDOM(url: url)
+        let base = #"<base href="\#(url)">"#
+        if let head = page.range(of: "<head>") {
+            page.insert(contentsOf: base, at: head.upperBound)
+        } else {
+            page = base + page
+        }
+        if !page.lowercased().hasPrefix("<!doctype") { page = "<!DOCTYPE html>\n" + page }
+        let id = UUID().uuidString.prefix(8)
+        let framedName = "page-\(id).html"
+        folder.write(framedName, page)
+        let frame = folder.write(
+            "frame-\(id).html",
+            """
+            <!DOCTYPE html>
+            <html><head><meta charset="utf-8"><title>pending</title></head><body style="margin:0">
+            <iframe id="f" width="\(width)" height="740" style="border:0" src="\(framedName)"></iframe>
+            <script>
+            var f = document.getElementById("f");
+            f.addEventListener("load", function () {
+                var d = f.contentDocument.documentElement;
+                var wide = Array.from(f.contentDocument.querySelectorAll("body *")).filter(function (e) {
+                    return e.getBoundingClientRect().right > d.clientWidth + 0.5;
+                }).map(function (e) { return e.tagName.toLowerCase(); });
+                document.title = "layout scroll=" + d.scrollWidth + " client=" + d.clientWidth
+                    + " wide=" + wide.join(",");
+            });
+            </script>
+            </body></html>
+            """)
+        let dom = try await dumpDOM(
+            url: URL(fileURLWithPath: frame).absoluteString, extraArguments: ["--allow-file-access-from-files"])
+        return Chromium.title(in: dom) ?? dom
+    }
+
+    /// The text of the first `<title>` in `html`.
+    static func title(in html: String) -> String? {
+        guard let start = html.range(of: "<title>"),
+            let end = html.range(of: "</title>", range: start.upperBound..<html.endIndex)
+        else { return nil }
+        return String(html[start.upperBound..<end.lowerBound])
+    }
+
+    /// Runs Chromium headless with `arguments` and returns what it printed on standard output. Kills it after
+    /// `timeout` seconds, so that a hung browser fails the test instead of hanging the suite.
+    func run(_ arguments: [String], timeout: Double = 60) async throws -> String {
+        let id = UUID().uuidString.prefix(8)
+        let outPath = scratch.file("out-\(id).txt")
+        let errPath = scratch.file("err-\(id).txt")
+        let profile = scratch.file("profile-\(id)")
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        defer {
+            try? out.close()
+            try? err.close()
+            try? FileManager.default.removeItem(atPath: profile)
+        }
+
+        var flags = [
+            "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--no-default-browser-check",
+            "--user-data-dir=" + profile,
+        ]
+        // Chromium refuses to run as root unless its sandbox is turned off.
+        if geteuid() == 0 { flags.append("--no-sandbox") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = flags + arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { break }
+        }
+        let hung = process.isRunning
+        // Killing the browser process ends its helper processes too: they exit when it is gone.
+        if hung { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+
+        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        // Chromium logs much D-Bus noise on a machine without a session bus: keep the last other lines.
+        let errors = ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "").split(separator: "\n")
+            .filter { !$0.contains("dbus") }.suffix(20).joined(separator: "\n")
+        let command = ([executable] + arguments).joined(separator: " ")
+        if hung {
+            throw ChromiumFailure(
+                description: "Chromium was killed after \(Int(timeout)) s: \(command)\n\(errors)")
+        }
+        guard process.terminationStatus == 0 else {
+            throw ChromiumFailure(
+                description: "Chromium exited with status \(process.terminationStatus): \(command)\n\(errors)")
+        }
+        return output
+    }
+}
+
+/// Chromium is not installed.
+private struct ChromiumMissing: Error, CustomStringConvertible {
+    var description: String {
+        "Chromium is not installed, so the browser tests cannot run: install it with "
+            + "`apt-get install chromium fonts-noto-cjk` (CI installs them)"
+    }
+}
+
+/// A Chromium run went wrong.
+private struct ChromiumFailure: Error, CustomStringConvertible {
+    var description: String
+}

@@ -1,0 +1,108 @@
+import Foundation
+import SatchelCore
+import SatchelStore
+import SatchelTestSupport
+import Testing
+
+/// Full-text search over a real SQLite FTS5 index, Chinese and English.
+@Suite struct SearchTests {
+    static func database() throws -> (TemporaryDirectory, SatchelDatabase) {
+        let folder = TemporaryDirectory("search")
+        let database = try SatchelDatabase(path: folder.file("s.sqlite"))
+        func resource(
+            _ id: String, _ zh: String, _ en: String, subject: String, description: String? = nil,
+            tags: [String]? = nil
+        ) -> Manifest.Resource {
+            Manifest.Resource(
+                id: id, title: LocalizedText(zh: zh, en: en), type: "html", stage: "小学", grade: "三年级",
+                subject: subject, entry: "\(id).html",
+                description: description.map { LocalizedText(zh: $0, en: "") }, tags: tags)
+        }
+        let resources = [
+            resource("fractions", "认识分数", "Understanding fractions", subject: "数学", tags: ["分数"]),
+            resource(
+                "area", "长方形的面积", "Area of rectangles", subject: "数学",
+                description: "用数学方法计算面积"),
+            resource("poem", "古诗《静夜思》", "Quiet Night Thoughts", subject: "语文", tags: ["李白", "唐诗"]),
+            resource("reading", "阅读理解练习", "Reading practice", subject: "语文"),
+            resource("science", "植物的生长", "How plants grow", subject: "科学"),
+        ]
+        let sha = String(repeating: "b", count: 64)
+        let manifest = Manifest(
+            id: "grade3", version: 1, title: LocalizedText(zh: "三年级", en: "Grade 3"), kind: .curriculum,
+            publisherKey: "0123456789abcdef", created: "2026-01-01T00:00:00Z", resources: resources,
+            files: resources.map { Manifest.File(path: $0.entry, size: 1, sha256: sha, mediaType: "text/html") })
+        try database.install(manifest: manifest, manifestData: Data(), signature: Data())
+        return (folder, database)
+    }
+
+    @Test(arguments: [
+        ("数学", ["area", "fractions"]),
+        ("语文", ["poem", "reading"]),
+        ("分数", ["fractions"]),
+        ("诗", ["poem"]),
+        ("静夜思", ["poem"]),
+        ("李白", ["poem"]),
+        ("frac", ["fractions"]),
+        ("PLANTS", ["science"]),
+        ("数学 area", ["area"]),
+        ("面积 rectangles", ["area"]),
+        ("化学", []),
+    ])
+    func findsChineseEnglishAndMixedQueries(query: String, expected: [String]) throws {
+        let (folder, database) = try Self.database()
+        defer { withExtendedLifetime(folder) {} }
+        let page = try database.search(query)
+        #expect(page.resources.map(\.id).sorted() == expected, "\(query)")
+        #expect(page.total == expected.count)
+    }
+
+    @Test func titleMatchesRankAboveDescriptionMatches() throws {
+        let (folder, database) = try Self.database()
+        defer { withExtendedLifetime(folder) {} }
+        // "面积" is in the title of `area`; "数学" only in its description and subject, like `fractions`.
+        let page = try database.search("数学")
+        #expect(page.resources.count == 2)
+        let titleHit = try database.search("面积")
+        #expect(titleHit.resources.first?.id == "area")
+    }
+
+    @Test(arguments: [
+        "\"", "\"unbalanced", "AND", "OR NOT", "*", "title:数学", "NEAR(a b)", "(((", "数学\" OR \"1", "^start", "-x",
+        String(repeating: "很长的查询", count: 200),
+    ])
+    func hostileQueriesNeverError(query: String) throws {
+        let (folder, database) = try Self.database()
+        defer { withExtendedLifetime(folder) {} }
+        _ = try database.search(query)
+    }
+
+    @Test func pagingSplitsResults() throws {
+        let (folder, database) = try Self.database()
+        defer { withExtendedLifetime(folder) {} }
+        let first = try database.search("小学", page: 1, pageSize: 2)
+        let third = try database.search("小学", page: 3, pageSize: 2)
+        #expect(first.total == 5 && first.resources.count == 2)
+        #expect(third.resources.count == 1)
+        let all = try (1...3).flatMap { try database.search("小学", page: $0, pageSize: 2).resources.map(\.id) }
+        #expect(Set(all).count == 5)
+    }
+
+    @Test func browsingFiltersByClassificationAndCountsFacets() throws {
+        let (folder, database) = try Self.database()
+        defer { withExtendedLifetime(folder) {} }
+        let subjects = try database.facet("subject", filter: Classification(stage: "小学", grade: "三年级"))
+        #expect(subjects.map(\.value) == ["数学", "语文", "科学"])
+        #expect(subjects.first?.count == 2)
+        let maths = try database.browse(Classification(stage: "小学", grade: "三年级", subject: "数学"))
+        #expect(maths.resources.map(\.id).sorted() == ["area", "fractions"])
+        #expect(try database.facet("nonsense; DROP TABLE resource", filter: Classification()).isEmpty)
+    }
+
+    @Test func removingABundleRemovesItFromSearch() throws {
+        let (folder, database) = try Self.database()
+        defer { withExtendedLifetime(folder) {} }
+        try database.removeBundle(id: "grade3")
+        #expect(try database.search("数学").total == 0)
+    }
+}
