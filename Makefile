@@ -6,7 +6,7 @@ SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
 PORT ?= 8080
 
-.PHONY: demo test build deps lint clean
+.PHONY: demo test build deps lint clean deb package-check
 
 deps:
 	sh scripts/install-deps.sh
@@ -20,6 +20,16 @@ demo: build
 test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) package-check
+
+# Builds a .deb from the debug binary and checks its contents, modes and maintainer scripts (the school package is
+# built from a static release binary by `make deb`).
+package-check:
+	sh packages/build-deb.sh --binary .build/debug/satchel --allow-dynamic-swift --output .build/deb-check
+	sh packages/check-deb.sh --allow-dynamic-swift .build/deb-check/satchel_*.deb
+
+deb:
+	sh packages/build-deb.sh
 
 lint:
 	@echo "lint: swift format lint --strict"

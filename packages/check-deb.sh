@@ -10,6 +10,7 @@
 #
 # --allow-dynamic-swift turns "loads the Swift runtime from the toolchain" into a warning, for packages made from a
 # debug build with build-deb.sh --allow-dynamic-swift to test the packaging. Never ship such a package.
+# shellcheck disable=SC2015  # "test && pass || fail": pass and fail always succeed
 set -eu
 
 usage() {

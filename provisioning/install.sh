@@ -70,6 +70,37 @@ run() {
     "$@"
 }
 
+# Runs `satchel ARGS...` as the satchel user (so nothing in the data directory ends up owned by root), showing its
+# output unless QUIET=1 and feeding it STDIN_FILE when set. Leaves the exit status in SATCHEL_STATUS and the output
+# in SATCHEL_OUTPUT. A dry run only prints the command.
+SATCHEL_STATUS=0
+SATCHEL_OUTPUT=""
+run_satchel() {
+    local input=${STDIN_FILE:-/dev/stdin} log
+    if [ -n "${STDIN_FILE:-}" ]; then
+        printf '%s < %s\n' "$(show_command runuser -u satchel -- satchel "$@")" "$STDIN_FILE"
+    else
+        show_command runuser -u satchel -- satchel "$@"
+    fi
+    SATCHEL_STATUS=0
+    SATCHEL_OUTPUT=""
+    [ "$DRY_RUN" -eq 1 ] && return 0
+    log=$(mktemp)
+    if [ "${QUIET:-0}" -eq 1 ]; then
+        runuser -u satchel -- satchel "$@" <"$input" >"$log" 2>&1 || SATCHEL_STATUS=$?
+    else
+        runuser -u satchel -- satchel "$@" <"$input" 2>&1 | tee "$log" || SATCHEL_STATUS=${PIPESTATUS[0]}
+    fi
+    SATCHEL_OUTPUT=$(cat "$log")
+    rm -f "$log"
+}
+
+# Whether the last run_satchel hit a subcommand this satchel does not have yet: the placeholder exits 69 and says
+# so. A real command's 69 (for example doctor finding a FAIL) does not match.
+not_built() {
+    [ "$SATCHEL_STATUS" -eq 69 ] && [[ "$SATCHEL_OUTPUT" == *"not built yet"* || "$SATCHEL_OUTPUT" == *"尚未实现"* ]]
+}
+
 usage() {
     cat <<'EOF'
 用法 Usage: sudo provisioning/install.sh [--deb FILE | --from-source] [--platform URL] [--token TOKEN]
@@ -158,6 +189,9 @@ fi
 if [ -n "$ADMIN_USER" ] || [ -n "$ADMIN_PASSWORD_FILE" ]; then
     [ -n "$ADMIN_USER" ] && [ -n "$ADMIN_PASSWORD_FILE" ] ||
         die "--admin-user 和 --admin-password-file 必须一起使用" "--admin-user and --admin-password-file go together" 64
+    [[ "$ADMIN_USER" =~ ^[A-Za-z0-9._-]{3,32}$ ]] ||
+        die "管理员用户名须为 3 到 32 个字母、数字或 . _ -：$ADMIN_USER" "the admin user name is 3 to 32 letters, digits, . _ or -: $ADMIN_USER" 64
+    ADMIN_USER=$(printf '%s' "$ADMIN_USER" | tr '[:upper:]' '[:lower:]')
     [ -r "$ADMIN_PASSWORD_FILE" ] && [ -s "$ADMIN_PASSWORD_FILE" ] ||
         die "无法读取管理员密码文件或文件为空：$ADMIN_PASSWORD_FILE" "the admin password file is unreadable or empty: $ADMIN_PASSWORD_FILE" 64
     ADMIN_PASSWORD_FILE=$(cd "$(dirname "$ADMIN_PASSWORD_FILE")" && pwd)/$(basename "$ADMIN_PASSWORD_FILE")
@@ -512,7 +546,9 @@ if [ "$EFFECTIVE_DATA" != "$DEFAULT_DATA" ]; then
     if [ "$DRY_RUN" -eq 0 ] && [ -n "$(find "$EFFECTIVE_DATA" ! -user satchel -print -quit 2>/dev/null)" ]; then
         run chown -R satchel:satchel "$EFFECTIVE_DATA"
     fi
-    set_dropin data-directory.conf "$(printf '# Written by provisioning/install.sh: the data directory set in %s.\n[Service]\nReadWritePaths=%s' "$CONFIG" "$EFFECTIVE_DATA")"
+    # RequiresMountsFor: when the directory is on a disk mounted at boot, start only once it is mounted, never
+    # writing into the empty mount point on the SD card.
+    set_dropin data-directory.conf "$(printf '# Written by provisioning/install.sh: the data directory set in %s.\n[Unit]\nRequiresMountsFor=%s\n\n[Service]\nReadWritePaths=%s' "$CONFIG" "$EFFECTIVE_DATA" "$EFFECTIVE_DATA")"
 else
     set_dropin data-directory.conf ""
 fi
@@ -529,11 +565,28 @@ fi
 # --- 5. Admin account ----------------------------------------------------------------------------------------------
 
 if [ -n "$ADMIN_USER" ]; then
-    step "管理员账号" "Admin account"
-    # No satchel subcommand creates the admin account yet; when one exists, it is called here with the password
-    # read from the file (never on the command line).
-    warn "此版本的 satchel 还不能创建管理员账号，已跳过（$ADMIN_USER）" \
-        "this version of satchel cannot create the admin account yet; skipped ($ADMIN_USER)"
+    step "管理员账号 $ADMIN_USER" "Admin account $ADMIN_USER"
+    # `satchel teachers list` prints one account a line, the user name first and tab-separated. An account that
+    # exists is left as it is (its password is changed on the admin page, not here).
+    QUIET=1 run_satchel teachers list --config "$CONFIG"
+    if not_built; then
+        warn "此版本的 satchel 还不能管理账号，未创建管理员" "this version of satchel cannot manage accounts yet; no admin was created"
+    elif [ "$SATCHEL_STATUS" -ne 0 ]; then
+        printf '%s\n' "$SATCHEL_OUTPUT"
+        failed "无法读取账号列表（退出码 $SATCHEL_STATUS）" "could not list the accounts (exit status $SATCHEL_STATUS)"
+    elif printf '%s\n' "$SATCHEL_OUTPUT" | cut -f1 | grep -qxF "$ADMIN_USER"; then
+        info "账号 $ADMIN_USER 已存在，跳过（密码未改）" "The account $ADMIN_USER exists already; skipped (password unchanged)"
+    else
+        # The password goes in on standard input, read by root from the file: never on a command line, and the file
+        # may stay readable by root only.
+        STDIN_FILE=$ADMIN_PASSWORD_FILE run_satchel teachers add "$ADMIN_USER" --name "$ADMIN_USER" --admin --config "$CONFIG"
+        if not_built; then
+            warn "此版本的 satchel 还不能创建管理员账号" "this version of satchel cannot create the admin account yet"
+        elif [ "$SATCHEL_STATUS" -ne 0 ]; then
+            failed "创建管理员账号失败（退出码 $SATCHEL_STATUS；密码至少 6 个字符）" \
+                "creating the admin account failed (exit status $SATCHEL_STATUS; the password needs 6 characters or more)"
+        fi
+    fi
 fi
 
 # --- 6. Enrolment --------------------------------------------------------------------------------------------------
@@ -548,20 +601,19 @@ elif [ -r "$MARKER" ] && [ "$(cat "$MARKER")" = "$MARKER_CONTENT" ]; then
     info "本机已用此平台和学校代码注册过，跳过" "This node is enrolled with this platform and school already; skipped"
     info "如需重新注册：sudo runuser -u satchel -- satchel provision ... --force" "To enrol again: sudo runuser -u satchel -- satchel provision ... --force"
 else
-    status=0
-    run runuser -u satchel -- satchel provision --platform "$EFFECTIVE_PLATFORM" --token "$TOKEN" \
-        --school "$EFFECTIVE_SCHOOL" --config "$CONFIG" || status=$?
-    if [ "$status" -eq 0 ]; then
+    run_satchel provision --platform "$EFFECTIVE_PLATFORM" --token "$TOKEN" --school "$EFFECTIVE_SCHOOL" \
+        --config "$CONFIG"
+    if [ "$SATCHEL_STATUS" -eq 0 ]; then
         ENROLLED_NOW=1
         if [ "$DRY_RUN" -eq 0 ]; then
             printf '%s\n' "$MARKER_CONTENT" >"$MARKER"
             chmod 0644 "$MARKER"
         fi
-    elif [ "$status" -eq 69 ]; then
+    elif not_built; then
         warn "此版本的 satchel 还不支持注册（provision），本机未注册" "this version of satchel cannot enrol yet (provision); the node is not enrolled"
     else
-        failed "注册失败（退出码 $status）。请检查网络、平台地址、学校代码和注册码（注册码只能用一次）" \
-            "enrolment failed (exit status $status). Check the network, the platform URL, the school code and the token (a token works once)"
+        failed "注册失败（退出码 $SATCHEL_STATUS）。请检查网络、平台地址、学校代码和注册码（注册码只能用一次）" \
+            "enrolment failed (exit status $SATCHEL_STATUS). Check the network, the platform URL, the school code and the token (a token works once)"
     fi
 fi
 
@@ -590,9 +642,8 @@ fi
 # --- 8. Health check -----------------------------------------------------------------------------------------------
 
 step "健康检查" "Health check"
-status=0
-run runuser -u satchel -- satchel doctor --config "$CONFIG" || status=$?
-if [ "$status" -eq 69 ]; then
+run_satchel doctor --config "$CONFIG"
+if not_built; then
     warn "此版本的 satchel 还没有 doctor 命令，改为检查 /healthz" "this version of satchel has no doctor yet; checking /healthz instead"
     if ! command -v curl >/dev/null 2>&1; then
         info "未安装 curl，无法检查 /healthz" "curl is not installed; /healthz not checked"
@@ -603,7 +654,7 @@ if [ "$status" -eq 69 ]; then
     else
         warn "http://127.0.0.1:$EFFECTIVE_PORT/healthz 没有响应（服务未运行）" "http://127.0.0.1:$EFFECTIVE_PORT/healthz did not answer (the service is not running)"
     fi
-elif [ "$status" -ne 0 ]; then
+elif [ "$SATCHEL_STATUS" -ne 0 ]; then
     failed "satchel doctor 报告了问题（见上面的 FAIL 行）" "satchel doctor reported problems (see the FAIL lines above)"
 fi
 

@@ -21,6 +21,7 @@ public enum NodeServer {
         let app = buildApplication(node: reopened, logger: logger) { channel in
             let port = channel.localAddress?.port ?? configuredPort
             logger.info("serving", metadata: ["satchel.http.port": "\(port)"])
+            SystemdNotifier.notify("READY=1")
             announce(port)
         }
         try await app.runService()

@@ -194,35 +194,7 @@ struct RecordsRoutes: Sendable {
         guard let (_, teacher) = sessions.current(request) else {
             throw APIError(status: .unauthorized, code: "not_logged_in", message: "Log in first.")
         }
-        struct Export: Encodable {
-            var id: UUID
-            var username: String
-            var name: String
-            var teacherNumber: String?
-            var subjects: String
-            var role: String
-            var createdAt: Date
-            var enrolments: [String]
-            var progress: [Progress]
-        }
-        struct Progress: Encodable {
-            var bundleId: String
-            var resourceId: String
-            var secondsSpent: Int
-            var completedAt: Date?
-            var score: Double?
-            var creditedHours: Double
-        }
-        let progress = try database.progress(teacherId: teacher.id).map {
-            Progress(
-                bundleId: $0.bundleId, resourceId: $0.resourceId, secondsSpent: $0.secondsSpent,
-                completedAt: $0.completedAt, score: $0.score, creditedHours: $0.creditedHours)
-        }
-        return try CatalogAPI(database: database).json(
-            Export(
-                id: teacher.id, username: teacher.username, name: teacher.name, teacherNumber: teacher.teacherNumber,
-                subjects: teacher.subjects, role: teacher.role.rawValue, createdAt: teacher.createdAt,
-                enrolments: try database.enrolments(teacherId: teacher.id).map(\.bundleId), progress: progress))
+        return try CatalogAPI(database: database).json(try TeacherExport(database: database).document(for: teacher))
     }
 
     // MARK: Training

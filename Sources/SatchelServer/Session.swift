@@ -41,9 +41,10 @@ struct Sessions: Sendable {
 
     /// Whether a state-changing request is same-origin: its Origin (or Referer) host, when sent, is the Host.
     static func isSameOrigin(_ request: Request) -> Bool {
-        guard let host = request.head.authority ?? request.uri.host else { return false }
+        // Browsers send Origin with every cross-site POST; a request without one comes from the same site or a tool.
         let origin = request.headers[.origin] ?? request.headers[.referer]
         guard let origin, origin != "null" else { return true }
+        guard let host = request.head.authority ?? request.uri.host else { return false }
         guard let url = URL(string: origin), let originHost = url.host else { return false }
         let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost
         return originAuthority == host || originHost == host

@@ -36,7 +36,9 @@ extension SatchelDatabase {
     /// The account with this id or user name.
     public func teacher(_ idOrUsername: String) throws -> TeacherRecord? {
         try writer.read { db in
-            if let id = UUID(uuidString: idOrUsername), let found = try TeacherRecord.fetchOne(db, key: id) {
+            if let id = UUID(uuidString: idOrUsername),
+                let found = try TeacherRecord.fetchOne(db, key: id.uuidString.lowercased())
+            {
                 return found
             }
             return try TeacherRecord.filter(Column("username") == idOrUsername).fetchOne(db)
@@ -47,7 +49,9 @@ extension SatchelDatabase {
     @discardableResult
     public func approveTeacher(id: UUID, at date: Date = Date()) throws -> Bool {
         try writer.write { db in
-            guard var teacher = try TeacherRecord.fetchOne(db, key: id), teacher.status == .pending else {
+            guard var teacher = try TeacherRecord.fetchOne(db, key: id.uuidString.lowercased()),
+                teacher.status == .pending
+            else {
                 return false
             }
             teacher.status = .active
@@ -62,7 +66,7 @@ extension SatchelDatabase {
     @discardableResult
     public func removeTeacher(id: UUID) throws -> Bool {
         try writer.write { db in
-            guard try TeacherRecord.deleteOne(db, key: id) else { return false }
+            guard try TeacherRecord.deleteOne(db, key: id.uuidString.lowercased()) else { return false }
             let key = id.uuidString.lowercased()
             try db.execute(sql: "DELETE FROM session WHERE teacherId = ?", arguments: [key])
             try db.execute(sql: "DELETE FROM enrolment WHERE teacherId = ?", arguments: [key])
@@ -120,7 +124,8 @@ extension SatchelDatabase {
     public func session(tokenHash: String, now: Date = Date()) throws -> (SessionRecord, TeacherRecord)? {
         try writer.read { db in
             guard let session = try SessionRecord.fetchOne(db, key: tokenHash), session.expiresAt > now,
-                let teacher = try TeacherRecord.fetchOne(db, key: session.teacherId), teacher.status == .active
+                let teacher = try TeacherRecord.fetchOne(db, key: session.teacherId.uuidString.lowercased()),
+                teacher.status == .active
             else { return nil }
             return (session, teacher)
         }

@@ -5,6 +5,10 @@ import GRDB
 /// teacher number where there is one, subjects, and a password hash.
 public struct TeacherRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "teacher"
+    /// Ids are stored as lowercase text, the form every other table uses to refer to a teacher.
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy {
+        .lowercaseString
+    }
 
     /// Who may do what.
     public enum Role: String, Codable, Sendable { case teacher, admin }
@@ -43,6 +47,9 @@ public struct TeacherRecord: Codable, Sendable, Hashable, FetchableRecord, Persi
 /// A logged-in browser. Only a hash of the cookie's token is stored, so a copy of the database opens no session.
 public struct SessionRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
     public static let databaseTableName = "session"
+    public static func databaseUUIDEncodingStrategy(for column: String) -> DatabaseUUIDEncodingStrategy {
+        .lowercaseString
+    }
 
     public var tokenHash: String
     public var teacherId: UUID

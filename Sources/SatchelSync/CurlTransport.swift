@@ -33,7 +33,16 @@ public struct CurlTransport: Sendable {
     public func get(_ url: String, headers: [String: String] = [:], head: Bool = false) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             Self.queue.async {
-                continuation.resume(with: Result { try perform(url: url, headers: headers, head: head) })
+                continuation.resume(with: Result { try perform(url: url, headers: headers, head: head, body: nil) })
+            }
+        }
+    }
+
+    /// Performs a POST of `body` with extra request headers.
+    public func post(_ url: String, body: Data, headers: [String: String] = [:]) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(with: Result { try perform(url: url, headers: headers, head: false, body: body) })
             }
         }
     }
@@ -43,7 +52,7 @@ public struct CurlTransport: Sendable {
         var headers: [String: String] = [:]
     }
 
-    private func perform(url: String, headers: [String: String], head: Bool) throws -> Response {
+    private func perform(url: String, headers: [String: String], head: Bool, body: Data?) throws -> Response {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else {
             throw TransportError(
@@ -63,6 +72,15 @@ public struct CurlTransport: Sendable {
         ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, lowSpeedBytesPerSecond)
         ccurl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
         if head { ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1) }
+        // libcurl copies the body (COPYPOSTFIELDS), so it need not outlive this call.
+        if let body {
+            ccurl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
+            body.withUnsafeBytes { buffer in
+                _ = ccurl_easy_setopt_pointer(
+                    handle, CURLOPT_COPYPOSTFIELDS,
+                    UnsafeMutableRawPointer(mutating: buffer.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!))
+            }
+        }
         if let list { ccurl_easy_setopt_slist(handle, CURLOPT_HTTPHEADER, list) }
         ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in

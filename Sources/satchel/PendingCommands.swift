@@ -28,37 +28,3 @@ struct ProvisionCommand: AsyncParsableCommand {
     @OptionGroup var options: NodeOptions
     func run() async throws { try Console.notBuilt("provision", issue: 7) }
 }
-
-/// `satchel teachers` (issue 5).
-struct TeachersCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "teachers", abstract: "管理教师账号 · Manage teacher accounts")
-    @OptionGroup var options: NodeOptions
-    func run() async throws { try Console.notBuilt("teachers", issue: 5) }
-}
-
-/// `satchel report` (issue 5).
-struct ReportCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "生成学校使用和培训报告 · School usage and training report (CSV)")
-    @OptionGroup var options: NodeOptions
-    func run() async throws { try Console.notBuilt("report", issue: 5) }
-}
-
-/// `satchel status` (issue 7).
-struct StatusCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "显示节点状态 · Show the node's state")
-    @OptionGroup var options: NodeOptions
-    @Flag(name: .long, help: "JSON 输出 · JSON output") var json = false
-    func run() async throws { try Console.notBuilt("status", issue: 7) }
-}
-
-/// `satchel doctor` (issue 7).
-struct DoctorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "doctor", abstract: "检查节点健康 · Check the node's health")
-    @OptionGroup var options: NodeOptions
-    @Flag(name: .long, help: "JSON 输出 · JSON output") var json = false
-    func run() async throws { try Console.notBuilt("doctor", issue: 7) }
-}

@@ -1,0 +1,210 @@
+import Foundation
+import GRDB
+import SatchelBundles
+import SatchelCore
+import SatchelStore
+import SatchelSync
+
+/// `satchel doctor`: checks a node the way a technician would, each check answering OK, WARN or FAIL with a hint
+/// that says what to do.
+public struct NodeDoctor: Sendable {
+    /// One check's outcome.
+    public struct Check: Codable, Sendable {
+        public enum Level: String, Codable, Sendable { case ok = "OK", warn = "WARN", fail = "FAIL" }
+        public var name: String
+        public var level: Level
+        public var detail: String
+        /// What to do, in both languages; empty when all is well.
+        public var hint: LocalizedText?
+    }
+
+    let configuration: SatchelCore.Configuration
+    let configPath: String?
+
+    /// Creates a doctor for a configuration loaded from `configPath` (nil when built-in defaults were used).
+    public init(configuration: SatchelCore.Configuration, configPath: String?) {
+        self.configuration = configuration
+        self.configPath = configPath
+    }
+
+    /// Runs every check. Opening the node is itself a check: when it fails, the checks that need it are skipped.
+    public func run() async -> [Check] {
+        var checks: [Check] = []
+        checks.append(
+            Check(
+                name: "config", level: .ok, detail: configPath ?? "built-in defaults",
+                hint: configPath == nil
+                    ? LocalizedText(zh: "未找到配置文件，使用默认设置。", en: "No config file found; using the defaults.") : nil))
+        let directory = DataDirectory(root: configuration.dataDirectory)
+        checks.append(writableCheck(directory.root))
+        var node: Node?
+        do {
+            node = try Node.open(configuration: configuration)
+        } catch {
+            checks.append(
+                Check(
+                    name: "database", level: .fail, detail: String(describing: error),
+                    hint: LocalizedText(
+                        zh: "检查数据目录权限；如数据库损坏，请从备份恢复。",
+                        en:
+                            "Check the data directory's permissions; restore the database from a backup if it is damaged."
+                    )))
+        }
+        if let node {
+            checks.append(integrityCheck(node))
+            checks.append(diskCheck(node))
+            checks.append(trustCheck(node))
+            checks.append(blobCheck(node))
+        }
+        checks.append(clockCheck())
+        checks.append(await portCheck())
+        checks.append(await platformCheck())
+        return checks
+    }
+
+    private func writableCheck(_ path: String) -> Check {
+        let probe = path + "/.doctor-\(getpid())"
+        if FileManager.default.createFile(atPath: probe, contents: Data()) {
+            try? FileManager.default.removeItem(atPath: probe)
+            return Check(name: "permissions", level: .ok, detail: "\(path) is writable", hint: nil)
+        }
+        return Check(
+            name: "permissions", level: .fail, detail: "\(path) is not writable by this user",
+            hint: LocalizedText(
+                zh: "运行 sudo chown -R satchel:satchel \(path)，或用 --data 指定可写目录。",
+                en: "Run sudo chown -R satchel:satchel \(path), or give a writable folder with --data."))
+    }
+
+    private func integrityCheck(_ node: Node) -> Check {
+        let result = (try? node.database.writer.read { try String.fetchOne($0, sql: "PRAGMA quick_check") }) ?? nil
+        if result == "ok" { return Check(name: "database", level: .ok, detail: "integrity ok", hint: nil) }
+        return Check(
+            name: "database", level: .fail, detail: "integrity check: \(result ?? "unreadable")",
+            hint: LocalizedText(
+                zh: "数据库已损坏。请停止服务并从备份恢复 satchel.sqlite。",
+                en: "The database is damaged. Stop the service and restore satchel.sqlite from a backup."))
+    }
+
+    private func diskCheck(_ node: Node) -> Check {
+        let status = try? NodeStatus.read(node: node)
+        let free = status?.freeBytes ?? 0
+        let detail = "\(ByteCount.human(free)) free, store \(ByteCount.human(status?.storeBytes ?? 0))"
+        if free < configuration.diskReserveBytes {
+            return Check(
+                name: "disk", level: .fail, detail: detail,
+                hint: LocalizedText(
+                    zh: "可用空间低于保留值 \(ByteCount.human(configuration.diskReserveBytes))。请删除不用的资源包或换更大的磁盘。",
+                    en:
+                        "Free space is below the \(ByteCount.human(configuration.diskReserveBytes)) reserve. Remove unused bundles or use a larger disk."
+                ))
+        }
+        if free < configuration.diskReserveBytes * 2 {
+            return Check(
+                name: "disk", level: .warn, detail: detail,
+                hint: LocalizedText(
+                    zh: "磁盘快满了。", en: "The disk is getting full."))
+        }
+        return Check(name: "disk", level: .ok, detail: detail, hint: nil)
+    }
+
+    private func trustCheck(_ node: Node) -> Check {
+        let count = (try? node.trustedKeys().count) ?? 0
+        if count > 0 { return Check(name: "trust", level: .ok, detail: "\(count) trusted publisher key(s)", hint: nil) }
+        return Check(
+            name: "trust", level: .warn, detail: "no trusted publisher keys",
+            hint: LocalizedText(
+                zh: "运行 satchel trust add 发布者公钥.pub，否则无法导入资源包。",
+                en: "Run satchel trust add PUBLISHER.pub, or no bundle can be imported."))
+    }
+
+    private func blobCheck(_ node: Node) -> Check {
+        let missing = ((try? node.database.referencedBlobs()) ?? []).filter { !node.blobStore.contains($0) }
+        if missing.isEmpty {
+            return Check(name: "store", level: .ok, detail: "every referenced blob is present", hint: nil)
+        }
+        return Check(
+            name: "store", level: .fail, detail: "\(missing.count) referenced blob(s) missing",
+            hint: LocalizedText(
+                zh: "运行 satchel bundles verify 查看受损的资源包并重新导入。",
+                en: "Run satchel bundles verify to see which bundles are damaged, and import them again."))
+    }
+
+    private func clockCheck() -> Check {
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        if year >= 2025 && year < 2100 {
+            return Check(name: "clock", level: .ok, detail: ISO8601DateFormatter().string(from: Date()), hint: nil)
+        }
+        return Check(
+            name: "clock", level: .fail, detail: "the clock says \(ISO8601DateFormatter().string(from: Date()))",
+            hint: LocalizedText(
+                zh: "系统时间不对（可能是主板电池没电）。请用 sudo date -s 设置正确时间。",
+                en: "The system clock is wrong (a flat CMOS battery?). Set it with sudo date -s."))
+    }
+
+    private func portCheck() async -> Check {
+        let port = configuration.port
+        let url = "http://127.0.0.1:\(port)/healthz"
+        var transport = CurlTransport()
+        transport.connectTimeoutSeconds = 2
+        transport.lowSpeedSeconds = 3
+        if let response = try? await transport.get(url), response.headers["server"] == "satchel" {
+            return Check(
+                name: "port", level: response.status == 200 ? .ok : .warn,
+                detail: "satchel answers on port \(port) (\(response.status))",
+                hint: response.status == 200
+                    ? nil
+                    : LocalizedText(
+                        zh: "服务在运行但报告不健康，请查看 /healthz。", en: "The service runs but reports unhealthy; see /healthz."))
+        }
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        let bindError = errno
+        if bound == 0 || bindError == EACCES {
+            // EACCES: a port below 1024 that this user may not bind; the service gets the capability from systemd.
+            return Check(
+                name: "port", level: .warn, detail: "port \(port) is free but satchel is not serving",
+                hint: LocalizedText(
+                    zh: "启动服务：sudo systemctl start satchel", en: "Start the service: sudo systemctl start satchel"))
+        }
+        return Check(
+            name: "port", level: .fail, detail: "port \(port) is taken by another program",
+            hint: LocalizedText(
+                zh: "在配置中换一个端口（port），或停止占用该端口的程序。",
+                en: "Choose another port in the config (port), or stop the program using it."))
+    }
+
+    private func platformCheck() async -> Check {
+        guard !configuration.platformURL.isEmpty else {
+            return Check(
+                name: "platform", level: .warn, detail: "no platformURL configured",
+                hint: LocalizedText(
+                    zh: "离线运行。如需同步，请运行 satchel provision。",
+                    en: "Running offline. To sync, run satchel provision."))
+        }
+        var transport = CurlTransport()
+        transport.connectTimeoutSeconds = 5
+        transport.lowSpeedSeconds = 10
+        do {
+            let response = try await transport.get(configuration.platformURL)
+            return Check(
+                name: "platform", level: response.status < 500 ? .ok : .warn,
+                detail: "\(configuration.platformURL) answered \(response.status)", hint: nil)
+        } catch let error as TransportError {
+            return Check(
+                name: "platform", level: .warn, detail: error.message.en,
+                hint: LocalizedText(
+                    zh: "平台暂时无法访问；节点会离线继续工作，联网后自动同步。",
+                    en: "The platform is unreachable; the node keeps working offline and syncs when the link returns."))
+        } catch {
+            return Check(name: "platform", level: .warn, detail: "\(error)", hint: nil)
+        }
+    }
+}

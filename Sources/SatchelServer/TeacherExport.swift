@@ -1,0 +1,63 @@
+import Foundation
+import SatchelStore
+
+/// One teacher's data as JSON, for `satchel teachers export` and the teacher's own "export my data" link: the
+/// account without its password hash, enrolments and module progress.
+public struct TeacherExport: Sendable {
+    let database: SatchelDatabase
+
+    /// Creates an exporter over a database.
+    public init(database: SatchelDatabase) {
+        self.database = database
+    }
+
+    struct Document: Encodable {
+        var id: UUID
+        var username: String
+        var name: String
+        var teacherNumber: String?
+        var subjects: String
+        var role: String
+        var status: String
+        var createdAt: Date
+        var enrolments: [String]
+        var progress: [Progress]
+    }
+
+    struct Progress: Encodable {
+        var bundleId: String
+        var resourceId: String
+        var secondsSpent: Int
+        var completedAt: Date?
+        var score: Double?
+        var creditedHours: Double
+    }
+
+    func document(for teacher: TeacherRecord) throws -> Document {
+        Document(
+            id: teacher.id, username: teacher.username, name: teacher.name, teacherNumber: teacher.teacherNumber,
+            subjects: teacher.subjects, role: teacher.role.rawValue, status: teacher.status.rawValue,
+            createdAt: teacher.createdAt, enrolments: try database.enrolments(teacherId: teacher.id).map(\.bundleId),
+            progress: try database.progress(teacherId: teacher.id).map {
+                Progress(
+                    bundleId: $0.bundleId, resourceId: $0.resourceId, secondsSpent: $0.secondsSpent,
+                    completedAt: $0.completedAt, score: $0.score, creditedHours: $0.creditedHours)
+            })
+    }
+
+    /// The teacher's data as pretty-printed JSON.
+    public func json(for teacher: TeacherRecord) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return String(decoding: try encoder.encode(try document(for: teacher)), as: UTF8.self)
+    }
+}
+
+/// Rules for account fields shared by the web forms and the command line.
+public enum RecordsValidation {
+    /// 3 to 32 characters from a-z, 0-9, `.`, `_` and `-`.
+    public static func isValidUsername(_ text: String) -> Bool {
+        RecordsRoutes.isValidUsername(text)
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SatchelCore
+import SatchelServer
+
+/// `satchel status`: what the node holds and how its sync stands.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "显示节点状态 · Show the node's state")
+    @OptionGroup var options: NodeOptions
+    @Flag(name: .long, help: "JSON 输出（字段稳定）· JSON output with stable keys") var json = false
+
+    func run() async throws {
+        try await Console.run {
+            let (_, node, _) = try options.openNode()
+            let status = try NodeStatus.read(node: node)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                encoder.dateEncodingStrategy = .iso8601
+                Console.out(String(decoding: try encoder.encode(status), as: UTF8.self))
+                return
+            }
+            let sync = status.lastSync.map { "\(ISO8601DateFormatter().string(from: $0.at)) \($0.result)" }
+            Console.say(
+                LocalizedText(
+                    zh: """
+                        Satchel \(status.version) · 数据目录 \(status.dataDirectory)
+                        资源包 \(status.bundles) 个，资源 \(status.resources) 个，占用 \(ByteCount.human(status.storeBytes))，磁盘可用 \(ByteCount.human(status.freeBytes))
+                        教师 \(status.teachers) 人（待批准 \(status.pendingApprovals) 人）
+                        待同步事件 \(status.eventsPending) 条；已汇总 \(status.eventsRolledUp) 条，已压缩 \(status.eventsCompacted) 条
+                        上次同步：\(sync ?? "从未")；邻近节点：\(status.peers.isEmpty ? "无" : status.peers.joined(separator: ", "))
+                        """,
+                    en: """
+                        Satchel \(status.version) · data \(status.dataDirectory)
+                        \(status.bundles) bundles, \(status.resources) resources, \(ByteCount.human(status.storeBytes)) stored, \(ByteCount.human(status.freeBytes)) free
+                        \(status.teachers) teachers (\(status.pendingApprovals) awaiting approval)
+                        \(status.eventsPending) events pending sync; \(status.eventsRolledUp) rolled up, \(status.eventsCompacted) compacted
+                        last sync: \(sync ?? "never"); peers: \(status.peers.isEmpty ? "none" : status.peers.joined(separator: ", "))
+                        """))
+        }
+    }
+}
+
+/// `satchel doctor`: checks the node and says what to fix.
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor", abstract: "检查节点健康 · Check the node's health")
+    @OptionGroup var options: NodeOptions
+    @Flag(name: .long, help: "JSON 输出 · JSON output") var json = false
+
+    func run() async throws {
+        try await Console.run {
+            let configuration = try options.loadConfiguration()
+            let path = ConfigurationLoader(environment: ProcessInfo.processInfo.environment, installed: false)
+                .configPath(explicit: options.config)
+            let checks = await NodeDoctor(configuration: configuration, configPath: path).run()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                Console.out(String(decoding: try encoder.encode(["checks": checks]), as: UTF8.self))
+            } else {
+                for check in checks {
+                    let hint = check.hint.map { " · " + $0(Console.language) } ?? ""
+                    Console.out(
+                        "\(check.level.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(check.name): \(check.detail)\(hint)"
+                    )
+                }
+            }
+            if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.unavailable.rawValue) }
+        }
+    }
+}
