@@ -67,6 +67,9 @@ let package = Package(
                 "CCurl",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -95,6 +98,11 @@ let package = Package(
                 "SatchelCore",
                 "SatchelStore",
                 "SatchelBundles",
+                "SatchelSync",
+                "SatchelServer",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -117,7 +125,10 @@ let package = Package(
             name: "satchel-platform",
             dependencies: [
                 "SatchelCore",
+                "SatchelBundles",
                 "SatchelPlatform",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -125,7 +136,8 @@ let package = Package(
         .target(
             name: "SatchelTestSupport",
             dependencies: [
-                "SatchelCore", "SatchelStore", "SatchelBundles", "SatchelSync", "SatchelServer", "CArchive",
+                "SatchelCore", "SatchelStore", "SatchelBundles", "SatchelSync", "SatchelServer", "SatchelPlatform",
+                "CArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -146,7 +158,7 @@ let package = Package(
         .testTarget(name: "SatchelPlatformTests", dependencies: ["SatchelPlatform", "SatchelTestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SatchelServer", "SatchelSync", "SatchelTestSupport"]
+            dependencies: ["SatchelServer", "SatchelSync", "SatchelPlatform", "SatchelTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

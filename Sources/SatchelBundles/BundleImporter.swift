@@ -73,10 +73,10 @@ public struct BundleImporter: Sendable {
         public var seconds: Double
     }
 
-    private let directory: DataDirectory
-    private let database: SatchelDatabase
-    private let trustedKeys: [PublisherKey]
-    private let options: Options
+    let directory: DataDirectory
+    let database: SatchelDatabase
+    let trustedKeys: [PublisherKey]
+    let options: Options
     private let logger: Logger
 
     /// Creates an importer for a data directory.

@@ -21,12 +21,15 @@ public struct DataDirectory: Sendable {
     public var blobsPath: String { root + "/blobs" }
     /// Where imports write before anything becomes visible; emptied on every start.
     public var stagingPath: String { root + "/staging" }
+    /// Where sync downloads blobs, as `<sha256>.part` while they arrive; kept across restarts so that a download
+    /// resumes where it stopped.
+    public var downloadsPath: String { root + "/downloads" }
     /// The lock file that serialises imports and garbage collection.
     public var lockPath: String { root + "/import.lock" }
 
     /// Makes the directory and its subdirectories with owner-only write permissions.
     public func create() throws {
-        for path in [root, blobsPath, stagingPath] {
+        for path in [root, blobsPath, stagingPath, downloadsPath] {
             do {
                 try FileManager.default.createDirectory(
                     atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755]

@@ -198,49 +198,9 @@ final class ImportSession {
     }
 
     private func verify(manifestData: Data, signatureText: Data) throws -> Manifest {
-        let text = String(decoding: signatureText, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let signature = Data(base64Encoded: text), signature.count == 64 else {
-            throw reject(
-                .badSignature, "manifest.sig", "it is not a base64 Ed25519 signature", "不是 base64 编码的 Ed25519 签名")
-        }
-        guard !trustedKeys.isEmpty else {
-            throw reject(
-                .untrustedKey, "manifest.sig",
-                "this node trusts no publisher key yet; add the publisher's key with: satchel trust add KEY.pub",
-                "本节点尚未信任任何发布者公钥；请先运行 satchel trust add 公钥文件.pub"
-            )
-        }
-        guard let signer = trustedKeys.first(where: { $0.isValidSignature(signature, for: manifestData) }) else {
-            let claimed = (try? JSONDecoder().decode(KeyProbe.self, from: manifestData))?.publisherKey ?? "?"
-            if trustedKeys.contains(where: { $0.id == claimed }) {
-                throw reject(
-                    .badSignature, "manifest.sig",
-                    "the signature does not match the manifest; the bundle was altered or damaged",
-                    "签名与清单不符；软件包被篡改或已损坏")
-            }
-            throw reject(
-                .untrustedKey, "manifest.sig",
-                "it is signed by publisher key \(claimed), which this node does not trust; add it with satchel trust add KEY.pub if you trust the publisher",
-                "签名者公钥 \(claimed) 不受本节点信任；如信任该发布者，请运行 satchel trust add 公钥文件.pub"
-            )
-        }
-        let manifest: Manifest
-        do {
-            manifest = try Manifest.decode(manifestData)
-        } catch {
-            let message = (error as? ManifestError)?.message ?? LocalizedText(zh: "\(error)", en: "\(error)")
-            throw reject(.badManifest, "manifest.json", message.en, message.zh)
-        }
-        guard manifest.publisherKey == signer.id else {
-            throw reject(
-                .badSignature, "manifest.json",
-                "the manifest names publisher key \(manifest.publisherKey) but was signed by \(signer.id)",
-                "清单声明的发布者公钥是 \(manifest.publisherKey)，实际签名者是 \(signer.id)")
-        }
-        return manifest
+        try ManifestVerifier(trustedKeys: trustedKeys).verify(
+            manifestData: manifestData, signatureText: signatureText, source: archivePath)
     }
-
-    private struct KeyProbe: Decodable { var publisherKey: String }
 
     // MARK: Entries
 

@@ -24,6 +24,26 @@ public struct Configuration: Sendable, Equatable {
     public var platformURL: String
     /// The school's code at the national platform, empty until provisioned.
     public var schoolCode: String
+    /// Seconds between sync sessions while the platform is reachable.
+    public var syncIntervalSeconds: Int
+    /// What this school wants from the platform: bundle ids, or `stage=小学`, `subject=数学`; empty means everything.
+    public var subscriptions: [String]
+    /// LAN peers (other nodes' base URLs) to pull bundles from when the platform is out of reach.
+    public var peers: [String]
+    /// An HTTP proxy for sync, empty for none.
+    public var syncProxy: String
+    /// A CA bundle file for https sync, empty for the system's.
+    public var syncCABundle: String
+    /// School hours, as `HH:MM-HH:MM` in local time, during which `syncSchoolHoursKbps` applies.
+    public var syncSchoolHours: String
+    /// The sync bandwidth cap in school hours, in kbit/s; 0 for none.
+    public var syncSchoolHoursKbps: Int
+    /// The sync bandwidth cap outside school hours, in kbit/s; 0 for none.
+    public var syncOtherKbps: Int
+    /// Acknowledged usage events older than this many days are folded into daily totals.
+    public var eventRetentionDays: Int
+    /// Unsynced usage events beyond this many are rolled up into daily totals.
+    public var maxPendingUsageEvents: Int
 
     /// The built-in defaults, with the data directory chosen by the caller.
     public static func defaults(dataDirectory: String) -> Configuration {
@@ -38,7 +58,17 @@ public struct Configuration: Sendable, Equatable {
             storeQuotaBytes: 0,
             maxBundleBytes: 64 * 1024 * 1024 * 1024,
             platformURL: "",
-            schoolCode: ""
+            schoolCode: "",
+            syncIntervalSeconds: 900,
+            subscriptions: [],
+            peers: [],
+            syncProxy: "",
+            syncCABundle: "",
+            syncSchoolHours: "08:00-17:00",
+            syncSchoolHoursKbps: 0,
+            syncOtherKbps: 0,
+            eventRetentionDays: 30,
+            maxPendingUsageEvents: 1_000_000
         )
     }
 

@@ -184,6 +184,55 @@ struct ConfigurationKey: Sendable {
         ),
     ]
 
+    /// The keys added for sync (issue 6) and bounded records (issue 5).
+    static let syncKeys: [ConfigurationKey] = [
+        ConfigurationKey(
+            name: "syncIntervalSeconds", kind: .integer,
+            check: { (30...86_400).contains($0.integer) ? nil : ("30 to 86400 seconds", "30 到 86400 秒") },
+            assign: { $1.syncIntervalSeconds = Int($0.integer) }),
+        ConfigurationKey(
+            name: "subscriptions", kind: .stringList,
+            check: { value in
+                value.stringList.allSatisfy { !$0.isEmpty && $0.count <= 100 }
+                    ? nil : ("bundle ids or stage=…/subject=… filters", "资源包编号或 stage=…/subject=… 筛选条件")
+            },
+            assign: { $1.subscriptions = $0.stringList }),
+        ConfigurationKey(
+            name: "peers", kind: .stringList,
+            check: { value in
+                value.stringList.allSatisfy { $0.hasPrefix("http://") || $0.hasPrefix("https://") }
+                    ? nil : ("http:// or https:// URLs of other nodes", "其他节点的 http:// 或 https:// 地址")
+            },
+            assign: { $1.peers = $0.stringList }),
+        ConfigurationKey(name: "syncProxy", kind: .string, check: { _ in nil }, assign: { $1.syncProxy = $0.string }),
+        ConfigurationKey(
+            name: "syncCABundle", kind: .string, check: { _ in nil }, assign: { $1.syncCABundle = $0.string }),
+        ConfigurationKey(
+            name: "syncSchoolHours", kind: .string,
+            check: {
+                SchoolHours(text: $0.string) == nil
+                    ? ("HH:MM-HH:MM such as 08:00-17:00", "HH:MM-HH:MM，例如 08:00-17:00") : nil
+            },
+            assign: { $1.syncSchoolHours = $0.string }),
+        ConfigurationKey(
+            name: "syncSchoolHoursKbps", kind: .integer,
+            check: { $0.integer >= 0 ? nil : ("kbit/s, 0 for no cap", "kbit/s，0 表示不限") },
+            assign: { $1.syncSchoolHoursKbps = Int($0.integer) }),
+        ConfigurationKey(
+            name: "syncOtherKbps", kind: .integer,
+            check: { $0.integer >= 0 ? nil : ("kbit/s, 0 for no cap", "kbit/s，0 表示不限") },
+            assign: { $1.syncOtherKbps = Int($0.integer) }),
+        ConfigurationKey(
+            name: "eventRetentionDays", kind: .integer,
+            check: { (1...3650).contains($0.integer) ? nil : ("1 to 3650 days", "1 到 3650 天") },
+            assign: { $1.eventRetentionDays = Int($0.integer) }),
+        ConfigurationKey(
+            name: "maxPendingUsageEvents", kind: .integer,
+            check: { $0.integer >= 1000 ? nil : ("at least 1000 events", "至少 1000 条") },
+            assign: { $1.maxPendingUsageEvents = Int($0.integer) }),
+    ]
+
     /// The keys by name.
-    static let named: [String: ConfigurationKey] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+    static let named: [String: ConfigurationKey] = Dictionary(
+        uniqueKeysWithValues: (all + syncKeys).map { ($0.name, $0) })
 }

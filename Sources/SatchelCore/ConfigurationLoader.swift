@@ -99,7 +99,7 @@ public struct ConfigurationLoader: Sendable {
         }
         for key in object.keys.sorted() {
             guard let setting = ConfigurationKey.named[key] else {
-                let known = ConfigurationKey.all.map(\.name).joined(separator: ", ")
+                let known = (ConfigurationKey.all + ConfigurationKey.syncKeys).map(\.name).joined(separator: ", ")
                 throw ConfigError(
                     code: .unknownKey,
                     message: LocalizedText(
@@ -113,7 +113,7 @@ public struct ConfigurationLoader: Sendable {
     }
 
     private func applyEnvironment(to configuration: inout Configuration) throws {
-        for setting in ConfigurationKey.all {
+        for setting in ConfigurationKey.all + ConfigurationKey.syncKeys {
             let variable = setting.environmentName
             guard let raw = environment[variable] else { continue }
             try setting.apply(

@@ -12,7 +12,7 @@ import ServiceLifecycle
 ///
 /// Tests and `satchel serve` share this wiring.
 public func buildApplication(
-    node: Node, logger: Logger, limits: ConnectionLimits = ConnectionLimits(),
+    node: Node, logger: Logger, limits: ConnectionLimits = ConnectionLimits(), services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(node: node)
@@ -32,6 +32,7 @@ public func buildApplication(
             serverName: "satchel",
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)
         ),
+        services: services,
         onServerRunning: onServerRunning,
         logger: logger
     )
@@ -61,6 +62,8 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
     RecordsRoutes(node: node, events: events, pages: pages).register(on: router)
+    BlobRoutes.addBlobRoute(to: router, blobStore: node.blobStore)
+    BlobRoutes.addPeerCatalogRoute(to: router, database: node.database)
     router.get("/healthz") { _, _ in
         let report = health.run()
         return try api.json(report, status: report.reasons.isEmpty ? .ok : .serviceUnavailable)

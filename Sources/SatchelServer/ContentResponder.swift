@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -15,17 +16,17 @@ struct ContentResponder: Sendable {
     var gzip: GzipCache { GzipCache(blobStore: blobStore) }
     /// Where views and downloads are recorded; nil records nothing.
     var events: EventLog?
+    /// Lookups and small blobs kept in memory.
+    let cache = ContentCache()
 
     func respond(to request: Request, context: some RequestContext) async throws -> Response {
         guard let (bundleId, path) = ContentPath.parse(request.uri.path) else {
             throw HTTPError(.badRequest, message: "The path is not a valid bundle path.")
         }
-        guard let bundle = try database.bundle(id: bundleId),
-            let file = try database.file(bundleId: bundleId, path: path)
-        else {
-            throw HTTPError(.notFound, message: "No such file in the installed bundles.")
+        let file = try lookup(bundleId: bundleId, path: path)
+        if request.method == .get, file.resourceId != nil {
+            recordUse(request, bundleId: bundleId, resourceId: file.resourceId!, size: file.size)
         }
-        if request.method == .get { recordUse(request, bundleId: bundleId, path: path, size: file.size) }
         let compressible = MediaType.isCompressible(file.mediaType)
         // A gzip copy is a different representation, so it gets its own strong ETag; ranges are served from the
         // identity representation only.
@@ -36,7 +37,7 @@ struct ContentResponder: Sendable {
             gzipped = await gzip.compressed(file.sha256)
         }
         let etag = gzipped == nil ? "\"\(file.sha256)\"" : "\"\(file.sha256)-gzip\""
-        let lastModified = HTTPDate.format(bundle.installedAt)
+        let lastModified = file.lastModified
         var headers: HTTPFields = [
             .eTag: etag,
             .lastModified: lastModified,
@@ -49,7 +50,7 @@ struct ContentResponder: Sendable {
         if let gzipped {
             headers[.contentEncoding] = "gzip"
             headers[.contentLength] = String(gzipped.size)
-            if notModified(request: request, etag: etag, lastModified: bundle.installedAt) {
+            if notModified(request: request, etag: etag, lastModified: file.installedAt) {
                 headers[.contentLength] = nil
                 return Response(status: .notModified, headers: headers)
             }
@@ -59,12 +60,12 @@ struct ContentResponder: Sendable {
                 status: .ok, headers: headers, body: try await fileIO.loadFile(path: gzipped.path, context: context))
         }
 
-        if notModified(request: request, etag: etag, lastModified: bundle.installedAt) {
+        if notModified(request: request, etag: etag, lastModified: file.installedAt) {
             return Response(status: .notModified, headers: headers)
         }
         var range = ByteRange(header: request.headers[.range], length: file.size)
         if case .full = range {
-        } else if !ifRangeMatches(request: request, etag: etag, lastModified: bundle.installedAt) {
+        } else if !ifRangeMatches(request: request, etag: etag, lastModified: file.installedAt) {
             range = .full
         }
         let blobPath = blobStore.path(for: file.sha256)
@@ -86,20 +87,52 @@ struct ContentResponder: Sendable {
             headers[.contentLength] = String(file.size)
             if request.method == .head || file.size == 0 { return Response(status: .ok, headers: headers) }
             NodeMetrics.contentBytes.increment(by: file.size)
+            if let cached = cache.blob(file.sha256) {
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: cached))
+            }
+            if file.size <= Int64(ContentCache.maxCachedBlob) {
+                // Small blobs are read whole once and served from memory afterwards.
+                guard let data = FileManager.default.contents(atPath: blobPath), data.count == Int(file.size) else {
+                    cache.forget(bundleId: bundleId, path: path)
+                    throw HTTPError(.notFound, message: "No such file in the installed bundles.")
+                }
+                let buffer = ByteBuffer(bytes: data)
+                cache.storeBlob(file.sha256, buffer)
+                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+            }
             let body = try await fileIO.loadFile(path: blobPath, context: context)
             return Response(status: .ok, headers: headers, body: body)
         }
     }
 
+    /// The file at `path` in the served version of a bundle, from the cache or the database.
+    private func lookup(bundleId: String, path: String) throws -> ContentCache.Entry {
+        if let cached = cache.entry(bundleId: bundleId, path: path) { return cached }
+        let found = try database.writer.read { db -> ContentCache.Entry? in
+            guard let bundle = try BundleRecord.fetchOne(db, key: bundleId),
+                let file = try BundleFileRecord.fetchOne(db, key: ["bundleId": bundleId, "path": path])
+            else { return nil }
+            let resourceId = try String.fetchOne(
+                db, sql: "SELECT id FROM resource WHERE bundleId = ? AND entry = ? LIMIT 1",
+                arguments: [bundleId, path])
+            return ContentCache.Entry(
+                sha256: file.sha256, size: file.size, mediaType: file.mediaType, installedAt: bundle.installedAt,
+                lastModified: HTTPDate.format(bundle.installedAt), resourceId: resourceId,
+                expires: Date().addingTimeInterval(ContentCache.lookupLifetime))
+        }
+        guard let found else { throw HTTPError(.notFound, message: "No such file in the installed bundles.") }
+        cache.store(found, bundleId: bundleId, path: path)
+        return found
+    }
+
     /// Records a view (or, with `?dl=1`, a download) when a resource's entry file is requested from its start; the
     /// further range requests of a video being watched are not counted again. Recording does not delay the response.
-    private func recordUse(_ request: Request, bundleId: String, path: String, size: Int64) {
+    private func recordUse(_ request: Request, bundleId: String, resourceId: String, size: Int64) {
         guard let events else { return }
         if let range = request.headers[.range], !range.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") {
             return
         }
         if request.headers[.ifNoneMatch] != nil || request.headers[.ifModifiedSince] != nil { return }
-        guard let resourceId = try? database.resourceID(bundleId: bundleId, entry: path) else { return }
         let teacher = Sessions(database: database).current(request)?.1.id
         let use = NodeEvent.ResourceUse(
             bundleId: bundleId, resourceId: resourceId, bytes: size,

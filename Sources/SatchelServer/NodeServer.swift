@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import SatchelBundles
 import SatchelCore
+import SatchelSync
+import ServiceLifecycle
 
 #if canImport(Glibc)
     import Glibc
@@ -18,7 +20,14 @@ public enum NodeServer {
     ) async throws {
         let reopened = Node(reopening: node, with: configuration)
         let configuredPort = configuration.port
-        let app = buildApplication(node: reopened, logger: logger) { channel in
+        // Sync runs beside the server in the same ServiceGroup when there is a platform or a LAN peer to talk to.
+        var services: [any Service] = []
+        if !configuration.platformURL.isEmpty || !configuration.peers.isEmpty
+            || (try? Enrolment.load(node.database)) != nil
+        {
+            services.append(SyncService(node: reopened, logger: logger))
+        }
+        let app = buildApplication(node: reopened, logger: logger, services: services) { channel in
             let port = channel.localAddress?.port ?? configuredPort
             logger.info("serving", metadata: ["satchel.http.port": "\(port)"])
             SystemdNotifier.notify("READY=1")

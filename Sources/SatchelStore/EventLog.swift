@@ -61,6 +61,13 @@ extension SatchelDatabase {
         return sequence
     }
 
+    /// Appends many events in one transaction (imports, tests, benchmarks).
+    public func append(contentsOf events: [NodeEvent]) throws {
+        try writer.write { db in
+            for event in events { try Self.insert(event, db) }
+        }
+    }
+
     /// Appends one event directly, in its own transaction. Prefer ``EventLog`` under concurrent load.
     @discardableResult
     public func append(_ event: NodeEvent) throws -> Int64 {

@@ -179,6 +179,25 @@ extension SatchelDatabase {
         }
     }
 
+    /// A value kept in `syncState`, or nil.
+    public func syncValue(_ key: String) throws -> String? {
+        try writer.read { try String.fetchOne($0, sql: "SELECT value FROM syncState WHERE key = ?", arguments: [key]) }
+    }
+
+    /// Sets (or with nil, removes) a value in `syncState`.
+    public func setSyncValue(_ key: String, _ value: String?) throws {
+        try writer.write { db in
+            if let value {
+                try db.execute(
+                    sql:
+                        "INSERT INTO syncState (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    arguments: [key, value])
+            } else {
+                try db.execute(sql: "DELETE FROM syncState WHERE key = ?", arguments: [key])
+            }
+        }
+    }
+
     /// Events written but not yet acknowledged by the platform.
     public func pendingEventCount() throws -> Int {
         let acknowledged = try acknowledgedSequence()

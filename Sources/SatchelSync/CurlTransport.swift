@@ -18,6 +18,12 @@ public struct CurlTransport: Sendable {
 
     /// Gives up when connecting takes longer than this.
     public var connectTimeoutSeconds = 10
+    /// An HTTP proxy URL, or nil for a direct connection.
+    public var proxy: String?
+    /// A CA bundle file for https, or nil for the system's.
+    public var caBundle: String?
+    /// The most bytes per second to receive or send; 0 for no cap.
+    public var maxBytesPerSecond: Int64 = 0
     /// Gives up when fewer than `lowSpeedBytesPerSecond` arrive for this long.
     public var lowSpeedSeconds = 30
     /// See ``lowSpeedSeconds``.
@@ -50,9 +56,42 @@ public struct CurlTransport: Sendable {
     private final class Sink {
         var body = Data()
         var headers: [String: String] = [:]
+        /// When downloading to a file: where the body goes instead of `body`.
+        var file: FileHandle?
+        /// Set when a resumed download got a full 200 answer: the partial file is discarded first.
+        var resumedFrom: Int64 = 0
+        var status = 0
+        var fileError = false
     }
 
-    private func perform(url: String, headers: [String: String], head: Bool, body: Data?) throws -> Response {
+    /// Downloads `url` into `path`, continuing a partial file with a Range request, and returns the final status.
+    /// A server that ignores the range (answering 200) makes the download start over; nothing is ever appended twice.
+    public func download(_ url: String, to path: String, headers: [String: String] = [:]) async throws -> Response {
+        try await withCheckedThrowingContinuation { continuation in
+            Self.queue.async {
+                continuation.resume(
+                    with: Result {
+                        if !FileManager.default.fileExists(atPath: path) {
+                            FileManager.default.createFile(atPath: path, contents: nil)
+                        }
+                        guard let handle = FileHandle(forUpdatingAtPath: path) else {
+                            throw TransportError(
+                                code: .local,
+                                message: LocalizedText(
+                                    zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
+                        }
+                        defer { try? handle.close() }
+                        let existing = Int64((try? handle.seekToEnd()) ?? 0)
+                        return try perform(
+                            url: url, headers: headers, head: false, body: nil, file: handle, resumeFrom: existing)
+                    })
+            }
+        }
+    }
+
+    private func perform(
+        url: String, headers: [String: String], head: Bool, body: Data?, file: FileHandle? = nil, resumeFrom: Int64 = 0
+    ) throws -> Response {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else {
             throw TransportError(
@@ -60,6 +99,8 @@ public struct CurlTransport: Sendable {
         }
         defer { curl_easy_cleanup(handle) }
         let sink = Sink()
+        sink.file = file
+        sink.resumedFrom = resumeFrom
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
@@ -72,6 +113,13 @@ public struct CurlTransport: Sendable {
         ccurl_easy_setopt_long(handle, CURLOPT_LOW_SPEED_LIMIT, lowSpeedBytesPerSecond)
         ccurl_easy_setopt_string(handle, CURLOPT_ACCEPT_ENCODING, "")
         if head { ccurl_easy_setopt_long(handle, CURLOPT_NOBODY, 1) }
+        if resumeFrom > 0 { ccurl_easy_setopt_off(handle, CURLOPT_RESUME_FROM_LARGE, curl_off_t(resumeFrom)) }
+        if let proxy { ccurl_easy_setopt_string(handle, CURLOPT_PROXY, proxy) }
+        if let caBundle { ccurl_easy_setopt_string(handle, CURLOPT_CAINFO, caBundle) }
+        if maxBytesPerSecond > 0 {
+            ccurl_easy_setopt_off(handle, CURLOPT_MAX_RECV_SPEED_LARGE, curl_off_t(maxBytesPerSecond))
+            ccurl_easy_setopt_off(handle, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(maxBytesPerSecond))
+        }
         // libcurl copies the body (COPYPOSTFIELDS), so it need not outlive this call.
         if let body {
             ccurl_easy_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
@@ -85,8 +133,22 @@ public struct CurlTransport: Sendable {
         ccurl_easy_setopt_pointer(handle, CURLOPT_WRITEDATA, context)
         ccurl_easy_setopt_data_callback(handle, CURLOPT_WRITEFUNCTION) { data, size, count, context in
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
-            if let data {
-                sink.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+            guard let data else { return size * count }
+            let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
+            guard let file = sink.file else {
+                sink.body.append(contentsOf: bytes)
+                return size * count
+            }
+            do {
+                // Only a 206 continues the partial file; any other answer replaces it.
+                if sink.resumedFrom > 0 && sink.status != 206 {
+                    try file.truncate(atOffset: 0)
+                    sink.resumedFrom = 0
+                }
+                try file.write(contentsOf: bytes)
+            } catch {
+                sink.fileError = true
+                return 0
             }
             return size * count
         }
@@ -95,7 +157,10 @@ public struct CurlTransport: Sendable {
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
             if let data {
                 let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-                if line.hasPrefix("HTTP/") { sink.headers.removeAll() }
+                if line.hasPrefix("HTTP/") {
+                    sink.headers.removeAll()
+                    sink.status = Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+                }
                 if let colon = line.firstIndex(of: ":") {
                     let name = line[..<colon].lowercased()
                     let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
@@ -105,6 +170,12 @@ public struct CurlTransport: Sendable {
             return size * count
         }
         let result = curl_easy_perform(handle)
+        if sink.fileError {
+            throw TransportError(
+                code: .local,
+                message: LocalizedText(
+                    zh: "写入下载文件失败（磁盘满了？）。", en: "Writing the download failed (is the disk full?)."))
+        }
         guard result == CURLE_OK else { throw Self.error(for: result, url: url) }
         var status = 0
         ccurl_easy_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

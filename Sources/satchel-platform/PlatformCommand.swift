@@ -1,23 +1,140 @@
 import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import SatchelBundles
 import SatchelCore
+import SatchelPlatform
 
-/// `satchel-platform`: the reference national platform. Its protocol side is built by issue 6.
+/// `satchel-platform`: the reference national platform.
 @main
 struct PlatformCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satchel-platform",
         abstract: "Satchel 参考国家平台 · The reference national platform",
-        subcommands: [Serve.self]
+        subcommands: [Serve.self, Token.self, Publish.self, Import.self, Export.self, Status.self]
     )
+
+    struct Options: ParsableArguments {
+        @Option(name: .long, help: "数据目录 · Data directory") var data: String = "platform-data"
+
+        func open() throws -> Platform {
+            try Platform(root: data)
+        }
+    }
+
+    /// Runs a body, printing Satchel errors as messages and exiting with their status.
+    static func run(_ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error as any UserFacingError {
+            FileHandle.standardError.write(Data((error.message.en + "\n").utf8))
+            throw ExitCode(error.exitStatus.rawValue)
+        }
+    }
 
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "运行平台服务 · Run the platform")
-        @Option(name: .long, help: "数据目录 · Data directory") var data: String = "platform-data"
-        @Option(name: .long, help: "端口 · Port") var port: Int = 9090
+        @OptionGroup var options: Options
+        @Option(name: .long, help: "端口 · Port (0 picks a free one)") var port: Int = 9090
+        @Option(name: .long, help: "地址 · Address") var host: String = "127.0.0.1"
 
         func run() async throws {
-            print("satchel-platform serve 尚未实现（见第 6 号需求）。satchel-platform serve is not built yet (see issue 6).")
-            throw ExitCode(ExitStatus.unavailable.rawValue)
+            try await PlatformCommand.run {
+                let platform = try options.open()
+                LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+                var logger = Logger(label: "satchel-platform")
+                logger.logLevel = .info
+                let app = PlatformApp.build(platform: platform, host: host, port: port, logger: logger) { channel in
+                    let line = "satchel-platform listening on http://\(host):\(channel.localAddress?.port ?? port)/\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
+                }
+                try await app.runService()
+            }
+        }
+    }
+
+    struct Token: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "生成一次性注册令牌 · Make a one-time enrolment token", subcommands: [Create.self])
+
+        struct Create: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "生成令牌 · Create a token")
+            @OptionGroup var options: Options
+            @Option(name: .long, help: "学校代码 · School code") var school: String
+
+            func run() async throws {
+                try await PlatformCommand.run { print(try options.open().database.createToken(schoolCode: school)) }
+            }
+        }
+    }
+
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "发布资源包 · Publish a signed bundle")
+        @OptionGroup var options: Options
+        @Option(name: .long, help: "信任此发布者公钥 · Trust this publisher key first") var trust: String?
+        @Argument(help: "资源包文件 · Bundle file") var bundle: String
+
+        func run() async throws {
+            try await PlatformCommand.run {
+                let platform = try options.open()
+                if let trust {
+                    let key = try PublisherKey(contentsOf: trust)
+                    try platform.store.database.trust(
+                        .init(keyId: key.id, publicKey: key.base64, label: trust, addedAt: Date()))
+                }
+                let manifest = try platform.publish(archive: bundle)
+                print("published \(manifest.id) v\(manifest.version)")
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "导入节点的 U 盘数据 · Import nodes' USB exports")
+        @OptionGroup var options: Options
+        @Argument(help: "目录 · Folder") var folder: String
+
+        func run() async throws {
+            try await PlatformCommand.run {
+                let added = try options.open().importEvents(from: folder)
+                print("imported \(added) new events")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "为节点导出资源包到 U 盘 · Export the bundles a node lacks to a folder")
+        @OptionGroup var options: Options
+        @Option(name: .long, help: "节点编号 · Node id") var node: String
+        @Option(name: .long, help: "目标目录 · Target folder") var to: String
+        @Option(name: .long, help: "节点已有的目录位置 · The node's catalog cursor") var since: Int64 = 0
+
+        func run() async throws {
+            try await PlatformCommand.run {
+                let files = try options.open().exportBundles(to: to, since: since)
+                print("wrote \(files.count) bundle files for \(node) to \(to)")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "平台状态 · Platform status")
+        @OptionGroup var options: Options
+        @Flag(name: .long, help: "JSON 输出 · JSON output") var json = false
+
+        func run() async throws {
+            try await PlatformCommand.run {
+                let status = try options.open().database.status()
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                    print(String(decoding: try encoder.encode(status), as: UTF8.self))
+                } else {
+                    print("events received: \(status.eventsReceived), bundle versions: \(status.bundles)")
+                    for node in status.nodes { print("  \(node.id) \(node.schoolCode) cursor \(node.acknowledged)") }
+                }
+            }
         }
     }
 }

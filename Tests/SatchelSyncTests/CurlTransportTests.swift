@@ -52,3 +52,29 @@ import Testing
         #expect((Int(head.headers["content-length"] ?? "") ?? .max) < 300_000 / 10)
     }
 }
+
+/// Downloads to a file resume with a Range request after an interruption, and never append twice.
+@Suite struct CurlDownloadTests {
+    @Test func downloadsResumeFromAPartialFile() async throws {
+        let test = try TestNode()
+        let content = String((0..<300_000).map { _ in Character(UnicodeScalar(UInt8.random(in: 97...122))) })
+        _ = try test.importer().importBundle(at: try test.pack(["big.bin": content]))
+        let sha = try #require(try test.node.database.file(bundleId: "test-bundle", path: "big.bin")).sha256
+        let server = try await LiveServer(node: test.node)
+        let target = test.folder.file("download.part")
+        // A previous attempt stopped after 100,000 bytes.
+        test.folder.write("download.part", String(content.prefix(100_000)))
+        let response = try await CurlTransport().download(server.baseURL + "/api/v1/blobs/\(sha)", to: target)
+        // A server that ignores ranges (here: a partial file that is wrong) is handled by starting over.
+        let whole = try await CurlTransport().download(
+            server.baseURL + "/api/v1/blobs/\(sha)", to: test.folder.file("fresh"))
+        await server.stop()
+        #expect(response.status == 206)
+        #expect(whole.status == 200)
+        let got = try Data(contentsOf: URL(fileURLWithPath: target))
+        #expect(
+            got == Data(content.utf8),
+            "size \(got.count), head \(String(decoding: got.prefix(40), as: UTF8.self)) vs \(content.prefix(40))")
+        #expect(try String(contentsOfFile: test.folder.file("fresh"), encoding: .utf8) == content)
+    }
+}

@@ -1,0 +1,110 @@
+import CompressNIO
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SatchelBundles
+import SatchelCore
+import SatchelServer
+import SatchelStore
+import SatchelSync
+
+/// The reference national platform: enrols nodes, receives their events exactly once, publishes signed bundles and
+/// serves their blobs. Real code on the node's own stack, so that a node can be run and tested end to end.
+public struct Platform: Sendable {
+    /// The platform's data directory.
+    public let root: String
+    /// Enrolment, events and the catalog.
+    public let database: PlatformDatabase
+    /// A node-style store holding every published bundle's blobs, verified on publishing.
+    public let store: Node
+    /// The name nodes are told at enrolment.
+    public var name = "Satchel reference platform"
+
+    /// Opens (creating) the platform in `root`; `publisherKeys` (base64) are the keys whose bundles it publishes.
+    public init(root: String, publisherKeys: [String] = []) throws {
+        self.root = (root as NSString).standardizingPath
+        try FileManager.default.createDirectory(atPath: self.root + "/archives", withIntermediateDirectories: true)
+        database = try PlatformDatabase(path: self.root + "/platform.sqlite")
+        var configuration = SatchelCore.Configuration.defaults(dataDirectory: self.root + "/store")
+        configuration.diskReserveBytes = 0
+        configuration.trustedKeys = publisherKeys
+        store = try Node.open(configuration: configuration)
+    }
+
+    /// The publisher keys nodes should trust.
+    public func publisherKeys() throws -> [String] {
+        try store.trustedKeys().map(\.base64)
+    }
+
+    /// Publishes a signed bundle: verifies and stores it, keeps the archive for USB exports, and adds it to the
+    /// catalog. Returns the manifest.
+    @discardableResult
+    public func publish(archive path: String) throws -> Manifest {
+        let report = try store.importer().importBundle(at: path)
+        let manifest = report.manifest
+        guard let record = try store.database.bundle(id: manifest.id), record.version == manifest.version else {
+            throw BundleError(
+                code: .downgrade,
+                message: LocalizedText(
+                    zh: "平台上已有更新的版本。", en: "The platform already has a newer version of \(manifest.id)."))
+        }
+        let kept = root + "/archives/\(manifest.id)-\(manifest.version)." + Self.suffix(of: path)
+        if !FileManager.default.fileExists(atPath: kept) {
+            try FileManager.default.copyItem(atPath: path, toPath: kept)
+        }
+        try database.publish(
+            bundleId: manifest.id, version: manifest.version, manifest: record.manifest,
+            signature: record.signature, archive: kept)
+        return manifest
+    }
+
+    /// Applies event files written by `satchel export` (a USB stick): each batch is checked against the node's key
+    /// and stored exactly once. Returns the number of new events.
+    public func importEvents(from folder: String) throws -> Int {
+        var added = 0
+        for file in SneakernetFiles.batchFiles(in: folder) {
+            let batch = try SneakernetFiles.read(batch: file) { node in try database.publicKey(node: node) }
+            guard
+                let result = try database.receive(
+                    batch.events.map { ($0.s, $0.i, $0.t, $0.o, $0.p) }, batchId: batch.batchId, node: batch.nodeId,
+                    from: batch.from, to: batch.to)
+            else {
+                throw SyncError(
+                    code: .badFile,
+                    message: LocalizedText(
+                        zh: "\(file) 与之前的数据不连续，请先导入更早的文件。",
+                        en: "\(file) does not follow the events received so far; import the earlier files first."))
+            }
+            added += result.1
+        }
+        return added
+    }
+
+    /// Copies the archives of every published bundle version the node does not have yet (by the node's catalog
+    /// cursor file, or everything) into `folder`, for `satchel import` on the node.
+    public func exportBundles(to folder: String, since cursor: Int64 = 0) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var written: [String] = []
+        var newest: [String: (Int, String)] = [:]
+        for entry in try database.catalog(since: cursor) where (newest[entry.bundleId]?.0 ?? 0) < entry.version {
+            newest[entry.bundleId] = (entry.version, entry.archive)
+        }
+        for (_, (_, archive)) in newest.sorted(by: { $0.key < $1.key }) {
+            let target = folder + "/" + (archive as NSString).lastPathComponent
+            if !FileManager.default.fileExists(atPath: target) {
+                try FileManager.default.copyItem(atPath: archive, toPath: target)
+            }
+            written.append(target)
+        }
+        return written
+    }
+
+    static func suffix(of path: String) -> String {
+        for suffix in ["tar.zst", "tar.gz", "tgz", "tar.xz", "tar", "zip"]
+        where path.lowercased().hasSuffix("." + suffix) {
+            return suffix
+        }
+        return "bundle"
+    }
+}

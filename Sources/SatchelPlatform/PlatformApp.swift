@@ -1,0 +1,150 @@
+import CompressNIO
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import SatchelBundles
+import SatchelCore
+import SatchelServer
+import SatchelSync
+
+/// The platform's HTTP side of sync protocol v1, plus a small admin page.
+public enum PlatformApp {
+    /// Builds the platform's application on `host:port`.
+    public static func build(
+        platform: Platform, host: String, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    )
+        -> some ApplicationProtocol
+    {
+        Application(
+            router: router(platform: platform),
+            configuration: ApplicationConfiguration(
+                address: .hostname(host, port: port), serverName: "satchel-platform"),
+            onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// The platform's routes.
+    public static func router(platform: Platform) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        let database = platform.database
+
+        router.post("/api/v1/enrol") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 64 * 1024)
+            guard let enrol = try? JSONDecoder().decode(SyncProtocol.EnrolRequest.self, from: Data(buffer: body)),
+                let key = Data(base64Encoded: enrol.publicKey), key.count == 32
+            else { return error(.badRequest, "bad_request", "Send an EnrolRequest with a base64 Ed25519 public key.") }
+            guard
+                let nodeId = try database.enrol(
+                    token: enrol.token, schoolCode: enrol.schoolCode, publicKey: enrol.publicKey)
+            else {
+                return error(.forbidden, "bad_token", "The enrolment token is unknown, used, or for another school.")
+            }
+            return try json(
+                SyncProtocol.EnrolResponse(
+                    nodeId: nodeId, publisherKeys: try platform.publisherKeys(), platformName: platform.name))
+        }
+
+        router.post("/api/v1/nodes/:node/events") { request, context -> Response in
+            let node = try context.parameters.require("node")
+            let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024 * 1024))
+            guard try authenticated(request, node: node, body: body, database: database) else {
+                return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
+            }
+            var buffer = ByteBuffer(bytes: body)
+            let plainBody: Data
+            if request.headers[.contentEncoding] == "gzip" {
+                guard let plain = try? buffer.decompress(with: .gzip(), maxSize: 256 * 1024 * 1024) else {
+                    return error(.badRequest, "bad_gzip", "The body is not valid gzip.")
+                }
+                plainBody = Data(plain.readableBytesView)
+            } else {
+                plainBody = body
+            }
+            guard let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: plainBody),
+                batch.nodeId == node,
+                batch.events.allSatisfy({ (batch.from...batch.to).contains($0.s) })
+            else { return error(.badRequest, "bad_batch", "The body is not a valid event batch for this node.") }
+            guard
+                let result = try database.receive(
+                    batch.events.map { ($0.s, $0.i, $0.t, $0.o, $0.p) }, batchId: batch.batchId, node: node,
+                    from: batch.from,
+                    to: batch.to)
+            else {
+                return error(.conflict, "gap", "The batch starts after the acknowledged cursor; ask for the cursor.")
+            }
+            return try json(SyncProtocol.Cursor(acknowledged: result.0, accepted: result.1, duplicates: result.2))
+        }
+
+        router.get("/api/v1/nodes/:node/cursor") { request, context -> Response in
+            let node = try context.parameters.require("node")
+            guard try authenticated(request, node: node, body: Data(), database: database) else {
+                return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
+            }
+            return try json(SyncProtocol.Cursor(acknowledged: try database.cursor(node: node)))
+        }
+
+        router.post("/api/v1/nodes/:node/health") { request, context -> Response in
+            let node = try context.parameters.require("node")
+            let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
+            guard try authenticated(request, node: node, body: body, database: database) else {
+                return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
+            }
+            try database.recordHealth(node: node, json: String(decoding: body, as: UTF8.self))
+            return Response(status: .noContent)
+        }
+
+        router.get("/api/v1/catalog") { request, _ -> Response in
+            let since = Int64(request.uri.queryParameters["since"].map(String.init) ?? "0") ?? 0
+            let entries = try database.catalog(since: since).map {
+                SyncProtocol.CatalogEntry(
+                    cursor: $0.cursor, id: $0.bundleId, version: $0.version,
+                    manifest: $0.manifest.base64EncodedString(),
+                    signature: $0.signature.base64EncodedString())
+            }
+            return try json(SyncProtocol.Catalog(cursor: entries.last?.cursor ?? since, bundles: entries))
+        }
+        BlobRoutes.addBlobRoute(to: router, blobStore: platform.store.blobStore)
+
+        router.get("/") { _, _ -> Response in
+            let status = try database.status()
+            var html = "<!doctype html><meta charset=utf-8><title>Satchel platform</title><h1>国家平台 · Platform</h1>"
+            html +=
+                "<p>已收到事件 · events received: \(status.eventsReceived) · 资源包版本 · bundle versions: \(status.bundles)</p><ul>"
+            for node in status.nodes {
+                html += "<li>\(node.id) (\(node.schoolCode)): cursor \(node.acknowledged)</li>"
+            }
+            html += "</ul>"
+            return Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        }
+        router.get("/api/v1/status") { _, _ in try json(try database.status()) }
+        return router
+    }
+
+    static func authenticated(_ request: Request, node: String, body: Data, database: PlatformDatabase) throws -> Bool {
+        guard request.headers[.init(RequestSignature.nodeHeader)!] == node, let key = try database.publicKey(node: node)
+        else { return false }
+        var headers: [String: String] = [:]
+        for name in [RequestSignature.nodeHeader, RequestSignature.timeHeader, RequestSignature.signatureHeader] {
+            headers[name] = request.headers[.init(name)!]
+        }
+        return RequestSignature.verify(
+            headers: headers, publicKey: key, method: request.method.rawValue,
+            path: request.uri.path, body: body)
+    }
+
+    static func json(_ value: some Encodable) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ code: String, _ message: String) -> Response {
+        let body = (try? JSONEncoder().encode(["error": ["code": code, "message": message]])) ?? Data()
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

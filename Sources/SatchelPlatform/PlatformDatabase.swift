@@ -1,0 +1,197 @@
+import Foundation
+import GRDB
+import SatchelCore
+import SatchelStore
+
+/// The reference platform's own tables: enrolment tokens, nodes, received events (deduplicated by event id), pushed
+/// batches (deduplicated by idempotency key) and the published catalog. Bundles' blobs live in a node-style store
+/// beside it, so that publishing verifies bundles exactly as a node does.
+public struct PlatformDatabase: Sendable {
+    public let writer: any DatabaseWriter
+
+    /// Opens (creating) `platform.sqlite` at `path`.
+    public init(path: String) throws {
+        var configuration = GRDB.Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("p1") { db in
+            try db.create(table: "enrolToken") { t in
+                t.primaryKey("token", .text)
+                t.column("schoolCode", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+                t.column("usedBy", .text)
+            }
+            try db.create(table: "node") { t in
+                t.primaryKey("id", .text)
+                t.column("schoolCode", .text).notNull()
+                t.column("publicKey", .text).notNull()
+                t.column("enrolledAt", .datetime).notNull()
+                t.column("acknowledged", .integer).notNull().defaults(to: 0)
+                t.column("lastHealth", .text)
+                t.column("lastSeenAt", .datetime)
+            }
+            try db.create(table: "receivedEvent") { t in
+                t.primaryKey("id", .text)
+                t.column("nodeId", .text).notNull()
+                t.column("seq", .integer).notNull()
+                t.column("type", .text).notNull()
+                t.column("occurredAt", .double).notNull()
+                t.column("payload", .text).notNull()
+            }
+            try db.create(table: "pushBatch") { t in
+                t.primaryKey("batchId", .text)
+                t.column("nodeId", .text).notNull()
+                t.column("acknowledged", .integer).notNull()
+            }
+            try db.create(table: "catalog") { t in
+                t.autoIncrementedPrimaryKey("cursor")
+                t.column("bundleId", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("manifest", .blob).notNull()
+                t.column("signature", .blob).notNull()
+                t.column("archive", .text).notNull()
+                t.column("publishedAt", .datetime).notNull()
+                t.uniqueKey(["bundleId", "version"])
+            }
+        }
+        try migrator.migrate(pool)
+        writer = pool
+    }
+
+    /// A new one-time enrolment token for a school.
+    public func createToken(schoolCode: String) throws -> String {
+        let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
+        let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO enrolToken (token, schoolCode, createdAt) VALUES (?, ?, ?)",
+                arguments: [token, schoolCode, Date()])
+        }
+        return token
+    }
+
+    /// Uses a token: registers the node's key and returns its new id, or nil when the token is unknown or used.
+    public func enrol(token: String, schoolCode: String, publicKey: String) throws -> String? {
+        try writer.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrolToken WHERE token = ?", arguments: [token]),
+                (row["usedBy"] as String?) == nil, (row["schoolCode"] as String) == schoolCode
+            else { return nil }
+            let id = "node-" + UUID().uuidString.lowercased().prefix(12)
+            try db.execute(
+                sql: "INSERT INTO node (id, schoolCode, publicKey, enrolledAt) VALUES (?, ?, ?, ?)",
+                arguments: [String(id), schoolCode, publicKey, Date()])
+            try db.execute(sql: "UPDATE enrolToken SET usedBy = ? WHERE token = ?", arguments: [String(id), token])
+            return String(id)
+        }
+    }
+
+    /// A node's registered public key.
+    public func publicKey(node: String) throws -> String? {
+        try writer.read { try String.fetchOne($0, sql: "SELECT publicKey FROM node WHERE id = ?", arguments: [node]) }
+    }
+
+    /// Stores a batch of events exactly once and returns the node's new cursor with the counts.
+    ///
+    /// A batch id seen before changes nothing; an event id seen before (in another batch) is not stored again.
+    /// The cursor only advances over a contiguous run, so a batch that skips ahead is refused.
+    public func receive(
+        _ batch: [(seq: Int64, id: String, type: String, occurredAt: Double, payload: String)],
+        batchId: String, node: String, from: Int64, to: Int64
+    ) throws -> (Int64, Int, Int)? {
+        try writer.write { db in
+            let acknowledged =
+                try Int64.fetchOne(
+                    db, sql: "SELECT acknowledged FROM node WHERE id = ?",
+                    arguments: [node]) ?? 0
+            if try Int64.fetchOne(db, sql: "SELECT acknowledged FROM pushBatch WHERE batchId = ?", arguments: [batchId])
+                != nil
+            {
+                return (acknowledged, 0, batch.count)
+            }
+            guard from <= acknowledged + 1 else { return nil }
+            var accepted = 0
+            for event in batch {
+                try db.execute(
+                    sql:
+                        "INSERT OR IGNORE INTO receivedEvent (id, nodeId, seq, type, occurredAt, payload) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [event.id, node, event.seq, event.type, event.occurredAt, event.payload])
+                accepted += db.changesCount
+            }
+            let cursor = max(acknowledged, to)
+            try db.execute(
+                sql: "UPDATE node SET acknowledged = ?, lastSeenAt = ? WHERE id = ?",
+                arguments: [cursor, Date(), node])
+            try db.execute(
+                sql: "INSERT INTO pushBatch (batchId, nodeId, acknowledged) VALUES (?, ?, ?)",
+                arguments: [batchId, node, cursor])
+            return (cursor, accepted, batch.count - accepted)
+        }
+    }
+
+    /// The acknowledged cursor of a node.
+    public func cursor(node: String) throws -> Int64 {
+        try writer.read {
+            try Int64.fetchOne($0, sql: "SELECT acknowledged FROM node WHERE id = ?", arguments: [node]) ?? 0
+        }
+    }
+
+    /// Records a node's health report.
+    public func recordHealth(node: String, json: String) throws {
+        try writer.write {
+            try $0.execute(
+                sql: "UPDATE node SET lastHealth = ?, lastSeenAt = ? WHERE id = ?", arguments: [json, Date(), node])
+        }
+    }
+
+    /// Adds a published bundle version to the catalog; publishing the same version again changes nothing.
+    public func publish(bundleId: String, version: Int, manifest: Data, signature: Data, archive: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO catalog (bundleId, version, manifest, signature, archive, publishedAt)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [bundleId, version, manifest, signature, archive, Date()])
+        }
+    }
+
+    /// Catalog entries after `since`.
+    public func catalog(
+        since: Int64
+    ) throws -> [(cursor: Int64, bundleId: String, version: Int, manifest: Data, signature: Data, archive: String)] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM catalog WHERE cursor > ? ORDER BY cursor", arguments: [since]).map
+            {
+                ($0["cursor"], $0["bundleId"], $0["version"], $0["manifest"], $0["signature"], $0["archive"])
+            }
+        }
+    }
+
+    /// Figures for `satchel-platform status --json`.
+    public func status() throws -> PlatformStatus {
+        try writer.read { db in
+            PlatformStatus(
+                eventsReceived: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0,
+                nodes: try Row.fetchAll(db, sql: "SELECT id, schoolCode, acknowledged FROM node ORDER BY id").map {
+                    PlatformStatus.NodeCursor(
+                        id: $0["id"], schoolCode: $0["schoolCode"], acknowledged: $0["acknowledged"])
+                },
+                bundles: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog") ?? 0)
+        }
+    }
+}
+
+/// The platform's state for scripts: `eventsReceived` counts distinct events.
+public struct PlatformStatus: Codable, Sendable {
+    public struct NodeCursor: Codable, Sendable {
+        public var id: String
+        public var schoolCode: String
+        public var acknowledged: Int64
+    }
+    public var eventsReceived: Int
+    public var nodes: [NodeCursor]
+    public var bundles: Int
+}

@@ -1,0 +1,97 @@
+import CompressNIO
+import Crypto
+import Foundation
+import NIOCore
+import SatchelCore
+import SatchelStore
+
+/// Sync by USB stick: `satchel export --to DIR` writes the pending push as gzip batch files, each signed by the node's
+/// key, which `satchel-platform import DIR` checks and applies exactly once, like a push over the network.
+public enum SneakernetFiles {
+    /// The folder inside the stick that holds one node's batches.
+    public static func folder(root: String, nodeId: String) -> String {
+        root + "/satchel-sync/" + nodeId
+    }
+
+    /// Writes every event not yet acknowledged as batch files and returns their paths. Nothing on the node changes:
+    /// the cursor moves only when the platform's acknowledgement comes back by a later sync.
+    public static func export(
+        database: SatchelDatabase, identity: NodeIdentity, nodeId: String, to root: String,
+        batchSize: Int = 5000
+    ) throws -> [String] {
+        let folder = folder(root: root, nodeId: nodeId)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var after = try database.acknowledgedSequence()
+        var written: [String] = []
+        while true {
+            let events = try EventExport.events(after: after, limit: batchSize, database: database)
+            guard let first = events.first, let last = events.last else { break }
+            let batch = SyncProtocol.EventBatch(
+                batchId: "\(nodeId):\(first.s)-\(last.s)", nodeId: nodeId, from: first.s, to: last.s, events: events)
+            var buffer = ByteBuffer(bytes: try JSONEncoder().encode(batch))
+            let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
+            let name = String(format: "events-%012lld-%012lld.json.gz", first.s, last.s)
+            let path = folder + "/" + name
+            try compressed.write(to: URL(fileURLWithPath: path + ".tmp"))
+            try (try identity.key.signature(for: compressed)).base64EncodedString()
+                .write(toFile: path + ".sig", atomically: true, encoding: .utf8)
+            try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+            written.append(path)
+            after = last.s
+        }
+        return written
+    }
+
+    /// Every batch file under `root`, in order.
+    public static func batchFiles(in root: String) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+        var files: [String] = []
+        while let name = enumerator.nextObject() as? String {
+            if name.hasSuffix(".json.gz") && (name as NSString).lastPathComponent.hasPrefix("events-") {
+                files.append(root + "/" + name)
+            }
+        }
+        return files.sorted()
+    }
+
+    /// Reads and checks one batch file: its signature must be by the key registered for the node it names.
+    public static func read(
+        batch path: String, publicKeyOf: (String) throws -> String?
+    ) throws -> SyncProtocol.EventBatch {
+        guard let compressed = FileManager.default.contents(atPath: path),
+            let signatureText = try? String(contentsOfFile: path + ".sig", encoding: .utf8),
+            let signature = Data(base64Encoded: signatureText.trimmingCharacters(in: .whitespacesAndNewlines))
+        else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 或其签名文件缺失或无法读取。", en: "\(path) or its signature is missing or unreadable."))
+        }
+        var buffer = ByteBuffer(bytes: compressed)
+        guard let json = try? buffer.decompress(with: .gzip()),
+            let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: Data(json.readableBytesView))
+        else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 已损坏，无法解压或解析。", en: "\(path) is damaged: it cannot be decompressed or parsed."))
+        }
+        guard let keyText = try publicKeyOf(batch.nodeId), let keyData = Data(base64Encoded: keyText),
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
+            key.isValidSignature(signature, for: compressed)
+        else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 的签名无效，或节点 \(batch.nodeId) 未在平台注册。",
+                    en: "\(path) has an invalid signature, or node \(batch.nodeId) is not enrolled here."))
+        }
+        guard batch.events.allSatisfy({ (batch.from...batch.to).contains($0.s) }) else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 的内容与其范围不符。", en: "\(path) holds events outside its stated range."))
+        }
+        return batch
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import Logging
+import SatchelBundles
+import SatchelCore
+import ServiceLifecycle
+
+/// The background sync inside `satchel serve`: a session as soon as the node starts and then every
+/// `syncIntervalSeconds`, with exponential backoff and jitter while the platform cannot be reached, and pulls from
+/// LAN peers when it cannot. It never blocks serving: the work runs on libcurl's own threads and SQLite's pool.
+public struct SyncService: Service {
+    let node: Node
+    let logger: Logger
+    let interval: Duration
+
+    /// A service for `node`; `interval` defaults to the configured sync interval.
+    public init(node: Node, logger: Logger, interval: Duration? = nil) {
+        self.node = node
+        self.logger = logger
+        self.interval = interval ?? .seconds(node.configuration.syncIntervalSeconds)
+    }
+
+    public func run() async throws {
+        var failures = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            var delay = interval
+            if try Enrolment.load(node.database) != nil {
+                do {
+                    let report = try await SyncSession(node: node, logger: logger).run()
+                    failures = 0
+                    logger.info(
+                        "sync session finished",
+                        metadata: [
+                            "satchel.sync.pushed": "\(report.pushedEvents)",
+                            "satchel.sync.installed": "\(report.installedBundles.count)",
+                            "satchel.sync.downloadedBytes": "\(report.downloadedBytes)",
+                        ])
+                } catch {
+                    failures += 1
+                    delay = min(interval, Backoff.delay(attempt: failures, base: 15, cap: 3600))
+                    logger.warning("sync session failed", metadata: ["satchel.sync.error": "\(error)"])
+                    await pullFromPeers()
+                }
+            } else {
+                await pullFromPeers()
+            }
+            let wait = delay
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
+        }
+    }
+
+    private func pullFromPeers() async {
+        for peer in node.configuration.peers {
+            do {
+                let report = try await SyncSession(node: node, logger: logger).pull(fromPeer: peer)
+                if !report.installedBundles.isEmpty {
+                    logger.info(
+                        "pulled bundles from a peer",
+                        metadata: ["satchel.sync.installed": "\(report.installedBundles.count)"])
+                }
+            } catch {
+                logger.warning("peer pull failed", metadata: ["satchel.sync.error": "\(error)"])
+            }
+        }
+    }
+}

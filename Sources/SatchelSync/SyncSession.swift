@@ -1,0 +1,319 @@
+import Foundation
+import GRDB
+import Logging
+import SatchelBundles
+import SatchelCore
+import SatchelStore
+
+/// One sync session with the platform: finish a pending enrolment, push events (before anything else), pull the
+/// catalog and only the blobs the node lacks, report health. Each step is bounded, and its outcome is recorded in
+/// `syncState` for `satchel status`, `/healthz` and `/metrics`.
+public struct SyncSession: Sendable {
+    /// What one session did.
+    public struct Report: Sendable, Codable {
+        public var pushedEvents = 0
+        public var pushedBatches = 0
+        public var pushBytes = 0
+        public var installedBundles: [String] = []
+        public var downloadedBytes: Int64 = 0
+        public var errors: [String] = []
+        public var acknowledged: Int64 = 0
+    }
+
+    let node: Node
+    let logger: Logger
+    /// Events per pushed batch.
+    public var batchSize = 1000
+    /// The most batches one session pushes; the rest waits for the next session.
+    public var maxBatches = 500
+    /// Called after each pushed batch and each downloaded blob, for a progress display.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(node: Node, logger: Logger) {
+        self.node = node
+        self.logger = logger
+    }
+
+    /// The transport with this node's proxy, CA bundle and the bandwidth cap for the time of day.
+    public func transport(now: Date = Date()) -> CurlTransport {
+        var transport = CurlTransport()
+        let configuration = node.configuration
+        if !configuration.syncProxy.isEmpty { transport.proxy = configuration.syncProxy }
+        if !configuration.syncCABundle.isEmpty { transport.caBundle = configuration.syncCABundle }
+        let inSchool = SchoolHours(text: configuration.syncSchoolHours)?.contains(now) ?? false
+        let kbps = inSchool ? configuration.syncSchoolHoursKbps : configuration.syncOtherKbps
+        transport.maxBytesPerSecond = Int64(kbps) * 1000 / 8
+        return transport
+    }
+
+    /// Runs one session against the enrolled platform.
+    public func run() async throws -> Report {
+        var report = Report()
+        guard var enrolment = try Enrolment.load(node.database) else {
+            throw SyncError(
+                code: .notEnrolled,
+                message: LocalizedText(
+                    zh: "本节点尚未注册到平台。请运行 satchel provision --platform 网址 --token 令牌 --school 学校代码。",
+                    en: "This node is not enrolled. Run satchel provision --platform URL --token TOKEN --school CODE."))
+        }
+        guard let identity = try NodeIdentity.load(from: node.directory) else {
+            throw SyncError(
+                code: .identity,
+                message: LocalizedText(
+                    zh: "缺少节点密钥。请运行 satchel provision --force。",
+                    en: "The node key is missing. Run satchel provision --force."))
+        }
+        do {
+            if enrolment.nodeId == nil {
+                enrolment = try await Self.completeEnrolment(
+                    enrolment, identity: identity, node: node, transport: transport())
+            }
+            let client = PlatformClient(
+                baseURL: enrolment.platformURL, transport: transport(), identity: identity,
+                nodeId: enrolment.nodeId)
+            try await push(client, nodeId: enrolment.nodeId!, report: &report)
+            try await pull(client, source: enrolment.platformURL, cursorKey: "catalogCursor", report: &report)
+            _ = try? node.database.compact(
+                olderThan: Date().addingTimeInterval(-Double(node.configuration.eventRetentionDays) * 86_400),
+                maxPendingUsageEvents: node.configuration.maxPendingUsageEvents)
+            let status = try healthReport(errors: report.errors)
+            try? await client.health(status)
+            try record(result: report.errors.isEmpty ? "ok" : "partial: " + report.errors.joined(separator: "; "))
+        } catch {
+            try? record(result: "failed: " + String(describing: error))
+            throw error
+        }
+        return report
+    }
+
+    /// Pulls bundles from a LAN peer's catalog, with the same verification as any import.
+    public func pull(fromPeer url: String) async throws -> Report {
+        var report = Report()
+        let client = PlatformClient(baseURL: url, transport: transport(), identity: nil, nodeId: nil)
+        try await pull(client, source: url, cursorKey: "peerCursor:" + url, report: &report)
+        return report
+    }
+
+    // MARK: Enrolment
+
+    /// Enrols with the platform using the pending token; the token is forgotten once used.
+    public static func completeEnrolment(
+        _ enrolment: Enrolment, identity: NodeIdentity, node: Node, transport: CurlTransport
+    ) async throws -> Enrolment {
+        guard let token = enrolment.pendingToken else {
+            throw SyncError(
+                code: .notEnrolled,
+                message: LocalizedText(
+                    zh: "注册未完成且没有注册令牌。请重新运行 satchel provision。",
+                    en: "Enrolment is incomplete and no token is left. Run satchel provision again."))
+        }
+        let client = PlatformClient(baseURL: enrolment.platformURL, transport: transport, identity: nil, nodeId: nil)
+        let answer = try await client.enrol(
+            SyncProtocol.EnrolRequest(
+                token: token, schoolCode: enrolment.schoolCode, publicKey: identity.publicKey,
+                nodeVersion: SatchelVersion.current))
+        for key in answer.publisherKeys {
+            let publisher = try PublisherKey(base64: key)
+            try node.database.trust(
+                TrustedKeyRecord(
+                    keyId: publisher.id, publicKey: publisher.base64, label: "platform: \(answer.platformName)",
+                    addedAt: Date()))
+        }
+        var done = enrolment
+        done.nodeId = answer.nodeId
+        done.pendingToken = nil
+        try done.save(node.database)
+        return done
+    }
+
+    // MARK: Push
+
+    private func push(_ client: PlatformClient, nodeId: String, report: inout Report) async throws {
+        // A node restored from an old backup learns where the platform really is before it sends anything.
+        let remote = try await client.cursor()
+        let local = try node.database.acknowledgedSequence()
+        if remote.acknowledged != local {
+            try node.database.setSyncValue("ackedSequence", String(remote.acknowledged))
+        }
+        for _ in 0..<maxBatches {
+            let acknowledged = try node.database.acknowledgedSequence()
+            let events = try EventExport.events(after: acknowledged, limit: batchSize, database: node.database)
+            guard let first = events.first, let last = events.last else { break }
+            let batch = SyncProtocol.EventBatch(
+                batchId: "\(nodeId):\(first.s)-\(last.s)", nodeId: nodeId, from: first.s, to: last.s, events: events)
+            let (cursor, bytes) = try await client.push(batch)
+            try node.database.setAcknowledgedSequence(cursor.acknowledged)
+            report.pushedEvents += events.count
+            report.pushedBatches += 1
+            report.pushBytes += bytes
+            report.acknowledged = cursor.acknowledged
+            progress?("pushed events up to \(cursor.acknowledged)")
+        }
+    }
+
+    // MARK: Pull
+
+    private func pull(_ client: PlatformClient, source: String, cursorKey: String, report: inout Report) async throws {
+        let since = Int64(try node.database.syncValue(cursorKey) ?? "0") ?? 0
+        let catalog = try await client.catalog(since: since)
+        // Only the newest version of each bundle matters.
+        var newest: [String: SyncProtocol.CatalogEntry] = [:]
+        for entry in catalog.bundles where (newest[entry.id]?.version ?? 0) < entry.version { newest[entry.id] = entry }
+        let importer = try node.importer(logger: logger)
+        var failed = false
+        for entry in newest.values.sorted(by: { $0.cursor < $1.cursor }) {
+            do {
+                guard let manifestData = Data(base64Encoded: entry.manifest),
+                    let signature = Data(base64Encoded: entry.signature)
+                else {
+                    throw SyncError(
+                        code: .badResponse,
+                        message: LocalizedText(
+                            zh: "目录条目 \(entry.id) 格式错误。", en: "The catalog entry \(entry.id) is malformed."))
+                }
+                let plan = try importer.plan(
+                    manifestData: manifestData, signature: signature, source: source + " " + entry.id)
+                guard !plan.alreadyInstalled, Subscriptions(node.configuration.subscriptions).wants(plan.manifest)
+                else {
+                    continue
+                }
+                if let installed = try node.database.bundle(id: plan.manifest.id),
+                    installed.version > plan.manifest.version
+                {
+                    continue
+                }
+                for (sha, size) in plan.missing {
+                    report.downloadedBytes += try await fetch(sha, size: size, client: client)
+                    progress?("downloaded \(sha.prefix(12))")
+                }
+                _ = try importer.install(plan, downloads: node.directory.downloadsPath)
+                report.installedBundles.append("\(plan.manifest.id) v\(plan.manifest.version)")
+            } catch {
+                failed = true
+                report.errors.append(String(describing: error))
+                logger.warning(
+                    "bundle pull failed", metadata: ["satchel.bundle": "\(entry.id)", "satchel.error": "\(error)"])
+            }
+        }
+        // The cursor moves on only when every entry was handled, so a failed bundle is tried again next time.
+        if !failed {
+            try node.database.setSyncValue(cursorKey, String(catalog.cursor))
+        }
+    }
+
+    /// Downloads one blob into `downloads/<sha>.part`, resuming after an interruption, then renames it to
+    /// `downloads/<sha>` once complete. Retries with exponential backoff and jitter.
+    private func fetch(_ sha: String, size: Int64, client: PlatformClient) async throws -> Int64 {
+        let final = node.directory.downloadsPath + "/" + sha
+        if let existing = try? FileManager.default.attributesOfItem(atPath: final)[.size] as? Int64, existing == size {
+            return 0
+        }
+        let partial = final + ".part"
+        var received: Int64 = 0
+        var attempt = 0
+        while true {
+            do {
+                received += try await client.downloadBlob(sha, to: partial)
+                let have = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64) ?? 0
+                if have == size {
+                    try? FileManager.default.removeItem(atPath: final)
+                    try FileManager.default.moveItem(atPath: partial, toPath: final)
+                    return received
+                }
+                if have > size { try? FileManager.default.removeItem(atPath: partial) }
+                throw TransportError(
+                    code: .connection,
+                    message: LocalizedText(
+                        zh: "下载被截断。", en: "The download was cut short."))
+            } catch {
+                attempt += 1
+                guard attempt < 8 else { throw error }
+                try await Task.sleep(for: Backoff.delay(attempt: attempt, base: 0.2, cap: 10))
+            }
+        }
+    }
+
+    // MARK: Health
+
+    private func healthReport(errors: [String]) throws -> SyncProtocol.HealthReport {
+        var stats = statvfs()
+        let free = statvfs(node.directory.root, &stats) == 0 ? Int64(stats.f_bavail) * Int64(stats.f_frsize) : 0
+        let store = try NodeStore.storeBytes(node.database)
+        return SyncProtocol.HealthReport(
+            version: SatchelVersion.current, freeBytes: free, storeBytes: store,
+            eventsPending: try node.database.pendingEventCount(), bundles: try node.database.bundles().count,
+            lastErrors: Array(errors.prefix(5)))
+    }
+
+    private func record(result: String) throws {
+        try node.database.setSyncValue("lastSyncAt", ISO8601DateFormatter().string(from: Date()))
+        try node.database.setSyncValue("lastSyncResult", String(result.prefix(500)))
+    }
+}
+
+/// Exponential backoff with jitter: `base * 2^attempt`, capped, then scaled by a random 50-100 %, so that many nodes
+/// whose link returns at once do not retry in step.
+public enum Backoff {
+    public static func delay(attempt: Int, base: Double, cap: Double) -> Duration {
+        let exponential = min(cap, base * pow(2, Double(min(attempt, 20))))
+        return .milliseconds(Int(exponential * Double.random(in: 0.5...1.0) * 1000))
+    }
+}
+
+/// The school's subscriptions: bundle ids, or `stage=…` / `subject=…` / `grade=…` filters on resources.
+public struct Subscriptions: Sendable {
+    let rules: [String]
+
+    public init(_ rules: [String]) {
+        self.rules = rules
+    }
+
+    /// Whether the school wants this bundle; with no rules it wants everything.
+    public func wants(_ manifest: Manifest) -> Bool {
+        guard !rules.isEmpty else { return true }
+        for rule in rules {
+            if rule == manifest.id { return true }
+            let parts = rule.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            let match = manifest.resources.contains { resource in
+                switch parts[0] {
+                case "stage": resource.stage == parts[1]
+                case "grade": resource.grade == parts[1]
+                case "subject": resource.subject == parts[1]
+                case "kind": manifest.kind.rawValue == parts[1]
+                default: false
+                }
+            }
+            if match { return true }
+        }
+        return false
+    }
+}
+
+/// Store figures used by health reports.
+enum NodeStore {
+    static func storeBytes(_ database: SatchelDatabase) throws -> Int64 {
+        try database.writer.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0
+        }
+    }
+}
+
+/// Reads events from the log in their wire form.
+public enum EventExport {
+    /// Up to `limit` events with a sequence above `after`, oldest first.
+    public static func events(after: Int64, limit: Int, database: SatchelDatabase) throws -> [SyncProtocol.WireEvent] {
+        try database.writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, id, type, occurredAt, payload FROM event WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [after, limit]
+            ).map { row in
+                let date: Date = row["occurredAt"]
+                return SyncProtocol.WireEvent(
+                    sequence: row["seq"], id: row["id"], type: row["type"],
+                    occurredAt: date.timeIntervalSince1970, payload: row["payload"])
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import SatchelTestSupport
+import Testing
+
+/// The technician's record commands: teachers, report, status and doctor, as the real binary.
+@Suite struct RecordsCommandTests {
+    @Test func teachersCanBeAddedApprovedExportedAndRemoved() throws {
+        let folder = TemporaryDirectory("teachers")
+        let data = folder.file("data")
+        let password = folder.write("pw", "secret-pin\n")
+        let add = try ProcessRunner.run([
+            "teachers", "add", "zhang", "--name", "张老师", "--number", "T-9",
+            "--password-file", password, "--data", data,
+        ])
+        #expect(add.status == 0, "\(add.stderr)")
+        #expect(
+            try ProcessRunner.run([
+                "teachers", "add", "zhang", "--name", "x", "--password-file", password,
+                "--data", data,
+            ]).status == 65)
+        #expect(try ProcessRunner.run(["teachers", "add", "x!", "--name", "x", "--data", data]).status == 64)
+        let list = try ProcessRunner.run(["teachers", "list", "--data", data])
+        #expect(list.stdout.contains("zhang\t张老师\tT-9\tteacher\tactive"))
+        let export = try ProcessRunner.run(["teachers", "export", "zhang", "--data", data])
+        let json = try JSONSerialization.jsonObject(with: Data(export.stdout.utf8)) as? [String: Any]
+        #expect(json?["name"] as? String == "张老师")
+        #expect(json?["passwordHash"] == nil)
+        #expect(try ProcessRunner.run(["teachers", "remove", "zhang", "--data", data]).status == 0)
+        #expect(try ProcessRunner.run(["teachers", "export", "zhang", "--data", data]).status == 65)
+    }
+
+    @Test func reportStatusAndDoctor() throws {
+        let folder = TemporaryDirectory("status")
+        let data = folder.file("data")
+        let report = try ProcessRunner.run(["report", "--data", data])
+        #expect(report.status == 0)
+        #expect(report.stdout.hasPrefix("section,subject,grade,views"))
+        let status = try ProcessRunner.run(["status", "--json", "--data", data])
+        let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
+        for key in ["version", "bundles", "resources", "eventsPending", "storeBytes", "freeBytes", "teachers"] {
+            #expect(json?[key] != nil, "status --json lacks \(key)")
+        }
+        // A fresh node with no keys, no platform and no server: warnings, no failure.
+        let doctor = try ProcessRunner.run(
+            ["doctor", "--json", "--data", data],
+            environment: ["SATCHEL_PORT": "1", "SATCHEL_DISK_RESERVE_BYTES": "0"])
+        let checks = (try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: [[String: Any]]])?[
+            "checks"]
+        let levels = Dictionary(
+            uniqueKeysWithValues: (checks ?? []).map { ($0["name"] as? String ?? "", $0["level"] as? String ?? "") })
+        #expect(levels["database"] == "OK" && levels["permissions"] == "OK" && levels["clock"] == "OK")
+        #expect(levels["trust"] == "WARN" && levels["platform"] == "WARN")
+        // A disk below the reserve is a failure, and the exit code says so.
+        let full = try ProcessRunner.run(
+            ["doctor", "--data", data],
+            environment: ["SATCHEL_DISK_RESERVE_BYTES": "999999999999999"])
+        #expect(full.status == 69)
+        #expect(full.stdout.contains("FAIL disk"))
+    }
+}
