@@ -19,7 +19,7 @@ demo: build
 
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --no-parallel
 	$(MAKE) package-check
 
 # Builds a .deb from the debug binary and checks its contents, modes and maintainer scripts (the school package is

@@ -63,7 +63,7 @@ public enum PlatformApp {
             }
             guard let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: plainBody),
                 batch.nodeId == node,
-                batch.events.allSatisfy({ (batch.from...batch.to).contains($0.s) })
+                batch.from <= batch.to, batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to })
             else { return error(.badRequest, "bad_batch", "The body is not a valid event batch for this node.") }
             guard
                 let result = try database.receive(

@@ -62,6 +62,7 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
     RecordsRoutes(node: node, events: events, pages: pages).register(on: router)
+    AdminRoutes(node: node, pages: pages).register(on: router)
     BlobRoutes.addBlobRoute(to: router, blobStore: node.blobStore)
     BlobRoutes.addPeerCatalogRoute(to: router, database: node.database)
     router.get("/healthz") { _, _ in

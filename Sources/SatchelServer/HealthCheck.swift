@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SatchelBundles
+import SatchelCore
 
 /// `/healthz`: ready (200) when the database answers and the blob store is there; otherwise 503 with the reasons.
 /// Warnings, such as a disk below the reserve, are reported without failing the check, since serving still works.
@@ -13,6 +14,9 @@ struct HealthCheck: Sendable {
         var resources: Int
         var reasons: [String]
         var warnings: [String]
+        var version: String
+        var eventsPending: Int
+        var lastSync: String?
     }
 
     func run() -> Report {
@@ -41,8 +45,12 @@ struct HealthCheck: Sendable {
             let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
             if free < node.configuration.diskReserveBytes { warnings.append("free disk below the reserve") }
         }
+        let pending = (try? node.database.pendingEventCount()) ?? 0
+        let lastResult = (try? node.database.syncValue("lastSyncResult")) ?? nil
+        if lastResult?.hasPrefix("failed") == true { warnings.append("last sync failed") }
         return Report(
             status: reasons.isEmpty ? "ok" : "unavailable", bundles: bundles, resources: resources,
-            reasons: reasons, warnings: warnings)
+            reasons: reasons, warnings: warnings, version: SatchelVersion.current, eventsPending: pending,
+            lastSync: (try? node.database.syncValue("lastSyncAt")) ?? nil)
     }
 }

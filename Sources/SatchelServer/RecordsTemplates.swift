@@ -1,6 +1,7 @@
 /// Templates for accounts, training and the admin area.
 extension Templates {
     static let records: [String: String] = [
+        "raw": "{{{html}}}",
         "login": """
         <h1>{{t.login}}</h1>
         {{#message}}<div class="card">{{message}}</div>{{/message}}

@@ -59,6 +59,7 @@ enum UIText {
             "completed": LocalizedText(zh: "已完成", en: "completed"),
             "score": LocalizedText(zh: "测验得分", en: "Quiz score"),
             "markComplete": LocalizedText(zh: "标记为已完成", en: "Mark as completed"),
+            "admin": LocalizedText(zh: "节点管理", en: "Node admin"),
             "adminTeachers": LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
             "adminReport": LocalizedText(zh: "学校报告", en: "School report"),
             "approve": LocalizedText(zh: "批准", en: "Approve"),

@@ -198,6 +198,25 @@ extension SatchelDatabase {
         }
     }
 
+    /// Makes sure new events are numbered after `sequence`: for a node restored from a backup older than what the
+    /// platform has already received.
+    public func reserveSequences(through sequence: Int64) throws {
+        try writer.write { db in
+            let current = try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event") ?? 0
+            guard sequence > current else { return }
+            // AUTOINCREMENT continues after the highest number sqlite_sequence remembers.
+            try db.execute(
+                sql: "UPDATE sqlite_sequence SET seq = ? WHERE name = 'event' AND seq < ?",
+                arguments: [sequence, sequence])
+            if db.changesCount == 0,
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_sequence WHERE name = 'event'") == 0
+            {
+                try db.execute(
+                    sql: "INSERT INTO sqlite_sequence (name, seq) VALUES ('event', ?)", arguments: [sequence])
+            }
+        }
+    }
+
     /// Events written but not yet acknowledged by the platform.
     public func pendingEventCount() throws -> Int {
         let acknowledged = try acknowledgedSequence()

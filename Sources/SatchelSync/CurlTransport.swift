@@ -139,6 +139,8 @@ public struct CurlTransport: Sendable {
                 sink.body.append(contentsOf: bytes)
                 return size * count
             }
+            // An error page (a proxy's 503, a 416) is not part of the file.
+            guard sink.status == 200 || sink.status == 206 else { return size * count }
             do {
                 // Only a 206 continues the partial file; any other answer replaces it.
                 if sink.resumedFrom > 0 && sink.status != 206 {

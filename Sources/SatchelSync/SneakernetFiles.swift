@@ -35,7 +35,11 @@ public enum SneakernetFiles {
             try compressed.write(to: URL(fileURLWithPath: path + ".tmp"))
             try (try identity.key.signature(for: compressed)).base64EncodedString()
                 .write(toFile: path + ".sig", atomically: true, encoding: .utf8)
-            try FileManager.default.moveItem(atPath: path + ".tmp", toPath: path)
+            // rename(2) replaces a file left by an earlier export of the same range.
+            guard rename(path + ".tmp", path) == 0 else {
+                throw SyncError(
+                    code: .badFile, message: LocalizedText(zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
+            }
             written.append(path)
             after = last.s
         }
@@ -86,7 +90,7 @@ public enum SneakernetFiles {
                     zh: "\(path) 的签名无效，或节点 \(batch.nodeId) 未在平台注册。",
                     en: "\(path) has an invalid signature, or node \(batch.nodeId) is not enrolled here."))
         }
-        guard batch.events.allSatisfy({ (batch.from...batch.to).contains($0.s) }) else {
+        guard batch.from <= batch.to, batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to }) else {
             throw SyncError(
                 code: .badFile,
                 message: LocalizedText(

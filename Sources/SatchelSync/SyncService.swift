@@ -36,7 +36,9 @@ public struct SyncService: Service {
                         ])
                 } catch {
                     failures += 1
-                    delay = min(interval, Backoff.delay(attempt: failures, base: 15, cap: 3600))
+                    // Retry soon after a first failure, then less and less often, up to an hour, with jitter so that
+                    // nodes whose link returns at once do not retry in step.
+                    delay = Backoff.delay(attempt: failures, base: 15, cap: 3600)
                     logger.warning("sync session failed", metadata: ["satchel.sync.error": "\(error)"])
                     await pullFromPeers()
                 }

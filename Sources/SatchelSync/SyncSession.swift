@@ -129,18 +129,27 @@ public struct SyncSession: Sendable {
     // MARK: Push
 
     private func push(_ client: PlatformClient, nodeId: String, report: inout Report) async throws {
-        // A node restored from an old backup learns where the platform really is before it sends anything.
+        // The platform's cursor decides where pushing starts. Behind ours: the platform was restored, so we send
+        // again from its cursor. Ahead of ours: this node was restored from an old backup, so its own numbering must
+        // jump past the platform's, and events after our cursor are sent again; the platform drops the ones it has
+        // by their ids, so nothing is counted twice and nothing recorded since the backup is lost.
         let remote = try await client.cursor()
         let local = try node.database.acknowledgedSequence()
-        if remote.acknowledged != local {
+        if remote.acknowledged < local {
             try node.database.setSyncValue("ackedSequence", String(remote.acknowledged))
+        } else if remote.acknowledged > local {
+            try node.database.reserveSequences(through: remote.acknowledged)
         }
         for _ in 0..<maxBatches {
             let acknowledged = try node.database.acknowledgedSequence()
             let events = try EventExport.events(after: acknowledged, limit: batchSize, database: node.database)
             guard let first = events.first, let last = events.last else { break }
+            // The batch covers everything after the cursor, including sequence numbers whose events were rolled up
+            // into daily totals (the rollups come later in the log), so the platform sees no gap.
+            let from = acknowledged + 1
             let batch = SyncProtocol.EventBatch(
-                batchId: "\(nodeId):\(first.s)-\(last.s)", nodeId: nodeId, from: first.s, to: last.s, events: events)
+                batchId: "\(nodeId):\(from)-\(last.s)", nodeId: nodeId, from: min(from, first.s), to: last.s,
+                events: events)
             let (cursor, bytes) = try await client.push(batch)
             try node.database.setAcknowledgedSequence(cursor.acknowledged)
             report.pushedEvents += events.count
@@ -162,6 +171,7 @@ public struct SyncSession: Sendable {
         let importer = try node.importer(logger: logger)
         var failed = false
         for entry in newest.values.sorted(by: { $0.cursor < $1.cursor }) {
+            if let installed = try node.database.bundle(id: entry.id), installed.version >= entry.version { continue }
             do {
                 guard let manifestData = Data(base64Encoded: entry.manifest),
                     let signature = Data(base64Encoded: entry.signature)
@@ -188,6 +198,11 @@ public struct SyncSession: Sendable {
                 }
                 _ = try importer.install(plan, downloads: node.directory.downloadsPath)
                 report.installedBundles.append("\(plan.manifest.id) v\(plan.manifest.version)")
+            } catch let error as BundleError {
+                // A bundle that fails verification will fail the same way next time: report it and move on.
+                report.errors.append(error.message.en)
+                logger.warning(
+                    "bundle refused", metadata: ["satchel.bundle": "\(entry.id)", "satchel.error": "\(error)"])
             } catch {
                 failed = true
                 report.errors.append(String(describing: error))
@@ -209,6 +224,15 @@ public struct SyncSession: Sendable {
             return 0
         }
         let partial = final + ".part"
+        // A part that is already whole (a crash before the rename) or too long is settled before asking again.
+        if let have = try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64 {
+            if have == size {
+                try? FileManager.default.removeItem(atPath: final)
+                try FileManager.default.moveItem(atPath: partial, toPath: final)
+                return 0
+            }
+            if have > size { try? FileManager.default.removeItem(atPath: partial) }
+        }
         var received: Int64 = 0
         var attempt = 0
         while true {

@@ -25,6 +25,10 @@ struct ProvisionCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
+            // provision writes the config file, so a --config that does not exist yet is created, not refused.
+            if let path = options.config, !FileManager.default.fileExists(atPath: path) {
+                try ConfigFileWriter.update(path: path, values: [:])
+            }
             var (configuration, node, logger) = try options.openNode()
             let existing = try Enrolment.load(node.database)
             var identity = try NodeIdentity.load(from: node.directory)

@@ -19,12 +19,29 @@ import Testing
         #expect(result.stdout.contains("Import bundles"))
     }
 
-    @Test(arguments: ["sync", "export", "provision"])
-    func unbuiltSubcommandsSaySoAndExit69(name: String) throws {
+    @Test func syncWithoutEnrolmentSaysWhatToDoAndExits69() throws {
         let folder = TemporaryDirectory("cli")
-        let result = try ProcessRunner.run([name, "--data", folder.path])
-        #expect(result.status == 69)
-        #expect(result.stderr.contains("not built yet"))
+        let sync = try ProcessRunner.run(["sync", "--once", "--data", folder.path])
+        #expect(sync.status == 69)
+        #expect(sync.stderr.contains("not enrolled") && sync.stderr.contains("satchel provision"))
+        let export = try ProcessRunner.run(["export", "--to", folder.file("usb"), "--data", folder.path])
+        #expect(export.status == 69)
+    }
+
+    @Test func provisionWithoutAReachablePlatformRecordsAPendingEnrolment() throws {
+        let folder = TemporaryDirectory("cli")
+        let config = folder.file("satchel.json")
+        let first = try ProcessRunner.run([
+            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n", "--school", "S-9",
+            "--data", folder.file("data"), "--config", config,
+        ])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("completes at the first successful sync"))
+        let written = try String(contentsOfFile: config, encoding: .utf8)
+        #expect(written.contains("\"platformURL\"") && written.contains("S-9"))
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: folder.file("data/node.key"))[.posixPermissions] as? Int
+        #expect(mode == 0o600)
     }
 
     @Test func configErrorsStopStartUp() throws {

@@ -105,7 +105,7 @@ import Testing
         await live.stop()
     }
 
-    @Test func aReplayedBatchIsNotCountedTwiceAndARestoredNodeAsksForItsCursor() async throws {
+    @Test func aRestoredNodeResendsWithoutDuplicatesAndLosesNothing() async throws {
         let folder = TemporaryDirectory("platform")
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
@@ -116,11 +116,15 @@ import Testing
         _ = try await Self.syncUntil(node) { try node.database.pendingEventCount() == 0 }
         #expect(try platform.database.status().eventsReceived == 2500)
 
-        // Restore from an old backup: the node forgets that anything was acknowledged.
+        // Restore from an old backup: the node forgets that anything was acknowledged. It sends again, the platform
+        // drops what it has, and events recorded after the restore get numbers past the platform's cursor.
         try node.database.setSyncValue("ackedSequence", "0")
-        let report = try await SyncSession(node: node, logger: Logger(label: "test")).run()
-        #expect(report.pushedEvents == 0, "a restored node re-sent \(report.pushedEvents) events")
+        _ = try await SyncSession(node: node, logger: Logger(label: "test")).run()
         #expect(try platform.database.status().eventsReceived == 2500)
+        try node.database.append(contentsOf: Self.usage(10, start: 5000))
+        _ = try await SyncSession(node: node, logger: Logger(label: "test")).run()
+        #expect(try platform.database.status().eventsReceived == 2510)
+        #expect(try node.database.pendingEventCount() == 0)
         await live.stop()
     }
 
@@ -194,5 +198,66 @@ import Testing
         for file in try target.node.database.files(bundleId: "shared") {
             #expect(target.node.blobStore.verify(file.sha256))
         }
+    }
+}
+
+/// A push interrupted by kill -9 of the node completes after restart, without duplicates.
+@Suite(.serialized) struct SyncCrashTests {
+    @Test func killDashNineDuringPushThenResume() async throws {
+        let folder = TemporaryDirectory("platform")
+        let platform = try Platform(root: folder.file("platform"))
+        let live = try await LivePlatform(platform: platform)
+        let (test, _) = try SyncTests.provisionedNode(
+            url: live.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+        try test.node.database.append(contentsOf: SyncTests.usage(150_000))
+        let data = test.node.directory.root
+        var kills = 0
+        for attempt in 0..<40 {
+            let process = try BackgroundProcess(["sync", "--once", "--data", data])
+            if attempt < 3 {
+                try await Task.sleep(for: .milliseconds(300 + attempt * 200))
+                if process.isRunning {
+                    await process.stop(signal: SIGKILL)
+                    kills += 1
+                    continue
+                }
+            }
+            _ = process.wait()
+            if try test.node.database.pendingEventCount() == 0 { break }
+        }
+        await live.stop()
+        #expect(kills > 0, "the sync finished before it could be killed")
+        #expect(try platform.database.status().eventsReceived == 150_000)
+        #expect(try test.node.database.pendingEventCount() == 0)
+    }
+}
+
+/// A backlog rolled up into daily totals while offline still syncs: the rolled-up sequence numbers leave no gap.
+@Suite struct RollupSyncTests {
+    @Test func aRolledUpBacklogSyncsWithoutAGap() async throws {
+        let folder = TemporaryDirectory("platform")
+        let platform = try Platform(root: folder.file("platform"))
+        let live = try await LivePlatform(platform: platform)
+        let (test, _) = try SyncTests.provisionedNode(
+            url: live.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+        var events: [NodeEvent] = []
+        for day in 0..<10 {
+            for index in 0..<300 {
+                events.append(
+                    NodeEvent(
+                        occurredAt: Date(timeIntervalSince1970: 1_780_000_000 + Double(day * 86_400 + index)),
+                        .view(.init(bundleId: "b", resourceId: "r\(index % 3)", bytes: 10, deviceClass: "phone"))))
+            }
+        }
+        try test.node.database.append(contentsOf: events)
+        let report = try test.node.database.compact(olderThan: .distantPast, maxPendingUsageEvents: 1000)
+        #expect(report.rolledUp > 0)
+        _ = try await SyncTests.syncUntil(test.node, attempts: 3) { try test.node.database.pendingEventCount() == 0 }
+        await live.stop()
+        #expect(try test.node.database.pendingEventCount() == 0)
+        let types = try await platform.database.writer.read {
+            try String.fetchAll($0, sql: "SELECT DISTINCT type FROM receivedEvent ORDER BY type")
+        }
+        #expect(types == ["usageRollup", "view"])
     }
 }

@@ -237,3 +237,46 @@ import Testing
         #expect(try PasswordHasher.hash("123456") != hash, "salts must differ")
     }
 }
+
+/// The admin area: status, import from a USB path, removal, all behind an admin session and CSRF token.
+@Suite struct AdminAreaTests {
+    @Test func adminSeesStatusImportsFromAFolderAndRemovesABundle() async throws {
+        let fixture = try RecordsFlowTests.Fixture()
+        defer { withExtendedLifetime(fixture) {} }
+        let stick = TemporaryDirectory("usb")
+        let bundle = try fixture.test.pack(["new.html": "<h1>新课</h1>"], id: "from-usb")
+        try FileManager.default.copyItem(atPath: bundle, toPath: stick.file("from-usb.tar.zst"))
+        try await fixture.app.test(.router) { client in
+            try await client.execute(uri: "/admin", method: .get) { #expect($0.status == .seeOther) }
+            var cookie = ""
+            try await client.execute(
+                uri: "/login", method: .post, headers: RecordsFlowTests.formHeaders,
+                body: RecordsFlowTests.form(["username": "admin", "password": "admin-secret"])
+            ) {
+                cookie = RecordsFlowTests.cookie($0)
+            }
+            var headers = RecordsFlowTests.formHeaders
+            headers[.cookie] = cookie
+            var page = ""
+            try await client.execute(uri: "/admin", method: .get, headers: headers) { page = String(buffer: $0.body) }
+            #expect(page.contains("节点管理") && page.contains("maths"))
+            let csrf = RecordsFlowTests.csrf(page)
+            try await client.execute(
+                uri: "/admin/import", method: .post, headers: headers,
+                body: RecordsFlowTests.form(["csrf": csrf, "path": stick.path])
+            ) {
+                #expect(String(buffer: $0.body).contains("from-usb v1: installed"))
+            }
+            try await client.execute(
+                uri: "/admin/bundles/maths/remove", method: .post, headers: headers,
+                body: RecordsFlowTests.form(["csrf": "forged"])
+            ) { #expect($0.status == .forbidden) }
+            try await client.execute(
+                uri: "/admin/bundles/maths/remove", method: .post, headers: headers,
+                body: RecordsFlowTests.form(["csrf": csrf])
+            ) { #expect($0.status == .seeOther) }
+        }
+        #expect(try fixture.test.node.database.bundle(id: "from-usb") != nil)
+        #expect(try fixture.test.node.database.bundle(id: "maths") == nil)
+    }
+}
