@@ -35,22 +35,22 @@ public struct Node: Sendable {
     }
 
     /// Cleans what an interrupted import left behind; does nothing while another process imports.
+    ///
+    /// Only an import killed part-way leaves staging entries, and only then can unreferenced blobs exist, so the
+    /// blob store is scanned only in that case: a normal start stays fast and small on a large store.
     public func recoverInterruptedImports(logger: Logger) {
         guard let lock = try? directory.lockForImport(wait: false) else { return }
+        defer { withExtendedLifetime(lock) {} }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.stagingPath)) ?? []
+        guard !names.isEmpty else { return }
         for name in names { try? FileManager.default.removeItem(atPath: directory.stagingPath + "/" + name) }
         if let referenced = try? database.referencedBlobs() {
             let collected = blobStore.collectGarbage(keeping: referenced)
-            if collected.blobs > 0 || !names.isEmpty {
-                logger.notice(
-                    "cleaned up after an interrupted import",
-                    metadata: [
-                        "satchel.staging.removed": "\(names.count)", "satchel.blobs.removed": "\(collected.blobs)",
-                    ]
-                )
-            }
+            logger.notice(
+                "cleaned up after an interrupted import",
+                metadata: ["satchel.staging.removed": "\(names.count)", "satchel.blobs.removed": "\(collected.blobs)"]
+            )
         }
-        withExtendedLifetime(lock) {}
     }
 
     /// The publisher keys this node accepts: those in the config file and those added with `satchel trust add`.

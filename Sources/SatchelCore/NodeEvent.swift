@@ -186,6 +186,24 @@ public struct NodeEvent: Sendable, Hashable, Codable {
 extension NodeEvent.Body {
     /// The details as compact JSON, without the case name (that is stored as the event's type).
     public func payload() throws -> Data {
+        // The events that arrive by the thousand are written by hand: the same canonical JSON (sorted keys) as
+        // JSONEncoder gives, for a fraction of its cost.
+        switch self {
+        case .view(let use), .download(let use):
+            var text =
+                "{\"bundleId\":" + Self.quoted(use.bundleId) + ",\"bytes\":\(use.bytes),\"deviceClass\":"
+                + Self.quoted(use.deviceClass) + ",\"resourceId\":" + Self.quoted(use.resourceId)
+            if let teacher = use.teacherId { text += ",\"teacherId\":\"\(teacher.uuidString)\"" }
+            return Data((text + "}").utf8)
+        case .timeSpent(let spent):
+            var text =
+                "{\"bundleId\":" + Self.quoted(spent.bundleId) + ",\"resourceId\":" + Self.quoted(spent.resourceId)
+                + ",\"seconds\":\(spent.seconds)"
+            if let teacher = spent.teacherId { text += ",\"teacherId\":\"\(teacher.uuidString)\"" }
+            return Data((text + "}").utf8)
+        default:
+            break
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         switch self {
@@ -197,6 +215,27 @@ extension NodeEvent.Body {
         case .teacher(let change): return try encoder.encode(change)
         case .usageRollup(let rollup): return try encoder.encode(rollup)
         }
+    }
+
+    /// A JSON string literal for `text`, escaped as RFC 8259 requires.
+    static func quoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    result += String(format: "\\u%04x", scalar.value)
+                } else {
+                    result.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return result + "\""
     }
 
     /// Rebuilds a body from its stored type and payload.

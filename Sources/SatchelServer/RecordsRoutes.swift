@@ -16,6 +16,9 @@ struct RecordsRoutes: Sendable {
     var database: SatchelDatabase { node.database }
     var sessions: Sessions { Sessions(database: node.database) }
 
+    /// Resources recently confirmed to exist, so that a burst of beacons does not read the catalog each time.
+    let knownResources = KnownResources()
+
     /// The most seconds one beacon may report: a page's script reports at least every minute while visible.
     static let maxBeaconSeconds = 120
 
@@ -309,7 +312,8 @@ struct RecordsRoutes: Sendable {
                 status: .badRequest, code: "bad_beacon",
                 message: "Send JSON {\"bundleId\", \"resourceId\", \"seconds\"} with seconds above 0.")
         }
-        guard try database.resource(bundleId: beacon.bundleId, id: beacon.resourceId) != nil else {
+        guard try knownResources.contains(bundleId: beacon.bundleId, resourceId: beacon.resourceId, database: database)
+        else {
             throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
         }
         let teacher = sessions.current(request)?.1
@@ -425,5 +429,23 @@ struct RecordsRoutes: Sendable {
 
     static func hours(_ value: Double) -> String {
         value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+    }
+}
+
+/// A short-lived memory of resources that exist, for the beacon endpoint.
+final class KnownResources: @unchecked Sendable {
+    private let lock = NSLock()
+    private var seen: [String: Date] = [:]
+
+    func contains(bundleId: String, resourceId: String, database: SatchelDatabase) throws -> Bool {
+        let key = bundleId + "\u{0}" + resourceId
+        let now = Date()
+        if let until = lock.withLock({ seen[key] }), until > now { return true }
+        guard try database.resource(bundleId: bundleId, id: resourceId) != nil else { return false }
+        lock.withLock {
+            if seen.count > 10_000 { seen.removeAll() }
+            seen[key] = now.addingTimeInterval(30)
+        }
+        return true
     }
 }

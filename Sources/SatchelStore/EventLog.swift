@@ -53,9 +53,8 @@ extension SatchelDatabase {
     @discardableResult
     static func insert(_ event: NodeEvent, _ db: Database) throws -> Int64 {
         let payload = String(decoding: try event.body.payload(), as: UTF8.self)
-        try db.execute(
-            sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)",
-            arguments: [event.id.uuidString.lowercased(), event.type, event.occurredAt, payload])
+        try db.cachedStatement(sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [event.id.uuidString.lowercased(), event.type, event.occurredAt, payload])
         let sequence = db.lastInsertedRowID
         try applyDerived(event, db, live: true)
         return sequence
@@ -90,15 +89,15 @@ extension SatchelDatabase {
             _ bundleId: String, _ resourceId: String, views: Int = 0, downloads: Int = 0, seconds: Int = 0,
             bytes: Int64 = 0
         ) throws {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO usageDaily (day, bundleId, resourceId, views, downloads, seconds, bytes)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
                         downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
                         bytes = bytes + excluded.bytes
-                    """,
-                arguments: [day, bundleId, resourceId, views, downloads, seconds, bytes])
+                    """
+            ).execute(arguments: [day, bundleId, resourceId, views, downloads, seconds, bytes])
         }
         switch event.body {
         case .view(let use):

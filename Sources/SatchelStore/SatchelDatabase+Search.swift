@@ -71,20 +71,27 @@ extension SatchelDatabase {
             return SearchPage(resources: [], total: 0, page: page, pageSize: pageSize)
         }
         return try writer.read { db in
+            // Counting stops at 10,000: past that a teacher refines the query, and a common word on a big catalog
+            // would otherwise cost a scan of all its matches.
             let total =
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM resourceSearch WHERE resourceSearch MATCH ?", arguments: [match])
-                ?? 0
+                    db.cachedStatement(
+                        sql:
+                            "SELECT COUNT(*) FROM (SELECT 1 FROM resourceSearch WHERE resourceSearch MATCH ? LIMIT 10000)"
+                    ),
+                    arguments: [match]) ?? 0
+            // FTS5 ranks and limits inside the index (ORDER BY rank, with the weights the v4 migration sets); only the
+            // page's rows are then joined to `resource`.
             let resources = try ResourceRecord.fetchAll(
-                db,
-                sql: """
-                    SELECT resource.* FROM resourceSearch
-                    JOIN resource ON resource.bundleId = resourceSearch.bundleId
-                        AND resource.id = resourceSearch.resourceId
-                    WHERE resourceSearch MATCH ?
-                    ORDER BY bm25(resourceSearch, 0, 0, 10.0, 1.0), resource.titleZh
-                    LIMIT ? OFFSET ?
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT resource.* FROM (
+                            SELECT bundleId, resourceId, rank FROM resourceSearch WHERE resourceSearch MATCH ?
+                            ORDER BY rank LIMIT ? OFFSET ?
+                        ) AS hit
+                        JOIN resource ON resource.bundleId = hit.bundleId AND resource.id = hit.resourceId
+                        ORDER BY hit.rank, resource.titleZh
+                        """),
                 arguments: [match, pageSize, (page - 1) * pageSize]
             )
             return SearchPage(resources: resources, total: total, page: page, pageSize: pageSize)

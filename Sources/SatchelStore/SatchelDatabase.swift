@@ -19,9 +19,12 @@ public struct SatchelDatabase: Sendable {
     public init(path: String) throws {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(10)
+        // Two readers and a 1 MiB page cache per connection: a node may have 1 GB of RAM.
+        configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
             // FULL makes each commit durable across power loss, which the event log promises.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA cache_size = -1024")
         }
         let pool: DatabasePool
         do {
@@ -254,6 +257,11 @@ public struct SatchelDatabase: Sendable {
                 t.primaryKey(["day", "query"])
             }
             try db.create(index: "event_type_occurredAt", on: "event", columns: ["type", "occurredAt"])
+        }
+        migrator.registerMigration("v4-search-rank") { db in
+            // Title matches weigh ten times description matches; `ORDER BY rank` then sorts inside FTS5.
+            try db.execute(
+                sql: "INSERT INTO resourceSearch (resourceSearch, rank) VALUES ('rank', 'bm25(0, 0, 10.0, 1.0)')")
         }
         return migrator
     }

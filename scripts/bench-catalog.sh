@@ -1,0 +1,107 @@
+#!/bin/bash
+# Benchmark: search latency and start-up with a large catalog.
+#
+#   scripts/bench-catalog.sh [RESOURCES] [WORKDIR]
+#
+# Packs RESOURCES resources (default 100000: one tiny HTML file each, with Chinese and English titles and
+# classification) into 10 bundles (a manifest is limited to 16 MiB), imports them with a release satchel, then
+#   1. times `satchel serve` from exec to the first 200 from /healthz, five times, and reads its idle RSS;
+#   2. sends 2000 search queries (two-character Chinese, single characters, English prefixes, mixed, no-match) over a
+#      keep-alive connection and reports p50, p95 and p99 latency (goal p95 <= 30 ms);
+#   3. sends usage beacons with wrk at 64 connections for 10 s: events written durably per second (goal >= 20000)
+#      and p99 latency (goal <= 10 ms).
+# Needs python3 and wrk (apt-get install python3 wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RESOURCES="${1:-100000}"
+WORK="${2:-$PWD/bench-out/catalog}"
+export PATH="$PATH:/opt/swift/usr/bin"
+[ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product satchel >/dev/null
+SATCHEL="${SATCHEL:-$PWD/.build/release/satchel}"
+PORT=18491
+mkdir -p "$WORK"
+cd "$WORK"
+
+if [ ! -f catalog-9.tar.zst ]; then
+    echo "making $RESOURCES resources ..."
+    rm -rf src && mkdir -p src
+    python3 - "$RESOURCES" <<'PY'
+import json, os, random, sys
+n = int(sys.argv[1]); random.seed(3)
+stages = ["小学", "初中", "高中"]; grades = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"]
+subjects = [("数学", "maths"), ("语文", "chinese"), ("英语", "english"), ("科学", "science"), ("物理", "physics"),
+            ("化学", "chemistry"), ("历史", "history"), ("地理", "geography"), ("音乐", "music"), ("美术", "art")]
+topics = ["分数", "面积", "古诗", "阅读", "实验", "电路", "植物", "地图", "节奏", "色彩", "方程", "几何", "朗读", "写作"]
+resources = [[] for _ in range(10)]
+for i in range(n):
+    part = i * 10 // n
+    folder = f"r/{i // 1000:03d}"
+    os.makedirs(f"src/{part}/" + folder, exist_ok=True)
+    path = f"{folder}/{i:06d}.html"
+    with open(f"src/{part}/" + path, "w") as f:
+        f.write(f"<p>{i}</p>")
+    zh, en = random.choice(subjects); topic = random.choice(topics)
+    resources[part].append({"id": f"r{i:06d}", "title": {"zh": f"{zh}：{topic}第{i % 97 + 1}课", "en": f"{en} lesson {i}"},
+                      "type": "html", "stage": random.choice(stages), "grade": random.choice(grades), "subject": zh,
+                      "entry": path, "description": {"zh": f"{topic}的练习与讲解", "en": f"practice on {en}"},
+                      "tags": [topic]})
+for part in range(10):
+    json.dump({"title": {"zh": f"大目录 {part}", "en": f"Large catalog {part}"}, "resources": resources[part]},
+              open(f"src/{part}/bundle.json", "w"), ensure_ascii=False)
+PY
+    rm -f bench.key bench.key.pub
+    "$SATCHEL" keygen --output bench.key >/dev/null
+    for part in 0 1 2 3 4 5 6 7 8 9; do
+        "$SATCHEL" pack src/$part --id catalog-$part --version 1 --key bench.key --output catalog-$part.tar.zst >/dev/null
+    done
+fi
+rm -rf data
+"$SATCHEL" trust add --data data bench.key.pub >/dev/null
+SATCHEL_LANG=en SATCHEL_DISK_RESERVE_BYTES=0 "$SATCHEL" import --data data catalog-*.tar.zst | tail -1
+
+echo "start-up to first /healthz 200 (5 runs):"
+for run in 1 2 3 4 5; do
+    start=$(date +%s%N)
+    MALLOC_ARENA_MAX=2 SATCHEL_LOG_LEVEL=warning "$SATCHEL" serve --data data --port $PORT --host 127.0.0.1 &
+    pid=$!
+    until curl -sf -o /dev/null http://127.0.0.1:$PORT/healthz; do sleep 0.005; done
+    end=$(date +%s%N)
+    sleep 1
+    rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status)
+    echo "  run $run: ready in $(( (end - start) / 1000000 )) ms, idle RSS $((rss / 1024)) MiB"
+    if [ $run -lt 5 ]; then kill $pid; wait $pid 2>/dev/null || true; fi
+done
+trap 'kill $pid 2>/dev/null || true' EXIT
+
+python3 - $PORT <<'PY'
+import http.client, random, statistics, sys, time, urllib.parse
+port = int(sys.argv[1]); random.seed(5)
+queries = ["数学", "语文", "分数", "古诗", "面积", "实验", "数", "诗", "maths", "lesson", "chem", "数学 lesson",
+           "分数 maths", "电路 physics", "第12课", "不存在的词", "zzzz", "\"(", "AND OR", "历史地图"]
+conn = http.client.HTTPConnection("127.0.0.1", port)
+times = []
+for i in range(2000):
+    q = random.choice(queries)
+    start = time.perf_counter()
+    conn.request("GET", "/api/v1/search?q=" + urllib.parse.quote(q))
+    body = conn.getresponse().read()
+    times.append((time.perf_counter() - start) * 1000)
+times.sort()
+pct = lambda p: times[int(len(times) * p) - 1]
+print(f"search over the catalog: p50 {pct(0.50):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms "
+      f"(goal p95 <= 30 ms)")
+PY
+
+cat > beacon.lua <<'LUA'
+wrk.method = "POST"
+wrk.body = '{"bundleId": "catalog-0", "resourceId": "r000001", "seconds": 30}'
+wrk.headers["Content-Type"] = "application/json"
+LUA
+before=$(curl -s http://127.0.0.1:$PORT/healthz | python3 -c 'import json,sys; print(json.load(sys.stdin)["eventsPending"])')
+wrk -t2 -c64 -d10s --latency -s beacon.lua http://127.0.0.1:$PORT/api/v1/beacon > wrk-beacon.txt
+after=$(curl -s http://127.0.0.1:$PORT/healthz | python3 -c 'import json,sys; print(json.load(sys.stdin)["eventsPending"])')
+rps=$(awk '/Requests\/sec/ {print $2}' wrk-beacon.txt)
+p99=$(awk '/ 99%/ {print $2}' wrk-beacon.txt)
+non2xx=$(awk '/Non-2xx/ {print $NF}' wrk-beacon.txt)
+echo "event writes: $rps acknowledged/s at 64 connections, p99 $p99 (goals >= 20000/s, p99 <= 10 ms);" \
+     "events stored during the run: $((after - before)); non-2xx: ${non2xx:-0}"
