@@ -62,7 +62,7 @@ SATCHEL_LANG=en SATCHEL_DISK_RESERVE_BYTES=0 "$SATCHEL" import --data data catal
 echo "start-up to first /healthz 200 (5 runs):"
 for run in 1 2 3 4 5; do
     start=$(date +%s%N)
-    MALLOC_ARENA_MAX=2 SATCHEL_LOG_LEVEL=warning "$SATCHEL" serve --data data --port $PORT --host 127.0.0.1 &
+    MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 SATCHEL_LOG_LEVEL=warning "$SATCHEL" serve --data data --port $PORT --host 127.0.0.1 &
     pid=$!
     until curl -sf -o /dev/null http://127.0.0.1:$PORT/healthz; do sleep 0.005; done
     end=$(date +%s%N)

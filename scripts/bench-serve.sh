@@ -145,7 +145,7 @@ wait_for_200() {
 
 echo "starting satchel on 127.0.0.1:$SATCHEL_PORT ..."
 # MALLOC_ARENA_MAX=2 as the systemd unit (packages/satchel.service) sets it.
-MALLOC_ARENA_MAX=2 SATCHEL_LOG_LEVEL=warning "$SATCHEL" serve --data "$WORK/data" --port "$SATCHEL_PORT" --host 127.0.0.1 \
+MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=65536 SATCHEL_LOG_LEVEL=warning "$SATCHEL" serve --data "$WORK/data" --port "$SATCHEL_PORT" --host 127.0.0.1 \
     >"$WORK/satchel.log" 2>&1 &
 SATCHEL_PID=$!
 wait_for_200 "http://127.0.0.1:$SATCHEL_PORT/healthz" "$SATCHEL_PID" satchel "$WORK/satchel.log"

@@ -81,16 +81,19 @@ extension SatchelDatabase {
                     ),
                     arguments: [match]) ?? 0
             // FTS5 ranks and limits inside the index (ORDER BY rank, with the weights the v4 migration sets); only the
-            // page's rows are then joined to `resource`.
+            // page's rows are then joined to `resource`. A query that matches more than 10,000 resources (a word in
+            // nearly every title) is not ranked: ranking would score every match, and the scores of such a word barely
+            // differ. Its results come in catalog order instead.
+            let ranked = total < 10_000
             let resources = try ResourceRecord.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT resource.* FROM (
-                            SELECT bundleId, resourceId, rank FROM resourceSearch WHERE resourceSearch MATCH ?
-                            ORDER BY rank LIMIT ? OFFSET ?
+                            SELECT bundleId, resourceId, \(ranked ? "rank" : "rowid") AS position FROM resourceSearch
+                            WHERE resourceSearch MATCH ? \(ranked ? "ORDER BY rank" : "") LIMIT ? OFFSET ?
                         ) AS hit
                         JOIN resource ON resource.bundleId = hit.bundleId AND resource.id = hit.resourceId
-                        ORDER BY hit.rank, resource.titleZh
+                        ORDER BY hit.position, resource.titleZh
                         """),
                 arguments: [match, pageSize, (page - 1) * pageSize]
             )
