@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import SatchelCore
-import SatchelStore
 import SatchelTestSupport
 import Testing
+
+@testable import SatchelStore
 
 /// The append-only event log over a real SQLite file: group commit, derived tables, compaction and rollup.
 @Suite struct EventLogTests {
@@ -123,5 +124,17 @@ import Testing
         let text = try database.writer.read { try String.fetchAll($0, sql: "SELECT payload FROM event") }.joined()
         #expect(!text.contains("李伟") && !text.contains("T-0042"))
         #expect(text.contains("removed"))
+    }
+}
+
+/// Daily totals are keyed by the UTC day, computed without Calendar.
+@Suite struct DayKeyTests {
+    @Test(arguments: [0.0, 86_399, 86_400, 951_782_400, 1_709_164_800, 1_780_000_000, 4_102_444_799, -86_400])
+    func matchesTheGregorianCalendar(seconds: Double) {
+        let date = Date(timeIntervalSince1970: seconds)
+        let calendar = Calendar(identifier: .gregorian)
+        let parts = calendar.dateComponents(in: TimeZone(identifier: "UTC")!, from: date)
+        let expected = String(format: "%04d-%02d-%02d", parts.year!, parts.month!, parts.day!)
+        #expect(SatchelDatabase.day(date) == expected)
     }
 }
