@@ -104,19 +104,10 @@ extension SatchelDatabase {
                 try applyDerived(event, db, live: true)
             }
         }
-        let upsert = try db.cachedStatement(
-            sql: """
-                INSERT INTO usageDaily (day, bundleId, resourceId, views, downloads, seconds, bytes)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
-                    downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
-                    bytes = bytes + excluded.bytes
-                """)
         for (key, total) in totals {
-            try upsert.execute(arguments: [
-                key.day, key.bundleId, key.resourceId, total.views, total.downloads,
-                total.seconds, total.bytes,
-            ])
+            try addUsage(
+                db, table: "usageDaily", day: key.day, bundleId: key.bundleId, resourceId: key.resourceId,
+                views: total.views, downloads: total.downloads, seconds: total.seconds, bytes: total.bytes)
         }
         return sequences
     }
@@ -148,6 +139,24 @@ extension SatchelDatabase {
         return "\(year)-\(two(month))-\(two(day))"
     }
 
+    /// Adds to a day's usage totals for one resource in `usageDaily` (live totals) or `usageArchive` (totals of
+    /// compacted events).
+    static func addUsage(
+        _ db: Database, table: String, day: String, bundleId: String, resourceId: String, views: Int, downloads: Int,
+        seconds: Int, bytes: Int64
+    ) throws {
+        precondition(table == "usageDaily" || table == "usageArchive")
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO \(table) (day, bundleId, resourceId, views, downloads, seconds, bytes)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
+                    downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
+                    bytes = bytes + excluded.bytes
+                """
+        ).execute(arguments: [day, bundleId, resourceId, views, downloads, seconds, bytes])
+    }
+
     /// Updates the derived tables (daily usage, searches, enrolments, module progress) for one event.
     ///
     /// A rollup event replaces raw events that were already counted when they arrived, so it is applied only when
@@ -158,15 +167,9 @@ extension SatchelDatabase {
             _ bundleId: String, _ resourceId: String, views: Int = 0, downloads: Int = 0, seconds: Int = 0,
             bytes: Int64 = 0
         ) throws {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO usageDaily (day, bundleId, resourceId, views, downloads, seconds, bytes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
-                        downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
-                        bytes = bytes + excluded.bytes
-                    """
-            ).execute(arguments: [day, bundleId, resourceId, views, downloads, seconds, bytes])
+            try addUsage(
+                db, table: "usageDaily", day: day, bundleId: bundleId, resourceId: resourceId, views: views,
+                downloads: downloads, seconds: seconds, bytes: bytes)
         }
         switch event.body {
         case .view(let use):
@@ -214,18 +217,9 @@ extension SatchelDatabase {
             break
         case .usageRollup(let rollup):
             if !live {
-                try db.execute(
-                    sql: """
-                        INSERT INTO usageDaily (day, bundleId, resourceId, views, downloads, seconds, bytes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
-                            downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
-                            bytes = bytes + excluded.bytes
-                        """,
-                    arguments: [
-                        rollup.day, rollup.bundleId, rollup.resourceId, rollup.views, rollup.downloads,
-                        rollup.seconds, rollup.bytes,
-                    ])
+                try addUsage(
+                    db, table: "usageDaily", day: rollup.day, bundleId: rollup.bundleId, resourceId: rollup.resourceId,
+                    views: rollup.views, downloads: rollup.downloads, seconds: rollup.seconds, bytes: rollup.bytes)
             }
         }
     }

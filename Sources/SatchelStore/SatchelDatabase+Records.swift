@@ -274,18 +274,9 @@ extension SatchelDatabase {
                     ])
             }
             for (key, totals) in Self.totals(old) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO usageArchive (day, bundleId, resourceId, views, downloads, seconds, bytes)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (day, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
-                            downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds,
-                            bytes = bytes + excluded.bytes
-                        """,
-                    arguments: [
-                        key.day, key.bundleId, key.resourceId, totals.views, totals.downloads, totals.seconds,
-                        totals.bytes,
-                    ])
+                try Self.addUsage(
+                    db, table: "usageArchive", day: key.day, bundleId: key.bundleId, resourceId: key.resourceId,
+                    views: totals.views, downloads: totals.downloads, seconds: totals.seconds, bytes: totals.bytes)
             }
             try db.execute(
                 sql: "DELETE FROM event WHERE seq <= ? AND occurredAt < ? AND \(usageCondition)",
