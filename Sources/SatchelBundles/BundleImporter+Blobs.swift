@@ -85,10 +85,7 @@ extension BundleImporter {
         }
         let quota = options.storeQuotaBytes
         if quota > 0 {
-            let used = try database.writer.read { db in
-                try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0
-            }
+            let used = try database.storeBytes()
             guard used + bytes <= quota else {
                 throw BundleError(
                     code: .noSpace,

@@ -27,6 +27,11 @@ public struct DataDirectory: Sendable {
     /// The lock file that serialises imports and garbage collection.
     public var lockPath: String { root + "/import.lock" }
 
+    /// Free bytes available to this process on the data directory's file system, or nil when it cannot be read.
+    public func freeBytes() -> Int64? {
+        try? FileSystem.freeBytes(at: root)
+    }
+
     /// Makes the directory and its subdirectories with owner-only write permissions.
     public func create() throws {
         for path in [root, blobsPath, stagingPath, downloadsPath] {

@@ -324,10 +324,7 @@ final class ImportSession {
 
     private func checkQuota(needed: Int64) throws {
         guard options.storeQuotaBytes > 0 else { return }
-        let used = try database.writer.read { db in
-            try Int64.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0
-        }
+        let used = try database.storeBytes()
         guard used + needed <= options.storeQuotaBytes else {
             throw BundleError(
                 code: .noSpace,

@@ -40,10 +40,8 @@ struct HealthCheck: Sendable {
         {
             reasons.append("blob store missing")
         }
-        var stats = statvfs()
-        if statvfs(node.directory.root, &stats) == 0 {
-            let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
-            if free < node.configuration.diskReserveBytes { warnings.append("free disk below the reserve") }
+        if let free = node.directory.freeBytes(), free < node.configuration.diskReserveBytes {
+            warnings.append("free disk below the reserve")
         }
         let pending = (try? node.database.pendingEventCount()) ?? 0
         let lastResult = (try? node.database.syncValue("lastSyncResult")) ?? nil

@@ -86,9 +86,8 @@ public struct NodeDoctor: Sendable {
     }
 
     private func diskCheck(_ node: Node) -> Check {
-        let status = try? NodeStatus.read(node: node)
-        let free = status?.freeBytes ?? 0
-        let detail = "\(ByteCount.human(free)) free, store \(ByteCount.human(status?.storeBytes ?? 0))"
+        let free = node.directory.freeBytes() ?? 0
+        let detail = "\(ByteCount.human(free)) free, store \(ByteCount.human((try? node.database.storeBytes()) ?? 0))"
         if free < configuration.diskReserveBytes {
             return Check(
                 name: "disk", level: .fail, detail: detail,

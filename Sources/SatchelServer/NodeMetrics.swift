@@ -37,21 +37,12 @@ enum NodeMetrics {
     static func render(node: Node) throws -> String {
         let database = node.database
         try database.writer.read { db in
-            storeBytes.set(
-                try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0)
+            storeBytes.set(try SatchelDatabase.storeBytes(db))
             bundles.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0)
             resources.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0)
-            let acknowledged =
-                try Int64.fetchOne(
-                    db, sql: "SELECT CAST(value AS INTEGER) FROM syncState WHERE key = 'ackedSequence'") ?? 0
-            eventsPending.set(
-                try Int64.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM event WHERE seq > ?",
-                    arguments: [acknowledged]) ?? 0)
         }
-        var stats = statvfs()
-        if statvfs(node.directory.root, &stats) == 0 { freeBytes.set(Int64(stats.f_bavail) * Int64(stats.f_frsize)) }
+        eventsPending.set(Int64(try database.pendingEventCount()))
+        if let free = node.directory.freeBytes() { freeBytes.set(free) }
         return registry.emitToString()
     }
 }

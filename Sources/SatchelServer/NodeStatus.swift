@@ -33,8 +33,7 @@ public struct NodeStatus: Codable, Sendable {
             (
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0,
-                try Int64.fetchOne(
-                    db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0,
+                try SatchelDatabase.storeBytes(db),
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM teacher") ?? 0,
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM teacher WHERE status = 'pending'") ?? 0,
                 try String.fetchAll(db, sql: "SELECT url FROM peer ORDER BY url")
@@ -49,8 +48,7 @@ public struct NodeStatus: Codable, Sendable {
                 lastSync = LastSync(at: date, result: result ?? "unknown")
             }
         }
-        var stats = statvfs()
-        let free = statvfs(node.directory.root, &stats) == 0 ? Int64(stats.f_bavail) * Int64(stats.f_frsize) : 0
+        let free = node.directory.freeBytes() ?? 0
         return NodeStatus(
             version: SatchelVersion.current, dataDirectory: node.directory.root, bundles: counts.0,
             resources: counts.1, storeBytes: counts.2, freeBytes: free, teachers: counts.3,

@@ -17,12 +17,7 @@ struct WebPages: Sendable {
     /// The language for a request: `?lang=` first, then the `lang` cookie, then the node's default.
     func language(for request: Request) -> Language {
         if let tag = request.uri.queryParameters["lang"].flatMap({ Language(tag: String($0)) }) { return tag }
-        if let cookie = request.headers[.cookie] {
-            for part in cookie.split(separator: ";") {
-                let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-                if pair.count == 2, pair[0] == "lang", let language = Language(tag: pair[1]) { return language }
-            }
-        }
+        if let language = Sessions.cookie("lang", in: request).flatMap(Language.init(tag:)) { return language }
         return defaultLanguage
     }
 

@@ -63,14 +63,9 @@ extension SatchelDatabase {
     /// Writes a batch of events in the caller's transaction. Daily usage totals of the batch are summed first and
     /// written once per day and resource, instead of once per event.
     static func insertBatch(_ events: [NodeEvent], _ db: Database) throws -> [Int64] {
-        struct Key: Hashable {
-            var day: String
-            var bundleId: String
-            var resourceId: String
-        }
-        var totals: [Key: (views: Int, downloads: Int, seconds: Int, bytes: Int64)] = [:]
         var sequences: [Int64] = []
         sequences.reserveCapacity(events.count)
+        var usage: [NodeEvent] = []
         let insert = try db.cachedStatement(
             sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)")
         for event in events {
@@ -78,33 +73,15 @@ extension SatchelDatabase {
             try insert.execute(arguments: [event.id.uuidString.lowercased(), event.type, event.occurredAt, payload])
             sequences.append(db.lastInsertedRowID)
             switch event.body {
-            case .view(let use):
-                totals[
-                    Key(day: day(event.occurredAt), bundleId: use.bundleId, resourceId: use.resourceId),
-                    default: (0, 0, 0, 0)
-                ]
-                .views += 1
-                totals[Key(day: day(event.occurredAt), bundleId: use.bundleId, resourceId: use.resourceId)]!.bytes +=
-                    use.bytes
-            case .download(let use):
-                totals[
-                    Key(day: day(event.occurredAt), bundleId: use.bundleId, resourceId: use.resourceId),
-                    default: (0, 0, 0, 0)
-                ]
-                .downloads += 1
-                totals[Key(day: day(event.occurredAt), bundleId: use.bundleId, resourceId: use.resourceId)]!.bytes +=
-                    use.bytes
+            case .view, .download:
+                usage.append(event)
             case .timeSpent(let spent) where spent.teacherId == nil:
-                totals[
-                    Key(day: day(event.occurredAt), bundleId: spent.bundleId, resourceId: spent.resourceId),
-                    default: (0, 0, 0, 0)
-                ]
-                .seconds += spent.seconds
+                usage.append(event)
             default:
                 try applyDerived(event, db, live: true)
             }
         }
-        for (key, total) in totals {
+        for (key, total) in usageTotals(usage) {
             try addUsage(
                 db, table: "usageDaily", day: key.day, bundleId: key.bundleId, resourceId: key.resourceId,
                 views: total.views, downloads: total.downloads, seconds: total.seconds, bytes: total.bytes)

@@ -115,6 +115,17 @@ extension SatchelDatabase {
         try writer.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT sha256 FROM bundleFile")) }
     }
 
+    /// Bytes of the distinct blobs installed bundles reference: what the store holds.
+    public func storeBytes() throws -> Int64 {
+        try writer.read { try Self.storeBytes($0) }
+    }
+
+    /// ``storeBytes()`` inside a read the caller already holds.
+    public static func storeBytes(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)")
+            ?? 0
+    }
+
     /// Whether any installed bundle references the blob.
     public func isBlobReferenced(_ sha256: String) throws -> Bool {
         try writer.read { try BundleFileRecord.filter(Column("sha256") == sha256).fetchCount($0) > 0 }

@@ -162,9 +162,7 @@ extension SatchelDatabase {
 
     /// The sequence number up to which the platform has acknowledged events.
     public func acknowledgedSequence() throws -> Int64 {
-        try writer.read {
-            try Int64.fetchOne($0, sql: "SELECT CAST(value AS INTEGER) FROM syncState WHERE key = 'ackedSequence'") ?? 0
-        }
+        try counter("ackedSequence")
     }
 
     /// Records the platform's acknowledged cursor; it never moves backwards.
@@ -273,7 +271,7 @@ extension SatchelDatabase {
                         Self.day(event.occurredAt), String(search.query.lowercased().prefix(200)), search.results,
                     ])
             }
-            for (key, totals) in Self.totals(old) {
+            for (key, totals) in Self.usageTotals(old) {
                 try Self.addUsage(
                     db, table: "usageArchive", day: key.day, bundleId: key.bundleId, resourceId: key.resourceId,
                     views: totals.views, downloads: totals.downloads, seconds: totals.seconds, bytes: totals.bytes)
@@ -305,7 +303,7 @@ extension SatchelDatabase {
                     try db.execute(sql: "DELETE FROM event WHERE \(condition)", arguments: [acknowledged, day])
                     remaining -= rows.count
                     report.rolledUp += rows.count
-                    for (key, totals) in Self.totals(rows) {
+                    for (key, totals) in Self.usageTotals(rows) {
                         let rollup = NodeEvent.Rollup(
                             day: key.day, bundleId: key.bundleId, resourceId: key.resourceId, views: totals.views,
                             downloads: totals.downloads, seconds: totals.seconds, bytes: totals.bytes,
@@ -351,13 +349,13 @@ extension SatchelDatabase {
         }
     }
 
-    private struct UsageKey: Hashable {
+    struct UsageKey: Hashable {
         var day: String
         var bundleId: String
         var resourceId: String
     }
 
-    private struct UsageTotals {
+    struct UsageTotals {
         var views = 0
         var downloads = 0
         var seconds = 0
@@ -380,7 +378,8 @@ extension SatchelDatabase {
             }
     }
 
-    private static func totals(_ events: [NodeEvent]) -> [UsageKey: UsageTotals] {
+    /// Daily totals per resource of view, download and time-spent events; other events are ignored.
+    static func usageTotals(_ events: [NodeEvent]) -> [UsageKey: UsageTotals] {
         var result: [UsageKey: UsageTotals] = [:]
         for event in events {
             let day = day(event.occurredAt)

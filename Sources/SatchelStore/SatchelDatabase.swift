@@ -221,40 +221,28 @@ public struct SatchelDatabase: Sendable {
                 t.column("creditedHours", .double).notNull().defaults(to: 0)
                 t.primaryKey(["teacherId", "bundleId", "resourceId"])
             }
-            try db.create(table: "usageDaily") { t in
-                t.column("day", .text).notNull()
-                t.column("bundleId", .text).notNull()
-                t.column("resourceId", .text).notNull()
-                t.column("views", .integer).notNull().defaults(to: 0)
-                t.column("downloads", .integer).notNull().defaults(to: 0)
-                t.column("seconds", .integer).notNull().defaults(to: 0)
-                t.column("bytes", .integer).notNull().defaults(to: 0)
-                t.primaryKey(["day", "bundleId", "resourceId"])
+            // The live daily totals and the totals of compacted events (the base derived tables are rebuilt on)
+            // have the same shape.
+            for table in ["usageDaily", "usageArchive"] {
+                try db.create(table: table) { t in
+                    t.column("day", .text).notNull()
+                    t.column("bundleId", .text).notNull()
+                    t.column("resourceId", .text).notNull()
+                    t.column("views", .integer).notNull().defaults(to: 0)
+                    t.column("downloads", .integer).notNull().defaults(to: 0)
+                    t.column("seconds", .integer).notNull().defaults(to: 0)
+                    t.column("bytes", .integer).notNull().defaults(to: 0)
+                    t.primaryKey(["day", "bundleId", "resourceId"])
+                }
             }
-            // Daily totals of compacted events: the base that derived tables are rebuilt on.
-            try db.create(table: "usageArchive") { t in
-                t.column("day", .text).notNull()
-                t.column("bundleId", .text).notNull()
-                t.column("resourceId", .text).notNull()
-                t.column("views", .integer).notNull().defaults(to: 0)
-                t.column("downloads", .integer).notNull().defaults(to: 0)
-                t.column("seconds", .integer).notNull().defaults(to: 0)
-                t.column("bytes", .integer).notNull().defaults(to: 0)
-                t.primaryKey(["day", "bundleId", "resourceId"])
-            }
-            try db.create(table: "searchDaily") { t in
-                t.column("day", .text).notNull()
-                t.column("query", .text).notNull()
-                t.column("searches", .integer).notNull()
-                t.column("results", .integer).notNull()
-                t.primaryKey(["day", "query"])
-            }
-            try db.create(table: "searchArchive") { t in
-                t.column("day", .text).notNull()
-                t.column("query", .text).notNull()
-                t.column("searches", .integer).notNull()
-                t.column("results", .integer).notNull()
-                t.primaryKey(["day", "query"])
+            for table in ["searchDaily", "searchArchive"] {
+                try db.create(table: table) { t in
+                    t.column("day", .text).notNull()
+                    t.column("query", .text).notNull()
+                    t.column("searches", .integer).notNull()
+                    t.column("results", .integer).notNull()
+                    t.primaryKey(["day", "query"])
+                }
             }
             try db.create(index: "event_type_occurredAt", on: "event", columns: ["type", "occurredAt"])
         }

@@ -260,11 +260,9 @@ public struct SyncSession: Sendable {
     // MARK: Health
 
     private func healthReport(errors: [String]) throws -> SyncProtocol.HealthReport {
-        var stats = statvfs()
-        let free = statvfs(node.directory.root, &stats) == 0 ? Int64(stats.f_bavail) * Int64(stats.f_frsize) : 0
-        let store = try NodeStore.storeBytes(node.database)
         return SyncProtocol.HealthReport(
-            version: SatchelVersion.current, freeBytes: free, storeBytes: store,
+            version: SatchelVersion.current, freeBytes: node.directory.freeBytes() ?? 0,
+            storeBytes: try node.database.storeBytes(),
             eventsPending: try node.database.pendingEventCount(), bundles: try node.database.bundles().count,
             lastErrors: Array(errors.prefix(5)))
     }
@@ -311,16 +309,6 @@ public struct Subscriptions: Sendable {
             if match { return true }
         }
         return false
-    }
-}
-
-/// Store figures used by health reports.
-enum NodeStore {
-    static func storeBytes(_ database: SatchelDatabase) throws -> Int64 {
-        try database.writer.read { db in
-            try Int64.fetchOne(
-                db, sql: "SELECT COALESCE(SUM(size), 0) FROM (SELECT DISTINCT sha256, size FROM bundleFile)") ?? 0
-        }
     }
 }
 
