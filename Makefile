@@ -25,6 +25,7 @@ test: deps lint
 # Builds a .deb from the debug binary and checks its contents, modes and maintainer scripts (the school package is
 # built from a static release binary by `make deb`).
 package-check:
+	rm -rf .build/deb-check
 	sh packages/build-deb.sh --binary .build/debug/satchel --allow-dynamic-swift --output .build/deb-check
 	sh packages/check-deb.sh --allow-dynamic-swift .build/deb-check/satchel_*.deb
 
