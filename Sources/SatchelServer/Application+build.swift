@@ -15,18 +15,14 @@ public func buildApplication(
     node: Node, logger: Logger, limits: ConnectionLimits = ConnectionLimits(), services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(node: node)
-    let headTimeout = limits.requestHeadTimeout
+    let events = EventLog(database: node.database)
+    let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
+    let router = buildRouter(node: node, events: events, content: content)
     return Application(
         router: router,
-        server: .http1(
-            configuration: HTTP1Channel.Configuration(
-                additionalChannelHandlers: [RequestHeadTimeoutHandler(timeout: headTimeout)],
-                idleTimeout: limits.idleTimeout,
-                httpDecoderConfiguration: .init(
-                    maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
-                    maxHeaderFieldCount: limits.maxHeaderFields)
-            )),
+        server: HTTPServerBuilder { responder in
+            NodeHTTPChannel(responder: responder, limits: limits, content: content)
+        },
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),
             serverName: "satchel",
@@ -40,11 +36,16 @@ public func buildApplication(
 
 /// The node's routes: content, the teacher web UI, the JSON API, health and metrics.
 public func buildRouter(node: Node) -> Router<BasicRequestContext> {
+    let events = EventLog(database: node.database)
+    let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
+    return buildRouter(node: node, events: events, content: content)
+}
+
+/// The routes, with the event log and content responder that the fast path (``ContentFastPath``) shares.
+func buildRouter(node: Node, events: EventLog, content: ContentResponder) -> Router<BasicRequestContext> {
     NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
-    let events = EventLog(database: node.database)
-    let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
     let pages = WebPages(database: node.database, defaultLanguage: node.configuration.language, events: events)
     let api = CatalogAPI(database: node.database)
     let health = HealthCheck(node: node)

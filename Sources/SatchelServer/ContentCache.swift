@@ -1,9 +1,11 @@
 import Foundation
 import NIOCore
+import NIOHTTP1
 import SatchelStore
 
-/// Keeps the hot path of content serving off SQLite and the disk: file lookups for a short time, and the bytes of
-/// small blobs (which never change, being named by their hash) within a fixed memory budget.
+/// Keeps the hot path of content serving off SQLite and the disk: file lookups for a short time, which blobs have a
+/// gzip copy, and the bytes of small blobs (which never change, being named by their hash) within a fixed memory
+/// budget.
 ///
 /// Lookups expire after ``lookupLifetime`` so that an import by another process shows within a second; a served blob
 /// that has meanwhile been garbage-collected makes the caller drop the entry and look again.
@@ -17,6 +19,8 @@ final class ContentCache: @unchecked Sendable {
         var lastModified: String
         var resourceId: String?
         var expires: Date
+        /// The headers of the plain 200 answer (no range, no condition, no gzip), for the fast path.
+        var plainHeaders: HTTPHeaders
     }
 
     static let lookupLifetime: TimeInterval = 1
@@ -31,6 +35,14 @@ final class ContentCache: @unchecked Sendable {
     private var blobs: [String: ByteBuffer] = [:]
     private var blobOrder: [String] = []
     private var blobBytes = 0
+    private var gzipCopies: [String: GzipCopy] = [:]
+
+    /// What is known of a blob's gzip copy.
+    private enum GzipCopy {
+        case copy(path: String, size: Int64)
+        /// Compressing does not pay off (or failed): the blob is sent as it is.
+        case none
+    }
 
     /// The cached lookup for a path, if still fresh.
     func entry(bundleId: String, path: String, now: Date = Date()) -> Entry? {
@@ -51,6 +63,25 @@ final class ContentCache: @unchecked Sendable {
     /// Forgets a lookup whose blob turned out to be gone.
     func forget(bundleId: String, path: String) {
         lock.withLock { _ = lookups.removeValue(forKey: bundleId + "\u{0}" + path) }
+    }
+
+    /// The blob's gzip copy: `.some(nil)` when it is known to have none, nil when nothing is known yet.
+    func gzip(_ sha256: String) -> (path: String, size: Int64)?? {
+        lock.withLock {
+            switch gzipCopies[sha256] {
+            case .copy(let path, let size): return .some((path, size))
+            case .none?: return .some(nil)
+            case nil: return nil
+            }
+        }
+    }
+
+    /// Remembers a blob's gzip copy, or that it has none.
+    func storeGzip(_ sha256: String, _ copy: (path: String, size: Int64)?) {
+        lock.withLock {
+            if gzipCopies.count >= Self.maxLookups { gzipCopies.removeAll(keepingCapacity: true) }
+            gzipCopies[sha256] = copy.map { .copy(path: $0.path, size: $0.size) } ?? GzipCopy.none
+        }
     }
 
     /// The bytes of a small blob, if cached.

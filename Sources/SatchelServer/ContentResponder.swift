@@ -3,12 +3,121 @@ import GRDB
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import NIOHTTP1
 import SatchelBundles
 import SatchelCore
 import SatchelStore
 
+/// The parts of a `/content/...` request that decide its answer, whichever HTTP layer read it: the Hummingbird route
+/// or the event-loop fast path (``ContentFastPath``).
+struct ContentRequest {
+    var isHead: Bool
+    /// The request path as sent, still percent-encoded.
+    var rawPath: String
+    var query: String?
+    var range: String?
+    var ifRange: String?
+    var ifNoneMatch: String?
+    var ifModifiedSince: String?
+    var acceptEncoding: String?
+    var userAgent: String?
+    var cookie: String?
+
+    init(_ request: Request) {
+        isHead = request.method == .head
+        rawPath = request.uri.path
+        query = request.uri.query
+        range = request.headers[.range]
+        ifRange = request.headers[.ifRange]
+        ifNoneMatch = request.headers[.ifNoneMatch]
+        ifModifiedSince = request.headers[.ifModifiedSince]
+        acceptEncoding = request.headers[.acceptEncoding]
+        userAgent = request.headers[.userAgent]
+        cookie = request.headers[.cookie]
+    }
+
+    /// A request read by NIO's HTTP/1 decoder, its headers picked in one pass.
+    init(isHead: Bool, rawPath: String, query: String?, headers: HTTPHeaders) {
+        self.isHead = isHead
+        self.rawPath = rawPath
+        self.query = query
+        for (name, value) in headers {
+            if name.equalsIgnoringASCIICase("range") {
+                range = value
+            } else if name.equalsIgnoringASCIICase("if-range") {
+                ifRange = value
+            } else if name.equalsIgnoringASCIICase("if-none-match") {
+                ifNoneMatch = value
+            } else if name.equalsIgnoringASCIICase("if-modified-since") {
+                ifModifiedSince = value
+            } else if name.equalsIgnoringASCIICase("accept-encoding") {
+                acceptEncoding = value
+            } else if name.equalsIgnoringASCIICase("user-agent") {
+                userAgent = value
+            } else if name.equalsIgnoringASCIICase("cookie") {
+                cookie = value
+            }
+        }
+    }
+
+    /// A GET with no conditions, ranges or encodings: the request whose answer each lookup keeps ready.
+    init(plainPath rawPath: String) {
+        isHead = false
+        self.rawPath = rawPath
+    }
+
+    /// Whether the answer is the plain one: no range and no condition.
+    var isPlain: Bool { range == nil && ifRange == nil && ifNoneMatch == nil && ifModifiedSince == nil }
+}
+
+extension String {
+    /// Whether this equals `lowercase` (ASCII, already lower case), ignoring ASCII case: for header names.
+    func equalsIgnoringASCIICase(_ lowercase: StaticString) -> Bool {
+        guard utf8.count == lowercase.utf8CodeUnitCount else { return false }
+        return lowercase.withUTF8Buffer { expected in
+            var index = 0
+            for byte in utf8 {
+                let folded = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
+                guard folded == expected[index] else { return false }
+                index += 1
+            }
+            return true
+        }
+    }
+}
+
+/// A content answer decided but not yet written: the status, the headers and where the body comes from.
+struct ContentAnswer {
+    enum Body {
+        case none
+        /// Bytes already in memory.
+        case bytes(ByteBuffer)
+        /// `count` bytes of the file at `path` from `offset`: sent with sendfile on the fast path.
+        case file(path: String, offset: Int64, count: Int64)
+    }
+
+    var status: HTTPResponse.Status
+    var headers: HTTPFields
+    var body: Body
+    /// The same headers already in NIO's form, when the answer is a lookup's ready plain answer.
+    var prebuilt: HTTPHeaders?
+
+    /// The number of body bytes this answer sends.
+    var bodyCount: Int64 {
+        switch body {
+        case .none: 0
+        case .bytes(let buffer): Int64(buffer.readableBytes)
+        case .file(_, _, let count): count
+        }
+    }
+}
+
 /// Serves bundle files from the blob store at `/content/{bundleId}/{path}` with strong ETags (the SHA-256),
 /// conditional requests and byte ranges as RFC 9110 specifies.
+///
+/// ``answer(_:file:gzipped:)`` decides every response from the request and the file; ``respond(to:context:)`` (the
+/// Hummingbird route, which may read the database and compress) and ``fastAnswer(_:)`` (the event-loop fast path,
+/// which answers only from memory) both use it, so the two cannot disagree.
 struct ContentResponder: Sendable {
     let database: SatchelDatabase
     let blobStore: BlobStore
@@ -16,56 +125,118 @@ struct ContentResponder: Sendable {
     var gzip: GzipCache { GzipCache(blobStore: blobStore) }
     /// Where views and downloads are recorded; nil records nothing.
     var events: EventLog?
-    /// Lookups and small blobs kept in memory.
+    /// Lookups, gzip copies and small blobs kept in memory.
     let cache = ContentCache()
 
+    /// The Hummingbird route: looks the file up (in the database if need be), makes the gzip copy on first use, and
+    /// reads small blobs into the memory cache.
     func respond(to request: Request, context: some RequestContext) async throws -> Response {
-        guard let (bundleId, path) = ContentPath.parse(request.uri.path) else {
+        let content = ContentRequest(request)
+        guard let (bundleId, path) = ContentPath.parse(content.rawPath) else {
             throw HTTPError(.badRequest, message: "The path is not a valid bundle path.")
         }
         let file = try lookup(bundleId: bundleId, path: path)
-        if request.method == .get, file.resourceId != nil {
-            recordUse(request, bundleId: bundleId, resourceId: file.resourceId!, size: file.size)
+        if shouldRecord(content, file: file), let resourceId = file.resourceId {
+            let teacher = Sessions(database: database).current(request)?.1.id
+            record(content, bundleId: bundleId, resourceId: resourceId, size: file.size, teacherId: teacher)
         }
+        var gzipped: (path: String, size: Int64)?
+        if wantsGzip(content, file: file) {
+            gzipped = await gzip.compressed(file.sha256)
+            cache.storeGzip(file.sha256, gzipped)
+        }
+        let answer = answer(content, file: file, gzipped: gzipped)
+        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
+        let response = Response(status: answer.status, headers: answer.headers)
+        switch answer.body {
+        case .none:
+            return response
+        case .bytes(let buffer):
+            return Response(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: buffer))
+        case .file(let filePath, let offset, let count):
+            let isWholeBlob = filePath == blobStore.path(for: file.sha256) && offset == 0 && count == file.size
+            if isWholeBlob, count <= Int64(ContentCache.maxCachedBlob) {
+                // Small blobs are read whole once and served from memory afterwards.
+                guard let data = FileManager.default.contents(atPath: filePath), data.count == Int(count) else {
+                    cache.forget(bundleId: bundleId, path: path)
+                    throw HTTPError(.notFound, message: "No such file in the installed bundles.")
+                }
+                let buffer = ByteBuffer(bytes: data)
+                cache.storeBlob(file.sha256, buffer)
+                return Response(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: buffer))
+            }
+            let body = try await fileIO.loadFile(
+                path: filePath, range: Int(offset)...Int(offset + count - 1), context: context)
+            return Response(status: response.status, headers: response.headers, body: body)
+        }
+    }
+
+    /// The answer from memory alone, or nil when the request needs the Hummingbird route: an unparsable path (which
+    /// gets its error there), a lookup or gzip copy not in memory yet, or a view by a logged-in teacher (whose session
+    /// is in the database).
+    func fastAnswer(_ request: ContentRequest) -> ContentAnswer? {
+        guard let (bundleId, path) = ContentPath.parse(request.rawPath),
+            let file = cache.entry(bundleId: bundleId, path: path)
+        else { return nil }
+        var gzipped: (path: String, size: Int64)?
+        let gzip = wantsGzip(request, file: file)
+        if gzip {
+            guard let known = cache.gzip(file.sha256) else { return nil }
+            gzipped = known
+        }
+        if shouldRecord(request, file: file), let resourceId = file.resourceId {
+            if let cookie = request.cookie, Sessions.cookie(Sessions.cookieName, inHeader: cookie) != nil { return nil }
+            record(request, bundleId: bundleId, resourceId: resourceId, size: file.size, teacherId: nil)
+        }
+        if gzipped == nil, request.isPlain {
+            // The answer kept ready with the lookup: the same as answer(_:file:gzipped:) gives, built once.
+            var body = ContentAnswer.Body.none
+            if !request.isHead, file.size > 0 {
+                body =
+                    cache.blob(file.sha256).map { .bytes($0) }
+                    ?? .file(path: blobStore.path(for: file.sha256), offset: 0, count: file.size)
+            }
+            return ContentAnswer(status: .ok, headers: [:], body: body, prebuilt: file.plainHeaders)
+        }
+        return answer(request, file: file, gzipped: gzipped)
+    }
+
+    /// Decides the response for `file`; `gzipped` is its gzip copy when the client accepts one and one exists.
+    func answer(
+        _ request: ContentRequest, file: ContentCache.Entry, gzipped: (path: String, size: Int64)?
+    )
+        -> ContentAnswer
+    {
         let compressible = MediaType.isCompressible(file.mediaType)
         // A gzip copy is a different representation, so it gets its own strong ETag; ranges are served from the
         // identity representation only.
-        var gzipped: (path: String, size: Int64)?
-        if compressible, request.headers[.range] == nil, GzipCache.accepts(request.headers[.acceptEncoding]),
-            (GzipCache.minSize...GzipCache.maxSize).contains(file.size)
-        {
-            gzipped = await gzip.compressed(file.sha256)
-        }
         let etag = gzipped == nil ? "\"\(file.sha256)\"" : "\"\(file.sha256)-gzip\""
-        let lastModified = file.lastModified
         var headers: HTTPFields = [
             .eTag: etag,
-            .lastModified: lastModified,
+            .lastModified: file.lastModified,
             .acceptRanges: "bytes",
             .cacheControl: "public, no-cache",
             .contentType: file.mediaType,
         ]
-        headers[.init("X-Content-Type-Options")!] = "nosniff"
+        headers[Self.contentTypeOptions] = "nosniff"
         if compressible { headers[.vary] = "Accept-Encoding" }
         if let gzipped {
             headers[.contentEncoding] = "gzip"
-            headers[.contentLength] = String(gzipped.size)
-            if notModified(request: request, etag: etag, lastModified: file.installedAt) {
-                headers[.contentLength] = nil
-                return Response(status: .notModified, headers: headers)
+            if notModified(request, etag: etag, lastModified: file.installedAt) {
+                return ContentAnswer(status: .notModified, headers: headers, body: .none)
             }
-            if request.method == .head { return Response(status: .ok, headers: headers) }
-            NodeMetrics.contentBytes.increment(by: gzipped.size)
-            return Response(
-                status: .ok, headers: headers, body: try await fileIO.loadFile(path: gzipped.path, context: context))
+            headers[.contentLength] = String(gzipped.size)
+            if request.isHead { return ContentAnswer(status: .ok, headers: headers, body: .none) }
+            return ContentAnswer(
+                status: .ok, headers: headers, body: .file(path: gzipped.path, offset: 0, count: gzipped.size))
         }
 
-        if notModified(request: request, etag: etag, lastModified: file.installedAt) {
-            return Response(status: .notModified, headers: headers)
+        if notModified(request, etag: etag, lastModified: file.installedAt) {
+            return ContentAnswer(status: .notModified, headers: headers, body: .none)
         }
-        var range = ByteRange(header: request.headers[.range], length: file.size)
+        var range = ByteRange(header: request.range, length: file.size)
         if case .full = range {
-        } else if !ifRangeMatches(request: request, etag: etag, lastModified: file.installedAt) {
+        } else if !ifRangeMatches(request, etag: etag, lastModified: file.installedAt) {
             range = .full
         }
         let blobPath = blobStore.path(for: file.sha256)
@@ -73,36 +244,31 @@ struct ContentResponder: Sendable {
         case .unsatisfiable:
             headers[.contentRange] = "bytes */\(file.size)"
             headers[.contentLength] = "0"
-            return Response(status: .rangeNotSatisfiable, headers: headers)
+            return ContentAnswer(status: .rangeNotSatisfiable, headers: headers, body: .none)
         case .partial(let bytes):
             headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(file.size)"
             headers[.contentLength] = String(bytes.count)
-            if request.method == .head { return Response(status: .partialContent, headers: headers) }
-            NodeMetrics.contentBytes.increment(by: Int64(bytes.count))
-            let body = try await fileIO.loadFile(
-                path: blobPath, range: Int(bytes.lowerBound)...Int(bytes.upperBound), context: context
-            )
-            return Response(status: .partialContent, headers: headers, body: body)
+            if request.isHead { return ContentAnswer(status: .partialContent, headers: headers, body: .none) }
+            return ContentAnswer(
+                status: .partialContent, headers: headers,
+                body: .file(path: blobPath, offset: bytes.lowerBound, count: Int64(bytes.count)))
         case .full:
             headers[.contentLength] = String(file.size)
-            if request.method == .head || file.size == 0 { return Response(status: .ok, headers: headers) }
-            NodeMetrics.contentBytes.increment(by: file.size)
+            if request.isHead || file.size == 0 { return ContentAnswer(status: .ok, headers: headers, body: .none) }
             if let cached = cache.blob(file.sha256) {
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: cached))
+                return ContentAnswer(status: .ok, headers: headers, body: .bytes(cached))
             }
-            if file.size <= Int64(ContentCache.maxCachedBlob) {
-                // Small blobs are read whole once and served from memory afterwards.
-                guard let data = FileManager.default.contents(atPath: blobPath), data.count == Int(file.size) else {
-                    cache.forget(bundleId: bundleId, path: path)
-                    throw HTTPError(.notFound, message: "No such file in the installed bundles.")
-                }
-                let buffer = ByteBuffer(bytes: data)
-                cache.storeBlob(file.sha256, buffer)
-                return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
-            }
-            let body = try await fileIO.loadFile(path: blobPath, context: context)
-            return Response(status: .ok, headers: headers, body: body)
+            return ContentAnswer(
+                status: .ok, headers: headers, body: .file(path: blobPath, offset: 0, count: file.size))
         }
+    }
+
+    private static let contentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+
+    /// Whether to send the gzip copy: a text type of a size worth compressing, no range asked for, gzip accepted.
+    private func wantsGzip(_ request: ContentRequest, file: ContentCache.Entry) -> Bool {
+        MediaType.isCompressible(file.mediaType) && request.range == nil && GzipCache.accepts(request.acceptEncoding)
+            && (GzipCache.minSize...GzipCache.maxSize).contains(file.size)
     }
 
     /// The file at `path` in the served version of a bundle, from the cache or the database.
@@ -115,72 +281,61 @@ struct ContentResponder: Sendable {
             let resourceId = try String.fetchOne(
                 db, sql: "SELECT id FROM resource WHERE bundleId = ? AND entry = ? LIMIT 1",
                 arguments: [bundleId, path])
-            return ContentCache.Entry(
+            var entry = ContentCache.Entry(
                 sha256: file.sha256, size: file.size, mediaType: file.mediaType, installedAt: bundle.installedAt,
                 lastModified: HTTPDate.format(bundle.installedAt), resourceId: resourceId,
-                expires: Date().addingTimeInterval(ContentCache.lookupLifetime))
+                expires: Date().addingTimeInterval(ContentCache.lookupLifetime), plainHeaders: HTTPHeaders())
+            for field in answer(ContentRequest(plainPath: ""), file: entry, gzipped: nil).headers {
+                entry.plainHeaders.add(name: field.name.rawName, value: field.value)
+            }
+            return entry
         }
         guard let found else { throw HTTPError(.notFound, message: "No such file in the installed bundles.") }
         cache.store(found, bundleId: bundleId, path: path)
         return found
     }
 
-    /// Records a view (or, with `?dl=1`, a download) when a resource's entry file is requested from its start; the
-    /// further range requests of a video being watched are not counted again. Recording does not delay the response.
-    private func recordUse(_ request: Request, bundleId: String, resourceId: String, size: Int64) {
-        guard let events else { return }
-        if let range = request.headers[.range], !range.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") {
-            return
+    /// A view (or, with `?dl=1`, a download) is recorded when a resource's entry file is requested from its start;
+    /// the further range requests of a video being watched, and revalidations, are not counted again.
+    private func shouldRecord(_ request: ContentRequest, file: ContentCache.Entry) -> Bool {
+        guard events != nil, !request.isHead, file.resourceId != nil else { return false }
+        if let range = request.range, !range.replacingOccurrences(of: " ", with: "").hasPrefix("bytes=0-") {
+            return false
         }
-        if request.headers[.ifNoneMatch] != nil || request.headers[.ifModifiedSince] != nil { return }
-        let teacher = Sessions(database: database).current(request)?.1.id
+        return request.ifNoneMatch == nil && request.ifModifiedSince == nil
+    }
+
+    /// Records the use in the background: recording does not delay the response.
+    private func record(
+        _ request: ContentRequest, bundleId: String, resourceId: String, size: Int64, teacherId: UUID?
+    ) {
+        guard let events else { return }
         let use = NodeEvent.ResourceUse(
             bundleId: bundleId, resourceId: resourceId, bytes: size,
-            deviceClass: DeviceClass.of(userAgent: request.headers[.userAgent]), teacherId: teacher)
-        let isDownload = QueryString(request.uri.query)["dl"] == "1"
+            deviceClass: DeviceClass.of(userAgent: request.userAgent), teacherId: teacherId)
+        let isDownload = QueryString(request.query)["dl"] == "1"
         let event = NodeEvent(isDownload ? .download(use) : .view(use))
         Task { try? await events.append(event) }
     }
 
     /// RFC 9110 13.2.2: If-None-Match first (weak comparison); If-Modified-Since only without it.
-    private func notModified(request: Request, etag: String, lastModified: Date) -> Bool {
-        guard request.method == .get || request.method == .head else { return false }
-        if let ifNoneMatch = request.headers[.ifNoneMatch] {
+    private func notModified(_ request: ContentRequest, etag: String, lastModified: Date) -> Bool {
+        if let ifNoneMatch = request.ifNoneMatch {
             let tags = ifNoneMatch.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             return tags.contains { $0 == "*" || $0 == etag || $0 == "W/" + etag }
         }
-        if let since = request.headers[.ifModifiedSince].flatMap(HTTPDate.parse) {
+        if let since = request.ifModifiedSince.flatMap(HTTPDate.parse) {
             return floor(lastModified.timeIntervalSince1970) <= since.timeIntervalSince1970
         }
         return false
     }
 
     /// RFC 9110 13.1.5: a Range applies only if If-Range names the current strong ETag or exact Last-Modified date.
-    private func ifRangeMatches(request: Request, etag: String, lastModified: Date) -> Bool {
-        guard let ifRange = request.headers[.ifRange]?.trimmingCharacters(in: .whitespaces) else { return true }
+    private func ifRangeMatches(_ request: ContentRequest, etag: String, lastModified: Date) -> Bool {
+        guard let ifRange = request.ifRange?.trimmingCharacters(in: .whitespaces) else { return true }
         if ifRange.hasPrefix("\"") { return ifRange == etag }
         if ifRange.hasPrefix("W/") { return false }
         guard let date = HTTPDate.parse(ifRange) else { return false }
         return date.timeIntervalSince1970 == floor(lastModified.timeIntervalSince1970)
-    }
-}
-
-/// IMF-fixdate formatting and parsing for HTTP headers.
-enum HTTPDate {
-    private static let formatter: DateFormatter = {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter
-    }()
-    private static let lock = NSLock()
-
-    static func format(_ date: Date) -> String {
-        lock.withLock { formatter.string(from: date) }
-    }
-
-    static func parse(_ text: String) -> Date? {
-        lock.withLock { formatter.date(from: text.trimmingCharacters(in: .whitespaces)) }
     }
 }

@@ -51,7 +51,11 @@ struct Sessions: Sendable {
     }
 
     static func cookie(_ name: String, in request: Request) -> String? {
-        guard let header = request.headers[.cookie] else { return nil }
+        request.headers[.cookie].flatMap { cookie(name, inHeader: $0) }
+    }
+
+    /// The value of cookie `name` in a `Cookie` header.
+    static func cookie(_ name: String, inHeader header: String) -> String? {
         for part in header.split(separator: ";") {
             let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             if pair.count == 2, pair[0] == name { return pair[1] }

@@ -102,18 +102,7 @@ extension SatchelDatabase {
 
     /// The UTC day (yyyy-MM-dd) of a date, for daily totals.
     static func day(_ date: Date) -> String {
-        // Days since 1970 to a civil date (Howard Hinnant's algorithm): no Calendar, which costs microseconds a call.
-        let days = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down)) + 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))"
+        CivilDate.dayKey(secondsSince1970: date.timeIntervalSince1970)
     }
 
     /// Adds to a day's usage totals for one resource in `usageDaily` (live totals) or `usageArchive` (totals of
