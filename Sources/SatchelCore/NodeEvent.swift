@@ -11,9 +11,10 @@ public struct NodeEvent: Sendable, Hashable, Codable {
     /// What happened.
     public var body: Body
 
-    /// Creates an event happening now (or at `occurredAt`).
-    public init(id: UUID = UUID(), occurredAt: Date = Date(), _ body: Body) {
-        self.id = id
+    /// Creates an event happening now (or at `occurredAt`). A new id is time-ordered (UUID version 7), so the unique
+    /// index on ids grows at its end like the log itself instead of touching a random page per event.
+    public init(id: UUID? = nil, occurredAt: Date = Date(), _ body: Body) {
+        self.id = id ?? .timeOrdered(at: occurredAt)
         self.occurredAt = occurredAt
         self.body = body
     }
@@ -253,5 +254,23 @@ extension NodeEvent.Body {
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown event type \(type)"))
         }
+    }
+}
+
+extension UUID {
+    /// A version 7 UUID (RFC 9562): 48 bits of Unix time in milliseconds, then 74 random bits.
+    public static func timeOrdered(at date: Date = Date()) -> UUID {
+        var generator = SystemRandomNumberGenerator()
+        let milliseconds = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded(.down)))
+        let random = (generator.next() as UInt64, generator.next() as UInt64)
+        func byte(_ value: UInt64, _ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: value >> (index * 8)) }
+        return UUID(
+            uuid: (
+                byte(milliseconds, 5), byte(milliseconds, 4), byte(milliseconds, 3), byte(milliseconds, 2),
+                byte(milliseconds, 1), byte(milliseconds, 0),
+                0x70 | (byte(random.0, 0) & 0x0F), byte(random.0, 1),
+                0x80 | (byte(random.0, 2) & 0x3F), byte(random.0, 3), byte(random.0, 4), byte(random.0, 5),
+                byte(random.1, 0), byte(random.1, 1), byte(random.1, 2), byte(random.1, 3)
+            ))
     }
 }

@@ -17,11 +17,12 @@ public func buildApplication(
 ) -> some ApplicationProtocol {
     let events = EventLog(database: node.database)
     let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
-    let router = buildRouter(node: node, events: events, content: content)
+    let beacons = BeaconRecorder(database: node.database, events: events)
+    let router = buildRouter(node: node, events: events, content: content, beacons: beacons)
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            NodeHTTPChannel(responder: responder, limits: limits, content: content)
+            NodeHTTPChannel(responder: responder, limits: limits, content: content, beacons: beacons)
         },
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),
@@ -38,11 +39,16 @@ public func buildApplication(
 public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     let events = EventLog(database: node.database)
     let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
-    return buildRouter(node: node, events: events, content: content)
+    return buildRouter(
+        node: node, events: events, content: content, beacons: BeaconRecorder(database: node.database, events: events))
 }
 
-/// The routes, with the event log and content responder that the fast path (``ContentFastPath``) shares.
-func buildRouter(node: Node, events: EventLog, content: ContentResponder) -> Router<BasicRequestContext> {
+/// The routes, with the event log and content responder that the fast path (``FastPath``) shares.
+func buildRouter(
+    node: Node, events: EventLog, content: ContentResponder, beacons: BeaconRecorder
+)
+    -> Router<BasicRequestContext>
+{
     NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
@@ -62,7 +68,7 @@ func buildRouter(node: Node, events: EventLog, content: ContentResponder) -> Rou
     }
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
-    RecordsRoutes(node: node, events: events, pages: pages).register(on: router)
+    RecordsRoutes(node: node, events: events, pages: pages, beacons: beacons).register(on: router)
     AdminRoutes(node: node, pages: pages).register(on: router)
     BlobRoutes.addBlobRoute(to: router, blobStore: node.blobStore)
     BlobRoutes.addPeerCatalogRoute(to: router, database: node.database)

@@ -9,7 +9,7 @@ import SatchelCore
 import SatchelStore
 
 /// The parts of a `/content/...` request that decide its answer, whichever HTTP layer read it: the Hummingbird route
-/// or the event-loop fast path (``ContentFastPath``).
+/// or the event-loop fast path (``FastPath``).
 struct ContentRequest {
     var isHead: Bool
     /// The request path as sent, still percent-encoded.
@@ -315,7 +315,7 @@ struct ContentResponder: Sendable {
             deviceClass: DeviceClass.of(userAgent: request.userAgent), teacherId: teacherId)
         let isDownload = QueryString(request.query)["dl"] == "1"
         let event = NodeEvent(isDownload ? .download(use) : .view(use))
-        Task { try? await events.append(event) }
+        events.enqueue(event) { _ in }
     }
 
     /// RFC 9110 13.2.2: If-None-Match first (weak comparison); If-Modified-Since only without it.

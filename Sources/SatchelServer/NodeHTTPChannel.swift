@@ -6,7 +6,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// The node's HTTP/1.1 connections: Hummingbird's `HTTP1Channel` pipeline with ``ContentFastPath`` between the
+/// The node's HTTP/1.1 connections: Hummingbird's `HTTP1Channel` pipeline with ``FastPath`` between the
 /// HTTP/1 codec and the conversion to Swift HTTP types, where it can write file regions (sendfile) that Hummingbird's
 /// response writer, which takes byte buffers only, cannot.
 struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
@@ -16,6 +16,8 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     let limits: ConnectionLimits
     /// Content answered on the fast path; nil passes every request to the router.
     let content: ContentResponder?
+    /// Anonymous usage beacons recorded on the fast path; nil passes them to the router.
+    let beacons: BeaconRecorder?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -31,7 +33,8 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: decoderLimits
             )
-            try pipeline.addHandler(ContentFastPath(content: content, headTimeout: limits.requestHeadTimeout))
+            try pipeline.addHandler(
+                FastPath(content: content, beacons: beacons, headTimeout: limits.requestHeadTimeout))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             // The fast path owns the connection's timeout: Hummingbird's idle timer cannot see the requests it
             // answers and would cut them off.

@@ -16,11 +16,8 @@ struct RecordsRoutes: Sendable {
     var database: SatchelDatabase { node.database }
     var sessions: Sessions { Sessions(database: node.database) }
 
-    /// Resources recently confirmed to exist, so that a burst of beacons does not read the catalog each time.
-    let knownResources = KnownResources()
-
-    /// The most seconds one beacon may report: a page's script reports at least every minute while visible.
-    static let maxBeaconSeconds = 120
+    /// Usage beacons, shared with the fast path.
+    let beacons: BeaconRecorder
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/login") { request, _ in
@@ -301,28 +298,8 @@ struct RecordsRoutes: Sendable {
     /// `POST /api/v1/beacon` with JSON `{"bundleId", "resourceId", "seconds"}`: time a resource page was visible.
     /// Answers 204 once the event is on disk.
     private func beacon(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        struct Beacon: Decodable {
-            var bundleId: String
-            var resourceId: String
-            var seconds: Int
-        }
-        let body = try await request.body.collect(upTo: 4096)
-        guard let beacon = try? JSONDecoder().decode(Beacon.self, from: Data(buffer: body)), beacon.seconds > 0 else {
-            throw APIError(
-                status: .badRequest, code: "bad_beacon",
-                message: "Send JSON {\"bundleId\", \"resourceId\", \"seconds\"} with seconds above 0.")
-        }
-        guard try knownResources.contains(bundleId: beacon.bundleId, resourceId: beacon.resourceId, database: database)
-        else {
-            throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
-        }
-        let teacher = sessions.current(request)?.1
-        try await events.append(
-            NodeEvent(
-                .timeSpent(
-                    .init(
-                        bundleId: beacon.bundleId, resourceId: beacon.resourceId,
-                        seconds: min(beacon.seconds, Self.maxBeaconSeconds), teacherId: teacher?.id))))
+        let body = try await request.body.collect(upTo: BeaconRecorder.maxBytes)
+        try await beacons.record(body, teacherId: sessions.current(request)?.1.id)
         return Response(status: .noContent)
     }
 
@@ -437,10 +414,17 @@ final class KnownResources: @unchecked Sendable {
     private let lock = NSLock()
     private var seen: [String: Date] = [:]
 
+    /// Whether the resource was confirmed to exist in the last 30 s, without asking the database.
+    func isKnown(bundleId: String, resourceId: String) -> Bool {
+        let key = bundleId + "\u{0}" + resourceId
+        guard let until = lock.withLock({ seen[key] }) else { return false }
+        return until > Date()
+    }
+
     func contains(bundleId: String, resourceId: String, database: SatchelDatabase) throws -> Bool {
+        if isKnown(bundleId: bundleId, resourceId: resourceId) { return true }
         let key = bundleId + "\u{0}" + resourceId
         let now = Date()
-        if let until = lock.withLock({ seen[key] }), until > now { return true }
         guard try database.resource(bundleId: bundleId, id: resourceId) != nil else { return false }
         lock.withLock {
             if seen.count > 10_000 { seen.removeAll() }

@@ -90,7 +90,7 @@ struct WebPages: Sendable {
         let results = try database.search(query, page: page, pageSize: 20)
         if !query.isEmpty, page == 1, let events {
             let event = NodeEvent(.search(.init(query: query, results: results.total)))
-            Task { try? await events.append(event) }
+            events.enqueue(event) { _ in }
         }
         let terms = SearchText.highlightTerms(query)
         let summary =

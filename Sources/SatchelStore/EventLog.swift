@@ -3,48 +3,69 @@ import GRDB
 import SatchelCore
 
 /// The append-only event log, with group commit: every caller's event is durably written (SQLite WAL with
-/// synchronous=FULL) before `append` returns, and events that arrive while a commit is in progress share the next
+/// synchronous=FULL) before it is acknowledged, and events that arrive while a commit is in progress share the next
 /// transaction. That is what lets a 2xx answer promise durability while sustaining tens of thousands of events a
 /// second: one fsync per batch, not per event.
-public actor EventLog {
+///
+/// Callers wait either with `await append(_:)` or, on an event loop that must not block, with
+/// ``enqueue(_:completion:)``. Batches are written on one serial queue, back to back, straight through GRDB's writer;
+/// no task or actor hop sits between a commit and the acknowledgements it releases.
+public final class EventLog: @unchecked Sendable {
+    public typealias Completion = @Sendable (Result<Int64, any Error>) -> Void
+
     private let database: SatchelDatabase
-    private var pending: [(NodeEvent, CheckedContinuation<Int64, any Error>)] = []
+    private let lock = NSLock()
+    private var pending: [(NodeEvent, Completion)] = []
     private var flushing = false
-    /// The most events one transaction writes.
+    private let queue = DispatchQueue(label: "satchel.event-log")
+    /// The most events in one transaction.
     private let maxBatch = 4096
 
-    /// Creates the log over a database.
+    /// An event log writing to `database`.
     public init(database: SatchelDatabase) {
         self.database = database
     }
 
-    /// Appends `event` and returns its sequence number once it is on disk.
+    /// Appends `event` and returns its sequence number once it is durably stored.
     @discardableResult
     public func append(_ event: NodeEvent) async throws -> Int64 {
         try await withCheckedThrowingContinuation { continuation in
-            pending.append((event, continuation))
-            if !flushing {
-                flushing = true
-                Task { await self.flush() }
-            }
+            enqueue(event) { continuation.resume(with: $0) }
         }
     }
 
-    private func flush() async {
-        while !pending.isEmpty {
-            let batch = Array(pending.prefix(maxBatch))
-            pending.removeFirst(batch.count)
+    /// Appends `event`; `completion` runs on the log's queue with its sequence number once it is durably stored, or
+    /// with the error that kept it from being stored.
+    public func enqueue(_ event: NodeEvent, completion: @escaping Completion) {
+        let startFlushing = lock.withLock {
+            pending.append((event, completion))
+            if flushing { return false }
+            flushing = true
+            return true
+        }
+        if startFlushing { queue.async { self.flush() } }
+    }
+
+    private func flush() {
+        while true {
+            let batch = lock.withLock { () -> [(NodeEvent, Completion)] in
+                if pending.isEmpty {
+                    flushing = false
+                    return []
+                }
+                let taken = Array(pending.prefix(maxBatch))
+                pending.removeFirst(taken.count)
+                return taken
+            }
+            if batch.isEmpty { return }
             let events = batch.map(\.0)
             do {
-                let sequences = try await database.writer.write { db in
-                    try SatchelDatabase.insertBatch(events, db)
-                }
-                for (item, sequence) in zip(batch, sequences) { item.1.resume(returning: sequence) }
+                let sequences = try database.writer.write { db in try SatchelDatabase.insertBatch(events, db) }
+                for (item, sequence) in zip(batch, sequences) { item.1(.success(sequence)) }
             } catch {
-                for item in batch { item.1.resume(throwing: error) }
+                for item in batch { item.1(.failure(error)) }
             }
         }
-        flushing = false
     }
 }
 
@@ -54,7 +75,10 @@ extension SatchelDatabase {
     static func insert(_ event: NodeEvent, _ db: Database) throws -> Int64 {
         let payload = String(decoding: try event.body.payload(), as: UTF8.self)
         try db.cachedStatement(sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [event.id.uuidString.lowercased(), event.type, event.occurredAt, payload])
+            .execute(
+                arguments: [
+                    event.id.uuidString.lowercased(), event.type, CivilDate.databaseText(event.occurredAt), payload,
+                ])
         let sequence = db.lastInsertedRowID
         try applyDerived(event, db, live: true)
         return sequence
@@ -70,7 +94,10 @@ extension SatchelDatabase {
             sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)")
         for event in events {
             let payload = String(decoding: try event.body.payload(), as: UTF8.self)
-            try insert.execute(arguments: [event.id.uuidString.lowercased(), event.type, event.occurredAt, payload])
+            try insert.execute(
+                arguments: [
+                    event.id.uuidString.lowercased(), event.type, CivilDate.databaseText(event.occurredAt), payload,
+                ])
             sequences.append(db.lastInsertedRowID)
             switch event.body {
             case .view, .download:

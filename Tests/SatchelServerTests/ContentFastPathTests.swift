@@ -202,4 +202,49 @@ import Testing
         }
         await server.stop()
     }
+
+    @Test func anonymousBeaconsAreDurableBeforeTheirAnswerAndRefusalsMatchTheRouter() async throws {
+        let test = try TestNode()
+        _ = try test.importer().importBundle(at: try test.pack(["clip.mp4": ContentRoutesTests.body], id: "maths"))
+        let server = try await LiveServer(node: test.node)
+        let curl = CurlTransport()
+        let url = server.baseURL + "/api/v1/beacon"
+        do {
+            let before = try test.node.database.pendingEventCount()
+            for seconds in [30, 100_000] {
+                let body = Data(#"{"bundleId": "maths", "resourceId": "clip", "seconds": \#(seconds)}"#.utf8)
+                let answer = try await curl.post(url, body: body, headers: ["Content-Type": "application/json"])
+                #expect(answer.status == 204)
+            }
+            // Durable before the 204: counted at once, no waiting.
+            #expect(try test.node.database.pendingEventCount() == before + 2)
+            let refused = try await curl.post(url, body: Data("not json".utf8))
+            #expect(refused.status == 400)
+            #expect(String(decoding: refused.body, as: UTF8.self).contains("bad_beacon"))
+            let unknown = try await curl.post(
+                url, body: Data(#"{"bundleId": "maths", "resourceId": "nope", "seconds": 5}"#.utf8))
+            #expect(unknown.status == 404)
+            let huge = try await curl.post(url, body: Data(repeating: UInt8(ascii: " "), count: 5000))
+            #expect(huge.status == 413 || huge.status == 400, "\(huge.status)")
+            #expect(try test.node.database.pendingEventCount() == before + 2)
+            let usage = try test.node.database.usageReport()
+            #expect(usage.map(\.seconds).reduce(0, +) == 30 + 120, "seconds are capped at 120 per beacon")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        // Pipelined behind a beacon, a content request still gets its answer second.
+        let descriptor = try ConnectionLimitsTests.connect(server.port)
+        let beacon = #"{"bundleId": "maths", "resourceId": "clip", "seconds": 7}"#
+        let requests =
+            "POST /api/v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Length: \(beacon.utf8.count)\r\n\r\n\(beacon)"
+            + "GET /content/maths/clip.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\nConnection: close\r\n\r\n"
+        _ = requests.withCString { send(descriptor, $0, strlen($0), 0) }
+        let (answer, closed) = ConnectionLimitsTests.readAll(descriptor)
+        close(descriptor)
+        await server.stop()
+        #expect(answer.hasPrefix("HTTP/1.1 204"), "\(answer.prefix(40))")
+        #expect(answer.contains("HTTP/1.1 206") && answer.hasSuffix("ABC"), "\(answer)")
+        #expect(closed)
+    }
 }

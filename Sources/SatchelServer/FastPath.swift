@@ -4,24 +4,28 @@ import Metrics
 import NIOCore
 import NIOHTTP1
 
-/// The first handler after the HTTP/1 codec on every connection. It does two jobs:
+/// The first handler after the HTTP/1 codec on every connection. It does three jobs:
 ///
 /// - Answers `GET` and `HEAD` of `/content/...` on the event loop when everything the answer needs is in memory
 ///   (``ContentResponder/fastAnswer(_:)``), writing file bodies as `FileRegion`s, which NIO sends with sendfile: no
 ///   copy through user space and no buffer per transfer. Every other request, and a content request whose lookup
 ///   is not cached, goes on to Hummingbird's router unchanged. While a passed-on request is unanswered, later
 ///   pipelined requests are passed on too, so responses always leave in request order.
+/// - Records anonymous usage beacons (`POST /api/v1/beacon` without a session) with ``BeaconRecorder``, the same
+///   code the route uses, and answers 204 once the event is on disk; a beacon it refuses goes to the router, which
+///   answers the documented error. While one is being recorded, later input on the connection waits.
 /// - Closes a connection whose client takes longer than `headTimeout` to send a complete request head: the
 ///   slow-loris attack that an idle timeout alone does not stop. The clock runs whenever no request is in progress:
 ///   from the connection's start and from the moment a response has been sent in full, so it is also the idle
 ///   timeout of keep-alive connections.
-final class ContentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
     private let content: ContentResponder?
+    private let beacons: BeaconRecorder?
     private let headTimeout: TimeAmount
     private var timer: Scheduled<Void>?
     /// Requests whose head has been read and whose response has not been sent in full.
@@ -30,14 +34,20 @@ final class ContentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var passedOn = 0
     /// Whether the body and end of the request being read go to Hummingbird.
     private var passingOn = false
+    /// An anonymous beacon being read, answered here once it is on disk.
+    private var beacon: (head: HTTPRequestHead, body: ByteBuffer)?
+    /// A beacon is being recorded: later input waits in `queued` so that answers stay in order.
+    private var recording = false
+    private var queued: [HTTPServerRequestPart] = []
     /// A fast answer waiting for the end of its request.
     private var pending: (head: HTTPRequestHead, answer: ContentAnswer, file: NIOFileHandle?, start: UInt64)?
     /// Shutdown asked connections to finish: no more fast answers; the event waits for those being sent.
     private var quiescing = false
     private var quiesceHeld = false
 
-    init(content: ContentResponder?, headTimeout: TimeAmount) {
+    init(content: ContentResponder?, beacons: BeaconRecorder?, headTimeout: TimeAmount) {
         self.content = content
+        self.beacons = beacons
         self.headTimeout = headTimeout
     }
 
@@ -62,27 +72,56 @@ final class ContentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if recording {
+            queued.append(part)
+            return
+        }
+        read(part, context: context)
+    }
+
+    private func read(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             disarm()
             inProgress += 1
-            if passedOn == 0, pending == nil, !quiescing, let prepared = prepare(head) {
-                pending = prepared
-                passingOn = false
-                return
+            if passedOn == 0, pending == nil, !quiescing {
+                if let prepared = prepare(head) {
+                    pending = prepared
+                    passingOn = false
+                    return
+                }
+                if isAnonymousBeacon(head) {
+                    beacon = (head, context.channel.allocator.buffer(capacity: 128))
+                    passingOn = false
+                    return
+                }
             }
             passingOn = true
             passedOn += 1
-            context.fireChannelRead(data)
-        case .body:
-            if passingOn { context.fireChannelRead(data) }
+            context.fireChannelRead(wrapInboundOut(part))
+        case .body(var buffer):
+            if passingOn {
+                context.fireChannelRead(wrapInboundOut(part))
+            } else if beacon != nil {
+                if beacon!.body.readableBytes + buffer.readableBytes > BeaconRecorder.maxBytes {
+                    // Too big for a beacon: the router refuses it in its usual way.
+                    passBeaconOn(context)
+                    context.fireChannelRead(wrapInboundOut(part))
+                } else {
+                    beacon!.body.writeBuffer(&buffer)
+                }
+            }
         case .end:
             if passingOn {
                 passingOn = false
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
             } else if let pending {
                 self.pending = nil
                 send(pending, context: context)
+            } else if let beacon {
+                self.beacon = nil
+                record(beacon, context: context)
             }
         }
     }
@@ -179,11 +218,91 @@ final class ContentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         NodeMetrics.contentBytes.increment(by: answer.bodyCount)
         let isHead = request.method == .HEAD
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-            ContentFastPathMetrics.record(isHead: isHead, status: answer.status.code, since: start)
+            FastPathMetrics.record(
+                route: "/content/**", method: isHead ? "HEAD" : "GET", status: answer.status.code, since: start)
             if case .failure = result { return }
             if !keepAlive { context.close(promise: nil) }
             self.responseSent(context)
         }
+    }
+
+    // MARK: - Beacons
+
+    /// `POST /api/v1/beacon` without a session cookie (a teacher's beacon needs the session, read from the database).
+    private func isAnonymousBeacon(_ head: HTTPRequestHead) -> Bool {
+        guard beacons != nil, head.method == .POST, head.uri == "/api/v1/beacon" else { return false }
+        if let cookie = head.headers.first(name: "cookie"),
+            Sessions.cookie(Sessions.cookieName, inHeader: cookie) != nil
+        {
+            return false
+        }
+        if let length = head.headers.first(name: "content-length"), (Int(length) ?? .max) > BeaconRecorder.maxBytes {
+            return false
+        }
+        return true
+    }
+
+    /// Gives a beacon read so far to the router instead.
+    private func passBeaconOn(_ context: ChannelHandlerContext) {
+        guard let (head, body) = beacon else { return }
+        beacon = nil
+        passingOn = true
+        passedOn += 1
+        context.fireChannelRead(wrapInboundOut(.head(head)))
+        if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
+    }
+
+    /// Records the beacon and answers 204 once it is on disk, without leaving the event loop but for the commit
+    /// itself; a beacon that is invalid, names a resource not known from memory, or fails to be stored goes to the
+    /// router, which answers it as the API documents.
+    private func record(_ beacon: (head: HTTPRequestHead, body: ByteBuffer), context: ChannelHandlerContext) {
+        guard let beacons else { return }
+        recording = true
+        let start = DispatchTime.now().uptimeNanoseconds
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let taken = beacons.recordFromMemory(beacon.body) { result in
+            let stored = (try? result.get()) != nil
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.recorded(beacon, accepted: stored, start: start, context: context)
+            }
+        }
+        if !taken { recorded(beacon, accepted: false, start: start, context: context) }
+    }
+
+    private func recorded(
+        _ beacon: (head: HTTPRequestHead, body: ByteBuffer), accepted: Bool, start: UInt64,
+        context: ChannelHandlerContext
+    ) {
+        recording = false
+        if accepted {
+            var headers = HTTPHeaders()
+            headers.add(name: "Date", value: HTTPDate.now())
+            headers.add(name: "Server", value: "satchel")
+            let keepAlive = beacon.head.isKeepAlive && !quiescing
+            if !keepAlive { headers.add(name: "Connection", value: "close") }
+            context.write(
+                wrapOutboundOut(
+                    .head(HTTPResponseHead(version: beacon.head.version, status: .noContent, headers: headers))),
+                promise: nil)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
+                FastPathMetrics.record(route: "/api/v1/beacon", method: "POST", status: 204, since: start)
+                if case .failure = result { return }
+                if !keepAlive { context.close(promise: nil) }
+                self.responseSent(context)
+            }
+        } else {
+            passedOn += 1
+            context.fireChannelRead(wrapInboundOut(.head(beacon.head)))
+            if beacon.body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(beacon.body))) }
+            context.fireChannelRead(wrapInboundOut(.end(nil)))
+        }
+        while !recording, !queued.isEmpty {
+            read(queued.removeFirst(), context: context)
+        }
+        // Outside a read cycle: what was handed on only reaches Hummingbird's reader with a read-complete.
+        context.fireChannelReadComplete()
     }
 
     // MARK: - Request-head timeout
@@ -214,16 +333,24 @@ final class ContentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// The same request metrics as Hummingbird's `MetricsMiddleware`, for answers given on the fast path.
-enum ContentFastPathMetrics {
+enum FastPathMetrics {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var metrics: [Int: (Counter, Timer)] = [:]
+    nonisolated(unsafe) private static var metrics: [Key: (Counter, Timer)] = [:]
 
-    static func record(isHead: Bool, status: Int, since start: UInt64) {
-        let key = status * 2 + (isHead ? 1 : 0)
+    /// Literals have fixed addresses, so the key costs no string work per request.
+    private struct Key: Hashable {
+        var route: UInt
+        var method: UInt
+        var status: Int
+    }
+
+    static func record(route: StaticString, method: StaticString, status: Int, since start: UInt64) {
+        let key = Key(
+            route: UInt(bitPattern: route.utf8Start), method: UInt(bitPattern: method.utf8Start), status: status)
         let (counter, timer) = lock.withLock {
             if let known = metrics[key] { return known }
             let dimensions = [
-                ("http.route", "/content/**"), ("http.request.method", isHead ? "HEAD" : "GET"),
+                ("http.route", "\(route)"), ("http.request.method", "\(method)"),
                 ("http.response.status_code", String(status)),
             ]
             let made = (

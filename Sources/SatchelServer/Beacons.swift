@@ -1,0 +1,64 @@
+import Foundation
+import NIOCore
+import SatchelCore
+import SatchelStore
+
+/// The usage beacon that resource pages send while they are visible: `{"bundleId", "resourceId", "seconds"}`, recorded
+/// as a `timeSpent` event that is on disk before the answer. The route and the fast path (``FastPath``) share
+/// it, so they accept and refuse the same beacons.
+struct BeaconRecorder: Sendable {
+    let database: SatchelDatabase
+    let events: EventLog
+    /// Resources recently confirmed to exist, so that a burst of beacons does not read the catalog each time.
+    let knownResources = KnownResources()
+
+    /// The largest beacon body accepted.
+    static let maxBytes = 4096
+    /// The most seconds one beacon may report: a page's script reports at least every minute while visible.
+    static let maxSeconds = 120
+
+    /// A beacon's body.
+    struct Beacon: Decodable {
+        var bundleId: String
+        var resourceId: String
+        var seconds: Int
+    }
+
+    /// Validates and records one beacon; throws an ``APIError`` that says what was wrong.
+    func record(_ body: ByteBuffer, teacherId: UUID?) async throws {
+        let beacon = try Self.decode(body)
+        guard try knownResources.contains(bundleId: beacon.bundleId, resourceId: beacon.resourceId, database: database)
+        else {
+            throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
+        }
+        try await events.append(event(beacon, teacherId: teacherId))
+    }
+
+    /// Records an anonymous beacon without blocking, when it is valid and its resource is known from memory:
+    /// `completion` then gets the result of the durable write. Returns false, having done nothing, for any beacon
+    /// that needs ``record(_:teacherId:)`` to answer it.
+    func recordFromMemory(_ body: ByteBuffer, completion: @escaping EventLog.Completion) -> Bool {
+        guard let beacon = try? Self.decode(body),
+            knownResources.isKnown(bundleId: beacon.bundleId, resourceId: beacon.resourceId)
+        else { return false }
+        events.enqueue(event(beacon, teacherId: nil), completion: completion)
+        return true
+    }
+
+    private static func decode(_ body: ByteBuffer) throws -> Beacon {
+        guard let beacon = try? JSONDecoder().decode(Beacon.self, from: Data(buffer: body)), beacon.seconds > 0 else {
+            throw APIError(
+                status: .badRequest, code: "bad_beacon",
+                message: "Send JSON {\"bundleId\", \"resourceId\", \"seconds\"} with seconds above 0.")
+        }
+        return beacon
+    }
+
+    private func event(_ beacon: Beacon, teacherId: UUID?) -> NodeEvent {
+        NodeEvent(
+            .timeSpent(
+                .init(
+                    bundleId: beacon.bundleId, resourceId: beacon.resourceId,
+                    seconds: min(beacon.seconds, Self.maxSeconds), teacherId: teacherId)))
+    }
+}
