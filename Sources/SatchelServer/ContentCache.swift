@@ -32,6 +32,7 @@ final class ContentCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var lookups: [String: Entry] = [:]
+    private var refreshing: Set<String> = []
     private var blobs: [String: ByteBuffer] = [:]
     private var blobOrder: [String] = []
     private var blobBytes = 0
@@ -45,11 +46,24 @@ final class ContentCache: @unchecked Sendable {
     }
 
     /// The cached lookup for a path, if still fresh.
-    func entry(bundleId: String, path: String, now: Date = Date()) -> Entry? {
-        lock.withLock {
-            guard let entry = lookups[bundleId + "\u{0}" + path], entry.expires > now else { return nil }
-            return entry
+    ///
+    /// `ageing` is true, once per lookup, when it is past half its lifetime: the caller should read it again in the
+    /// background and ``store(_:bundleId:path:)`` it, then call ``refreshed(bundleId:path:)``.
+    func entry(bundleId: String, path: String, now: Date = Date()) -> (Entry, ageing: Bool)? {
+        let key = bundleId + "\u{0}" + path
+        return lock.withLock {
+            guard let entry = lookups[key], entry.expires > now else { return nil }
+            guard entry.expires.timeIntervalSince(now) < Self.lookupLifetime / 2, !refreshing.contains(key) else {
+                return (entry, false)
+            }
+            refreshing.insert(key)
+            return (entry, true)
         }
+    }
+
+    /// Ends a background refresh started by ``entry(bundleId:path:now:)``.
+    func refreshed(bundleId: String, path: String) {
+        _ = lock.withLock { refreshing.remove(bundleId + "\u{0}" + path) }
     }
 
     /// Remembers a lookup.

@@ -176,8 +176,9 @@ struct ContentResponder: Sendable {
     /// is in the database).
     func fastAnswer(_ request: ContentRequest) -> ContentAnswer? {
         guard let (bundleId, path) = ContentPath.parse(request.rawPath),
-            let file = cache.entry(bundleId: bundleId, path: path)
+            let (file, ageing) = cache.entry(bundleId: bundleId, path: path)
         else { return nil }
+        if ageing { refresh(bundleId: bundleId, path: path) }
         var gzipped: (path: String, size: Int64)?
         let gzip = wantsGzip(request, file: file)
         if gzip {
@@ -273,8 +274,17 @@ struct ContentResponder: Sendable {
 
     /// The file at `path` in the served version of a bundle, from the cache or the database.
     private func lookup(bundleId: String, path: String) throws -> ContentCache.Entry {
-        if let cached = cache.entry(bundleId: bundleId, path: path) { return cached }
-        let found = try database.writer.read { db -> ContentCache.Entry? in
+        if let (cached, _) = cache.entry(bundleId: bundleId, path: path) { return cached }
+        guard let found = try load(bundleId: bundleId, path: path) else {
+            throw HTTPError(.notFound, message: "No such file in the installed bundles.")
+        }
+        cache.store(found, bundleId: bundleId, path: path)
+        return found
+    }
+
+    /// Reads a lookup from the database, with its plain answer's headers ready.
+    private func load(bundleId: String, path: String) throws -> ContentCache.Entry? {
+        try database.writer.read { db -> ContentCache.Entry? in
             guard let bundle = try BundleRecord.fetchOne(db, key: bundleId),
                 let file = try BundleFileRecord.fetchOne(db, key: ["bundleId": bundleId, "path": path])
             else { return nil }
@@ -290,9 +300,19 @@ struct ContentResponder: Sendable {
             }
             return entry
         }
-        guard let found else { throw HTTPError(.notFound, message: "No such file in the installed bundles.") }
-        cache.store(found, bundleId: bundleId, path: path)
-        return found
+    }
+
+    /// Reads a lookup again in the background while the cached one is still fresh, so that a file in steady demand
+    /// never drops out of the fast path, and an import still shows within ``ContentCache/lookupLifetime``.
+    private func refresh(bundleId: String, path: String) {
+        DispatchQueue.global(qos: .utility).async {
+            defer { cache.refreshed(bundleId: bundleId, path: path) }
+            guard let found = try? load(bundleId: bundleId, path: path) else {
+                cache.forget(bundleId: bundleId, path: path)
+                return
+            }
+            cache.store(found, bundleId: bundleId, path: path)
+        }
     }
 
     /// A view (or, with `?dl=1`, a download) is recorded when a resource's entry file is requested from its start;

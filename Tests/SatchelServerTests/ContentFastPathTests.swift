@@ -247,4 +247,32 @@ import Testing
         #expect(answer.contains("HTTP/1.1 206") && answer.hasSuffix("ABC"), "\(answer)")
         #expect(closed)
     }
+
+    @Test func aFileInSteadyDemandShowsANewImportWithinASecondOrTwo() async throws {
+        let test = try TestNode()
+        _ = try test.importer().importBundle(at: try test.pack(["a.txt": "version one"], id: "notes", version: 1))
+        let server = try await LiveServer(node: test.node)
+        let curl = CurlTransport()
+        let url = server.baseURL + "/content/notes/a.txt"
+        do {
+            // Steady demand keeps the lookup in memory, refreshed in the background before it expires.
+            for _ in 0..<30 {
+                #expect(String(decoding: try await curl.get(url).body, as: UTF8.self) == "version one")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            _ = try test.importer().importBundle(at: try test.pack(["a.txt": "version two"], id: "notes", version: 2))
+            let imported = Date()
+            var body = ""
+            while body != "version two", Date().timeIntervalSince(imported) < 5 {
+                body = String(decoding: try await curl.get(url).body, as: UTF8.self)
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(body == "version two")
+            #expect(Date().timeIntervalSince(imported) < 2, "the new version took too long to show")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
 }
