@@ -5,11 +5,14 @@ public enum ConfigFileWriter {
     /// Sets `values` in the config file at `path`, creating it when missing.
     public static func update(path: String, values: [String: JSONValue]) throws {
         var object: [String: Any] = [:]
+        var existed = false
         if let data = FileManager.default.contents(atPath: path),
             let existing = try JSONSerialization.jsonObject(with: data) as? [String: Any]
         {
             object = existing
+            existed = true
         }
+        let before = object as NSDictionary
         for (key, value) in values {
             switch value {
             case .string(let text): object[key] = text
@@ -20,6 +23,9 @@ public enum ConfigFileWriter {
             case .object: break
             }
         }
+        // A file that already says all this is left untouched: the service user may read the config but not write it
+        // (install.sh writes /etc/satchel/satchel.json as root before it runs `satchel provision` as `satchel`).
+        if existed, before.isEqual(to: object) { return }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: path), options: .atomic)
     }

@@ -55,11 +55,45 @@ public struct NodeDoctor: Sendable {
             checks.append(diskCheck(node))
             checks.append(trustCheck(node))
             checks.append(blobCheck(node))
+            checks.append(enrolmentCheck(node))
         }
         checks.append(clockCheck())
         checks.append(await portCheck())
         checks.append(await platformCheck())
         return checks
+    }
+
+    /// The node identity and the enrolment `satchel provision` records: enrolled, pending until the first sync, or
+    /// missing although a platform is configured.
+    private func enrolmentCheck(_ node: Node) -> Check {
+        let provision = LocalizedText(
+            zh: "运行 satchel provision --platform 地址 --token 注册码 --school 学校代码（见 docs/provisioning.md）。",
+            en: "Run satchel provision --platform URL --token TOKEN --school CODE (see docs/provisioning.md).")
+        let identity = (try? NodeIdentity.load(from: node.directory)) ?? nil
+        let enrolment = (try? Enrolment.load(node.database)) ?? nil
+        if let enrolment, identity != nil {
+            if let nodeId = enrolment.nodeId {
+                return Check(
+                    name: "enrolment", level: .ok, detail: "enrolled as \(nodeId) with \(enrolment.platformURL)",
+                    hint: nil)
+            }
+            return Check(
+                name: "enrolment", level: .warn,
+                detail: "enrolment with \(enrolment.platformURL) is pending: the platform was not reachable yet",
+                hint: LocalizedText(
+                    zh: "节点会在第一次成功同步时完成注册；请检查网络和平台地址。",
+                    en: "The first successful sync completes it; check the network and the platform URL."))
+        }
+        if configuration.platformURL.isEmpty {
+            return Check(
+                name: "enrolment", level: .ok, detail: "not enrolled: no platform configured (USB and LAN sync only)",
+                hint: nil)
+        }
+        return Check(
+            name: "enrolment", level: .fail,
+            detail: identity == nil
+                ? "no node identity although platformURL is set" : "not enrolled with \(configuration.platformURL)",
+            hint: provision)
     }
 
     private func writableCheck(_ path: String) -> Check {

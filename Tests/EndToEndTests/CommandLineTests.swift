@@ -42,6 +42,44 @@ import Testing
         let mode =
             try FileManager.default.attributesOfItem(atPath: folder.file("data/node.key"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
+        // The doctor sees the pending enrolment; a platform configured without provisioning is a failure.
+        let doctor = try ProcessRunner.run(
+            ["doctor", "--json", "--data", folder.file("data"), "--config", config],
+            environment: ["SATCHEL_PORT": "1", "SATCHEL_DISK_RESERVE_BYTES": "0"])
+        #expect(Self.level("enrolment", in: doctor.stdout) == "WARN", "\(doctor.stdout)")
+        let unprovisioned = folder.write("platform-only.json", #"{"platformURL": "http://127.0.0.1:9/"}"#)
+        let missing = try ProcessRunner.run(
+            ["doctor", "--json", "--data", folder.file("other"), "--config", unprovisioned],
+            environment: ["SATCHEL_PORT": "1", "SATCHEL_DISK_RESERVE_BYTES": "0"])
+        #expect(Self.level("enrolment", in: missing.stdout) == "FAIL", "\(missing.stdout)")
+        #expect(missing.status != 0)
+    }
+
+    @Test func provisionLeavesAConfigThatAlreadySaysItAlone() throws {
+        // install.sh writes the config as root, then runs provision as the service user, who may not write it.
+        let folder = TemporaryDirectory("cli")
+        let config = folder.write(
+            "satchel.json", #"{"platformURL": "http://127.0.0.1:9/", "schoolCode": "S-7", "port": 8080}"#)
+        let inode = { (try? FileManager.default.attributesOfItem(atPath: config)[.systemFileNumber] as? Int) ?? nil }
+        let before = inode()
+        let run = try ProcessRunner.run([
+            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n", "--school", "S-7",
+            "--data", folder.file("data"), "--config", config,
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(inode() == before, "the config was rewritten although nothing in it changed")
+        let changed = try ProcessRunner.run([
+            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n", "--school", "S-8",
+            "--data", folder.file("data2"), "--config", config,
+        ])
+        #expect(changed.status == 0, "\(changed.stderr)")
+        #expect(try String(contentsOfFile: config, encoding: .utf8).contains("S-8"))
+    }
+
+    /// The level of the named check in `satchel doctor --json` output.
+    static func level(_ name: String, in json: String) -> String? {
+        let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [[String: Any]]]
+        return object?["checks"]?.first { $0["name"] as? String == name }?["level"] as? String
     }
 
     @Test func configErrorsStopStartUp() throws {

@@ -50,6 +50,7 @@ import Testing
             uniqueKeysWithValues: (checks ?? []).map { ($0["name"] as? String ?? "", $0["level"] as? String ?? "") })
         #expect(levels["database"] == "OK" && levels["permissions"] == "OK" && levels["clock"] == "OK")
         #expect(levels["trust"] == "WARN" && levels["platform"] == "WARN")
+        #expect(levels["enrolment"] == "OK", "an offline node needs no enrolment")
         // A disk below the reserve is a failure, and the exit code says so.
         let full = try ProcessRunner.run(
             ["doctor", "--data", data],
