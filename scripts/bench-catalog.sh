@@ -16,13 +16,17 @@ cd "$(dirname "$0")/.."
 RESOURCES="${1:-100000}"
 WORK="${2:-$PWD/bench-out/catalog}"
 export PATH="$PATH:/opt/swift/usr/bin"
-[ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product satchel >/dev/null
+[ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product satchel -Xswiftc -static-stdlib >/dev/null
 SATCHEL="${SATCHEL:-$PWD/.build/release/satchel}"
 PORT=18491
 mkdir -p "$WORK"
+# The .deb ships the binary linked with -static-stdlib and stripped: measure that.
+cp "$SATCHEL" "$WORK/satchel.stripped" && strip "$WORK/satchel.stripped" && SATCHEL="$WORK/satchel.stripped"
 cd "$WORK"
 
-if [ ! -f catalog-9.tar.zst ]; then
+# The packed bundles are kept between runs, for the same number of resources only.
+if [ ! -f catalog-9.tar.zst ] || [ "$(cat resources.txt 2>/dev/null)" != "$RESOURCES" ]; then
+    rm -f catalog-*.tar.zst
     echo "making $RESOURCES resources ..."
     rm -rf src && mkdir -p src
     python3 - "$RESOURCES" <<'PY'
@@ -54,6 +58,7 @@ PY
     for part in 0 1 2 3 4 5 6 7 8 9; do
         "$SATCHEL" pack src/$part --id catalog-$part --version 1 --key bench.key --output catalog-$part.tar.zst >/dev/null
     done
+    echo "$RESOURCES" >resources.txt
 fi
 rm -rf data
 "$SATCHEL" trust add --data data bench.key.pub >/dev/null
@@ -72,6 +77,12 @@ for run in 1 2 3 4 5; do
     if [ $run -lt 5 ]; then kill $pid; wait $pid 2>/dev/null || true; fi
 done
 trap 'kill $pid 2>/dev/null || true' EXIT
+# The same server after its first pages: the home page, a search, a content file.
+for path in / "/search?q=%E6%95%B0%E5%AD%A6" /content/catalog-0/r/000/000001.html /api/v1/search?q=maths; do
+    curl -sf -o /dev/null "http://127.0.0.1:$PORT$path"
+done
+sleep 1
+echo "  idle RSS after a home page, two searches and a content file: $(( $(awk '/VmRSS/ {print $2}' /proc/$pid/status) / 1024 )) MiB"
 
 python3 - $PORT <<'PY'
 import http.client, random, statistics, sys, time, urllib.parse

@@ -1,0 +1,156 @@
+#!/bin/bash
+# The technician's path on a real, booted Debian 12 with systemd: a virtual machine (QEMU; see VM_ACCEL below) gets
+# a fresh Debian 12 made with debootstrap, the .deb built from this checkout and the provisioning folder. On its first
+# boot it runs provisioning/install.sh with a platform URL, school code, one-time token and admin credentials, exactly
+# as docs/provisioning.md tells a technician, against a real `satchel-platform` on the host. Then it checks what a
+# technician would look at, upgrades, removes and purges the package, and powers off.
+#
+#   scripts/vm-install-test.sh [WORKDIR]        (as root; default WORKDIR ./bench-out/vm)
+#
+# Needs: debootstrap qemu-system-x86 e2fsprogs (apt-get install debootstrap qemu-system-x86 e2fsprogs), network
+# access to deb.debian.org for the first run (the Debian tree is kept in WORKDIR/rootfs and reused), and the tools
+# that build the .deb (packages/build-deb.sh). Takes 10-20 minutes under software emulation.
+# Not part of `make test`: CI machines may have neither KVM nor the time. Prints PASS or FAIL per check and exits 1 on
+# any FAIL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
+WORK="${1:-$PWD/bench-out/vm}"
+mkdir -p "$WORK"
+WORK="$(cd "$WORK" && pwd)"
+ROOTFS="$WORK/rootfs"
+PLATFORM_PORT=18990
+[ "$(id -u)" -eq 0 ] || { echo "run as root (debootstrap and mkfs need it)" >&2; exit 1; }
+for tool in debootstrap qemu-system-x86_64 mkfs.ext4; do
+    command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install debootstrap qemu-system-x86 e2fsprogs" >&2; exit 1; }
+done
+
+PLATFORM_PID=""
+cleanup() { [ -z "$PLATFORM_PID" ] || kill "$PLATFORM_PID" 2>/dev/null || true; }
+trap cleanup EXIT
+
+# --- the package and the platform, from this checkout --------------------------------------------------------------
+echo "building the .deb and satchel-platform ..."
+rm -f "$WORK"/satchel_*.deb
+packages/build-deb.sh --output "$WORK" >"$WORK/build-deb.log" 2>&1 || { cat "$WORK/build-deb.log" >&2; exit 1; }
+DEB=$(ls "$WORK"/satchel_*.deb)
+swift build -c release --product satchel-platform -Xswiftc -static-stdlib >/dev/null
+PLATFORM_BIN="$PWD/.build/release/satchel-platform"
+rm -rf "$WORK/platform-data"
+TOKEN=$("$PLATFORM_BIN" token create --data "$WORK/platform-data" --school VM-TEST-01)
+# Guests reach the host's loopback as 10.0.2.2 through QEMU's user network.
+"$PLATFORM_BIN" serve --data "$WORK/platform-data" --host 127.0.0.1 --port "$PLATFORM_PORT" >"$WORK/platform.log" 2>&1 &
+PLATFORM_PID=$!
+
+# --- a fresh Debian 12 -------------------------------------------------------------------------------------------
+if [ ! -f "$ROOTFS/.complete" ]; then
+    echo "debootstrap Debian 12 into $ROOTFS ..."
+    rm -rf "$ROOTFS"
+    debootstrap --variant=minbase \
+        --include=systemd,systemd-sysv,udev,linux-image-amd64,initramfs-tools,ca-certificates,curl,iproute2,procps,kmod,apt \
+        bookworm "$ROOTFS" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1
+    touch "$ROOTFS/.complete"
+fi
+IMAGE_TREE="$WORK/image"
+rm -rf "$IMAGE_TREE"
+cp -a "$ROOTFS" "$IMAGE_TREE"
+echo "satchel-vm" >"$IMAGE_TREE/etc/hostname"
+echo "nameserver 10.0.2.3" >"$IMAGE_TREE/etc/resolv.conf"
+cp /etc/apt/sources.list.d/debian.sources "$IMAGE_TREE/etc/apt/sources.list.d/" 2>/dev/null || true
+mkdir -p "$IMAGE_TREE/etc/systemd/network"
+printf '[Match]\nName=en*\n\n[Network]\nDHCP=yes\n' >"$IMAGE_TREE/etc/systemd/network/20-wired.network"
+ln -sf /lib/systemd/system/systemd-networkd.service \
+    "$IMAGE_TREE/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+mkdir -p "$IMAGE_TREE/root/satchel"
+cp -a provisioning "$IMAGE_TREE/root/satchel/"
+cp "$DEB" "$IMAGE_TREE/root/satchel/satchel.deb"
+echo "$TOKEN" >"$IMAGE_TREE/root/satchel/token"
+printf 'vm-tech-pass-1\n' >"$IMAGE_TREE/root/satchel/admin-password"
+
+# What runs inside, once, on the first boot. Every check prints "CHECK <name> PASS|FAIL <detail>".
+cat >"$IMAGE_TREE/root/satchel/inside.sh" <<'INSIDE'
+#!/bin/bash
+cd /root/satchel
+exec > >(tee -a /root/satchel/inside.log) 2>&1
+check() { if [ "$2" = 0 ]; then echo "CHECK $1 PASS $3"; else echo "CHECK $1 FAIL $3"; fi; }
+for _ in $(seq 60); do ip route | grep -q default && break; sleep 1; done
+bash provisioning/install.sh --deb /root/satchel/satchel.deb --platform http://10.0.2.2:18990 \
+    --token "$(cat token)" --school VM-TEST-01 --admin-user tech --admin-password-file /root/satchel/admin-password \
+    --yes
+check install $? "install.sh exit status"
+check service "$(systemctl is-active --quiet satchel; echo $?)" "$(systemctl show satchel -p Type -p ActiveState -p SubState | tr '\n' ' ')"
+check user "$(id satchel >/dev/null 2>&1; echo $?)" "$(id satchel 2>&1)"
+check data-owner "$([ "$(stat -c %U:%a /var/lib/satchel)" = satchel:750 ]; echo $?)" "$(stat -c '%U %a' /var/lib/satchel)"
+doctor=$(runuser -u satchel -- satchel doctor --config /etc/satchel/satchel.json)
+check doctor $? "satchel doctor exit status"
+echo "$doctor"
+check enrolled "$(echo "$doctor" | grep -q '^OK   enrolment: enrolled as node-'; echo $?)" "doctor's enrolment line"
+check enabled "$(systemctl is-enabled --quiet satchel; echo $?)" "systemctl is-enabled"
+health=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz)
+check healthz "$([ "$health" = 200 ]; echo $?)" "HTTP $health"
+status=$(runuser -u satchel -- satchel status --json --config /etc/satchel/satchel.json)
+echo "$status"
+check status-json "$(echo "$status" | grep -q '"eventsPending"'; echo $?)" "status --json"
+page=$(curl -s http://127.0.0.1:8080/)
+check home-page "$(echo "$page" | grep -q '学习资源'; echo $?)" "the home page in Chinese"
+systemctl show satchel -p ProtectSystem -p NoNewPrivileges -p User | tr '\n' ' '; echo
+touch /var/lib/satchel/keep-me
+dpkg -i /root/satchel/satchel.deb >/dev/null 2>&1
+check upgrade-keeps-data "$([ -f /var/lib/satchel/keep-me ] && systemctl is-active --quiet satchel; echo $?)" "reinstall"
+apt-get remove -y -qq satchel >/dev/null 2>&1
+check remove-keeps-data "$([ -f /var/lib/satchel/keep-me ]; echo $?)" "after apt-get remove"
+apt-get purge -y -qq satchel >/dev/null 2>&1
+check purge-deletes-data "$([ ! -e /var/lib/satchel ]; echo $?)" "after apt-get purge"
+echo "INSIDE-DONE"
+systemctl poweroff
+INSIDE
+chmod +x "$IMAGE_TREE/root/satchel/inside.sh"
+cat >"$IMAGE_TREE/etc/systemd/system/satchel-vm-test.service" <<'UNIT'
+[Unit]
+Description=Satchel installation test
+After=network-online.target systemd-networkd.service
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/root/satchel/inside.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+TimeoutStartSec=900
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+ln -sf /etc/systemd/system/satchel-vm-test.service \
+    "$IMAGE_TREE/etc/systemd/system/multi-user.target.wants/satchel-vm-test.service"
+echo "root:vm" | chroot "$IMAGE_TREE" chpasswd
+# No login prompt on the serial console: a getty there hangs the console up under the test's output.
+ln -sf /dev/null "$IMAGE_TREE/etc/systemd/system/serial-getty@ttyS0.service"
+
+echo "making the disk image ..."
+rm -f "$WORK/disk.img"
+truncate -s 4G "$WORK/disk.img"
+mkfs.ext4 -q -F -d "$IMAGE_TREE" "$WORK/disk.img"
+rm -rf "$IMAGE_TREE"
+
+# Software emulation by default: nested KVM (a VM inside a VM, as on the development machine) can hang before the
+# kernel prints anything. VM_ACCEL=kvm uses KVM where it works.
+ACCEL=(-accel tcg)
+[ "${VM_ACCEL:-tcg}" = kvm ] && ACCEL=(-enable-kvm -cpu host)
+echo "booting Debian 12 (${ACCEL[*]}); console in $WORK/console.log ..."
+timeout 1200 qemu-system-x86_64 "${ACCEL[@]}" -m 1024 -smp 2 -nographic -no-reboot \
+    -kernel "$ROOTFS/vmlinuz" -initrd "$ROOTFS/initrd.img" \
+    -append "root=/dev/vda rw console=ttyS0 systemd.show_status=0" \
+    -drive file="$WORK/disk.img",format=raw,if=virtio \
+    -nic user,model=virtio-net-pci >"$WORK/console.log" 2>&1 || true
+
+# The machine's own log, read from its disk image after it powered off.
+debugfs -R "cat /root/satchel/inside.log" "$WORK/disk.img" >"$WORK/inside.log" 2>/dev/null || true
+grep -a "^CHECK " "$WORK/inside.log" | tr -d '\r' || true
+if ! grep -aq "INSIDE-DONE" "$WORK/inside.log"; then
+    echo "FAIL: the test inside the machine did not finish; see $WORK/inside.log and $WORK/console.log" >&2
+    exit 1
+fi
+if grep -a "^CHECK " "$WORK/inside.log" | grep -q " FAIL "; then exit 1; fi
+echo "all checks passed"
