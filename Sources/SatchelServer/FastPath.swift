@@ -39,6 +39,8 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// A beacon is being recorded: later input waits in `queued` so that answers stay in order.
     private var recording = false
     private var queued: [HTTPServerRequestPart] = []
+    /// The socket is not read while a beacon is being recorded, so `queued` holds one read's worth at most.
+    private var readHeld = false
     /// A fast answer waiting for the end of its request.
     private var pending: (head: HTTPRequestHead, answer: ContentAnswer, file: NIOFileHandle?, start: UInt64)?
     /// Shutdown asked connections to finish: no more fast answers; the event waits for those being sent.
@@ -136,6 +138,14 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         let written = promise ?? context.eventLoop.makePromise()
         written.futureResult.assumeIsolated().whenComplete { _ in self.responseSent(context) }
         context.write(data, promise: written)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if recording {
+            readHeld = true
+            return
+        }
+        context.read()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -300,6 +310,10 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         }
         while !recording, !queued.isEmpty {
             read(queued.removeFirst(), context: context)
+        }
+        if !recording, readHeld {
+            readHeld = false
+            context.read()
         }
         // Outside a read cycle: what was handed on only reaches Hummingbird's reader with a read-complete.
         context.fireChannelReadComplete()
