@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import HummingbirdCore
 import Metrics
 import NIOCore
 import NIOHTTP1
@@ -170,15 +171,10 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             return nil
         }
         let start = DispatchTime.now().uptimeNanoseconds
-        let target = head.uri
-        let pathEnd = target.firstIndex { $0 == "?" || $0 == "#" } ?? target.endIndex
-        var query: String?
-        if pathEnd < target.endIndex, target[pathEnd] == "?" {
-            let rest = target[target.index(after: pathEnd)...]
-            query = String(rest.prefix { $0 != "#" })
-        }
+        // The router's own URI parser, so that both paths see the same path and query.
+        let target = URI(head.uri)
         let request = ContentRequest(
-            isHead: head.method == .HEAD, rawPath: String(target[..<pathEnd]), query: query, headers: head.headers)
+            isHead: head.method == .HEAD, rawPath: target.path, query: target.query, headers: head.headers)
         guard let answer = content.fastAnswer(request) else { return nil }
         guard case .file(let path, _, _) = answer.body else { return (head, answer, nil, start) }
         // Opened now so that a blob removed since its lookup was cached goes the slow way, which answers 404.
@@ -200,6 +196,31 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             headers.reserveCapacity(answer.headers.count + 3)
             for field in answer.headers { headers.add(name: field.name.rawName, value: field.value) }
         }
+        var body: IOData?
+        switch answer.body {
+        case .none:
+            try? file?.close()
+        case .bytes(let buffer):
+            body = .byteBuffer(buffer)
+        case .file(_, let offset, let count):
+            if let file {
+                body = .fileRegion(
+                    FileRegion(fileHandle: file, readerIndex: Int(offset), endIndex: Int(offset + count)))
+            }
+        }
+        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
+        respond(
+            to: request, status: answer.status, headers: headers, body: body, closing: file, route: "/content/**",
+            start: start, context: context)
+    }
+
+    /// Writes a whole response to `request` with the `Date`, `Server` and `Connection` headers every answer gets,
+    /// closes `closing` once the body is sent, records the metrics, and restarts the head timeout once it is out.
+    private func respond(
+        to request: HTTPRequestHead, status: HTTPResponse.Status, headers: HTTPHeaders, body: IOData?,
+        closing file: NIOFileHandle? = nil, route: StaticString, start: UInt64, context: ChannelHandlerContext
+    ) {
+        var headers = headers
         headers.add(name: "Date", value: HTTPDate.now())
         headers.add(name: "Server", value: "satchel")
         let keepAlive = request.isKeepAlive && !quiescing
@@ -208,28 +229,22 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         } else if request.version.major == 1, request.version.minor == 0 {
             headers.add(name: "Connection", value: "keep-alive")
         }
-        let status = HTTPResponseStatus(statusCode: answer.status.code, reasonPhrase: answer.status.reasonPhrase)
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))),
-            promise: nil)
-        switch answer.body {
-        case .none:
-            try? file?.close()
-        case .bytes(let buffer):
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        case .file(_, let offset, let count):
-            if let file {
-                let region = FileRegion(fileHandle: file, readerIndex: Int(offset), endIndex: Int(offset + count))
-                context.write(wrapOutboundOut(.body(.fileRegion(region)))).assumeIsolated().whenComplete { _ in
-                    try? file.close()
-                }
-            }
+        let head = HTTPResponseHead(
+            version: request.version,
+            status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        if let body {
+            let written = context.write(wrapOutboundOut(.body(body)))
+            if let file { written.assumeIsolated().whenComplete { _ in try? file.close() } }
         }
-        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
-        let isHead = request.method == .HEAD
+        let method: StaticString =
+            switch request.method {
+            case .HEAD: "HEAD"
+            case .POST: "POST"
+            default: "GET"
+            }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-            FastPathMetrics.record(
-                route: "/content/**", method: isHead ? "HEAD" : "GET", status: answer.status.code, since: start)
+            FastPathMetrics.record(route: route, method: method, status: status.code, since: start)
             if case .failure = result { return }
             if !keepAlive { context.close(promise: nil) }
             self.responseSent(context)
@@ -252,11 +267,16 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return true
     }
 
-    /// Gives a beacon read so far to the router instead.
+    /// Gives a beacon read so far to the router instead; the rest of the request follows it there.
     private func passBeaconOn(_ context: ChannelHandlerContext) {
         guard let (head, body) = beacon else { return }
         beacon = nil
         passingOn = true
+        handOn(head, body, context: context)
+    }
+
+    /// Hands a request head and the body read so far to the router, as if they had just been read.
+    private func handOn(_ head: HTTPRequestHead, _ body: ByteBuffer, context: ChannelHandlerContext) {
         passedOn += 1
         context.fireChannelRead(wrapInboundOut(.head(head)))
         if body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(body))) }
@@ -287,25 +307,11 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     ) {
         recording = false
         if accepted {
-            var headers = HTTPHeaders()
-            headers.add(name: "Date", value: HTTPDate.now())
-            headers.add(name: "Server", value: "satchel")
-            let keepAlive = beacon.head.isKeepAlive && !quiescing
-            if !keepAlive { headers.add(name: "Connection", value: "close") }
-            context.write(
-                wrapOutboundOut(
-                    .head(HTTPResponseHead(version: beacon.head.version, status: .noContent, headers: headers))),
-                promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-                FastPathMetrics.record(route: "/api/v1/beacon", method: "POST", status: 204, since: start)
-                if case .failure = result { return }
-                if !keepAlive { context.close(promise: nil) }
-                self.responseSent(context)
-            }
+            respond(
+                to: beacon.head, status: .noContent, headers: HTTPHeaders(), body: nil, route: "/api/v1/beacon",
+                start: start, context: context)
         } else {
-            passedOn += 1
-            context.fireChannelRead(wrapInboundOut(.head(beacon.head)))
-            if beacon.body.readableBytes > 0 { context.fireChannelRead(wrapInboundOut(.body(beacon.body))) }
+            handOn(beacon.head, beacon.body, context: context)
             context.fireChannelRead(wrapInboundOut(.end(nil)))
         }
         while !recording, !queued.isEmpty {
