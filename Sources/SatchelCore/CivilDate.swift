@@ -29,23 +29,34 @@ public enum CivilDate {
     /// `YYYY-MM-DD` for the UTC day `seconds` after 1970-01-01T00:00:00Z falls in.
     public static func dayKey(secondsSince1970 seconds: Double) -> String {
         let (year, month, day) = date(days: Int64((seconds / 86_400).rounded(.down)))
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(year)-\(two(month))-\(two(day))"
+        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2))"
     }
 
-    /// `YYYY-MM-DD HH:MM:SS.SSS` in UTC, to the nearest millisecond: the text GRDB stores a `Date` as, made without a DateFormatter (which costs
-    /// microseconds a call on the event log's hot path).
+    /// The day (since 1970-01-01) and the second within it of a count of seconds since 1970, before 1970 too.
+    public static func split(seconds: Int64) -> (days: Int64, secondOfDay: Int64) {
+        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        return (days, seconds - days * 86_400)
+    }
+
+    /// `HH:MM:SS` for a second of the day.
+    public static func clock(_ secondOfDay: Int64) -> String {
+        "\(padded(secondOfDay / 3600, 2)):\(padded(secondOfDay / 60 % 60, 2)):\(padded(secondOfDay % 60, 2))"
+    }
+
+    /// `value` in decimal with leading zeros up to `width` digits.
+    public static func padded(_ value: Int64, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS.SSS` in UTC, to the nearest millisecond: the text GRDB stores a `Date` as, made without a
+    /// DateFormatter (which costs microseconds a call on the event log's hot path).
     public static func databaseText(_ date: Date) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        let (days, secondOfDay) = split(seconds: seconds)
         let (year, month, day) = CivilDate.date(days: days)
-        func pad(_ value: Int64, _ width: Int) -> String {
-            let text = String(value)
-            return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
-        }
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2)) \(pad(secondOfDay / 3600, 2)):"
-            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(milliseconds - seconds * 1000, 3))"
+        return "\(padded(year, 4))-\(padded(month, 2))-\(padded(day, 2)) \(clock(secondOfDay))."
+            + padded(milliseconds - seconds * 1000, 3)
     }
 }

@@ -14,13 +14,11 @@ enum HTTPDate {
     }
 
     static func format(seconds: Int64) -> String {
-        let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = seconds - days * 86_400
+        let (days, secondOfDay) = CivilDate.split(seconds: seconds)
         let (year, month, day) = CivilDate.date(days: days)
         let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday
-        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let time = "\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
-        return "\(weekdays[weekday]), \(two(day)) \(months[Int(month) - 1]) \(year) \(time) GMT"
+        return "\(weekdays[weekday]), \(CivilDate.padded(day, 2)) \(months[Int(month) - 1]) \(year) "
+            + "\(CivilDate.clock(secondOfDay)) GMT"
     }
 
     /// Parses the three forms a recipient must accept (RFC 9110 5.6.7): IMF-fixdate, RFC 850 and asctime. Anything
