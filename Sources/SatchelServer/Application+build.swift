@@ -15,14 +15,12 @@ public func buildApplication(
     node: Node, logger: Logger, limits: ConnectionLimits = ConnectionLimits(), services: [any Service] = [],
     onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let events = EventLog(database: node.database)
-    let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
-    let beacons = BeaconRecorder(database: node.database, events: events)
-    let router = buildRouter(node: node, events: events, content: content, beacons: beacons)
+    let shared = SharedHandlers(node: node)
+    let router = buildRouter(node: node, shared: shared)
     return Application(
         router: router,
         server: HTTPServerBuilder { responder in
-            NodeHTTPChannel(responder: responder, limits: limits, content: content, beacons: beacons)
+            NodeHTTPChannel(responder: responder, limits: limits, content: shared.content, beacons: shared.beacons)
         },
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),
@@ -37,18 +35,26 @@ public func buildApplication(
 
 /// The node's routes: content, the teacher web UI, the JSON API, health and metrics.
 public func buildRouter(node: Node) -> Router<BasicRequestContext> {
-    let events = EventLog(database: node.database)
-    let content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
-    return buildRouter(
-        node: node, events: events, content: content, beacons: BeaconRecorder(database: node.database, events: events))
+    buildRouter(node: node, shared: SharedHandlers(node: node))
 }
 
-/// The routes, with the event log and content responder that the fast path (``FastPath``) shares.
-func buildRouter(
-    node: Node, events: EventLog, content: ContentResponder, beacons: BeaconRecorder
-)
-    -> Router<BasicRequestContext>
-{
+/// What the router and the fast path (``FastPath``) share: one event log, and the content responder and beacon
+/// recorder with their caches.
+struct SharedHandlers {
+    let events: EventLog
+    let content: ContentResponder
+    let beacons: BeaconRecorder
+
+    init(node: Node) {
+        events = EventLog(database: node.database)
+        content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
+        beacons = BeaconRecorder(database: node.database, events: events)
+    }
+}
+
+/// The routes, using `shared`.
+func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestContext> {
+    let (events, content, beacons) = (shared.events, shared.content, shared.beacons)
     NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())

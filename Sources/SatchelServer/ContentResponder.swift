@@ -147,10 +147,9 @@ struct ContentResponder: Sendable {
         }
         let answer = answer(content, file: file, gzipped: gzipped)
         NodeMetrics.contentBytes.increment(by: answer.bodyCount)
-        let response = Response(status: answer.status, headers: answer.headers)
         switch answer.body {
         case .none:
-            return response
+            return Response(status: answer.status, headers: answer.headers)
         case .bytes(let buffer):
             return Response(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: buffer))
         case .file(let filePath, let offset, let count):
@@ -167,7 +166,7 @@ struct ContentResponder: Sendable {
             }
             let body = try await fileIO.loadFile(
                 path: filePath, range: Int(offset)...Int(offset + count - 1), context: context)
-            return Response(status: response.status, headers: response.headers, body: body)
+            return Response(status: answer.status, headers: answer.headers, body: body)
         }
     }
 
@@ -180,8 +179,7 @@ struct ContentResponder: Sendable {
         else { return nil }
         if ageing { refresh(bundleId: bundleId, path: path) }
         var gzipped: (path: String, size: Int64)?
-        let gzip = wantsGzip(request, file: file)
-        if gzip {
+        if wantsGzip(request, file: file) {
             guard let known = cache.gzip(file.sha256) else { return nil }
             gzipped = known
         }
