@@ -70,9 +70,8 @@ import Testing
             return answers
         }
         // A live server, each case asked twice: the first may take the router, the second is answered from memory.
-        let server = try await LiveServer(node: test.node)
-        let curl = CurlTransport()
-        do {
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
             for (item, want) in zip(cases, expected) {
                 for round in 1...2 {
                     let got = try await curl.get(server.baseURL + item.path, headers: item.headers, head: item.head)
@@ -97,11 +96,7 @@ import Testing
             // The fast answers were counted in the metrics like any other request.
             let metrics = String(decoding: try await curl.get(server.baseURL + "/metrics").body, as: UTF8.self)
             #expect(metrics.contains("http_route=\"/content/**\""))
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
     }
 
     @Test func largeFilesAndRangesArriveByteForByte() async throws {
@@ -115,10 +110,9 @@ import Testing
                 id: "big", version: 1, format: .tarZstd, key: test.publisher, created: Date(timeIntervalSince1970: 0)),
             output: source + ".tar.zst")
         _ = try test.importer().importBundle(at: source + ".tar.zst")
-        let server = try await LiveServer(node: test.node)
-        let curl = CurlTransport()
-        let url = server.baseURL + "/content/big/film.mp4"
-        do {
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let url = server.baseURL + "/content/big/film.mp4"
             for _ in 1...2 {
                 let full = try await curl.get(url)
                 #expect(full.status == 200)
@@ -128,11 +122,7 @@ import Testing
                 #expect(middle.headers["content-range"] == "bytes 1048576-2097151/\(Self.big.count)")
                 #expect(middle.body == Self.big.subdata(in: 1_048_576..<2_097_152))
             }
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
     }
 
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
@@ -187,29 +177,23 @@ import Testing
 
     @Test func aBlobRemovedBehindACachedLookupIsNotFound() async throws {
         let test = try Self.makeNode()
-        let server = try await LiveServer(node: test.node)
-        let curl = CurlTransport()
-        let url = server.baseURL + "/content/demo/video/clip.mp4"
-        do {
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let url = server.baseURL + "/content/demo/video/clip.mp4"
             #expect(try await curl.get(url, headers: ["Range": "bytes=0-1"]).status == 206)
             let sha = try #require(try test.node.database.file(bundleId: "demo", path: "video/clip.mp4")).sha256
             // Both paths share the blob, so removing it behind the server's back empties both.
             try FileManager.default.removeItem(atPath: test.node.blobStore.path(for: sha))
             #expect(try await curl.get(url, headers: ["Range": "bytes=0-1"]).status == 404)
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
     }
 
     @Test func anonymousBeaconsAreDurableBeforeTheirAnswerAndRefusalsMatchTheRouter() async throws {
         let test = try TestNode()
         _ = try test.importer().importBundle(at: try test.pack(["clip.mp4": ContentRoutesTests.body], id: "maths"))
-        let server = try await LiveServer(node: test.node)
-        let curl = CurlTransport()
-        let url = server.baseURL + "/api/v1/beacon"
-        do {
+        let (answer, closed) = try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let url = server.baseURL + "/api/v1/beacon"
             let before = try test.node.database.pendingEventCount()
             for seconds in [30, 100_000] {
                 let body = Data(#"{"bundleId": "maths", "resourceId": "clip", "seconds": \#(seconds)}"#.utf8)
@@ -229,20 +213,17 @@ import Testing
             #expect(try test.node.database.pendingEventCount() == before + 2)
             let usage = try test.node.database.usageReport()
             #expect(usage.map(\.seconds).reduce(0, +) == 30 + 120, "seconds are capped at 120 per beacon")
-        } catch {
-            await server.stop()
-            throw error
+            // Pipelined behind a beacon, a content request still gets its answer second.
+            let descriptor = try ConnectionLimitsTests.connect(server.port)
+            let beacon = #"{"bundleId": "maths", "resourceId": "clip", "seconds": 7}"#
+            let requests =
+                "POST /api/v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Length: \(beacon.utf8.count)\r\n\r\n\(beacon)"
+                + "GET /content/maths/clip.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\nConnection: close\r\n\r\n"
+            _ = requests.withCString { send(descriptor, $0, strlen($0), 0) }
+            let answer = ConnectionLimitsTests.readAll(descriptor)
+            close(descriptor)
+            return answer
         }
-        // Pipelined behind a beacon, a content request still gets its answer second.
-        let descriptor = try ConnectionLimitsTests.connect(server.port)
-        let beacon = #"{"bundleId": "maths", "resourceId": "clip", "seconds": 7}"#
-        let requests =
-            "POST /api/v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Length: \(beacon.utf8.count)\r\n\r\n\(beacon)"
-            + "GET /content/maths/clip.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\nConnection: close\r\n\r\n"
-        _ = requests.withCString { send(descriptor, $0, strlen($0), 0) }
-        let (answer, closed) = ConnectionLimitsTests.readAll(descriptor)
-        close(descriptor)
-        await server.stop()
         #expect(answer.hasPrefix("HTTP/1.1 204"), "\(answer.prefix(40))")
         #expect(answer.contains("HTTP/1.1 206") && answer.hasSuffix("ABC"), "\(answer)")
         #expect(closed)
@@ -251,10 +232,9 @@ import Testing
     @Test func aFileInSteadyDemandShowsANewImportWithinASecondOrTwo() async throws {
         let test = try TestNode()
         _ = try test.importer().importBundle(at: try test.pack(["a.txt": "version one"], id: "notes", version: 1))
-        let server = try await LiveServer(node: test.node)
-        let curl = CurlTransport()
-        let url = server.baseURL + "/content/notes/a.txt"
-        do {
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let url = server.baseURL + "/content/notes/a.txt"
             // Steady demand keeps the lookup in memory, refreshed in the background before it expires.
             for _ in 0..<30 {
                 #expect(String(decoding: try await curl.get(url).body, as: UTF8.self) == "version one")
@@ -269,10 +249,6 @@ import Testing
             }
             #expect(body == "version two")
             #expect(Date().timeIntervalSince(imported) < 2, "the new version took too long to show")
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
     }
 }

@@ -9,10 +9,9 @@ import Testing
     @Test func curlFetchesRangesAndConditionalsOverARealSocket() async throws {
         let test = try TestNode()
         _ = try test.importer().importBundle(at: try test.pack(ContentRoutesTests.files, id: "demo"))
-        let server = try await LiveServer(node: test.node)
-        let curl = CurlTransport()
-        let url = server.baseURL + "/content/demo/video/clip.mp4"
-        do {
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let url = server.baseURL + "/content/demo/video/clip.mp4"
             let full = try await curl.get(url)
             #expect(full.status == 200)
             #expect(String(decoding: full.body, as: UTF8.self) == ContentRoutesTests.body)
@@ -34,10 +33,6 @@ import Testing
             #expect(unsatisfiable.headers["content-range"] == "bytes */1000")
             let page = try await curl.get(server.baseURL + "/")
             #expect(String(decoding: page.body, as: UTF8.self).contains("学习资源"))
-        } catch {
-            await server.stop()
-            throw error
         }
-        await server.stop()
     }
 }

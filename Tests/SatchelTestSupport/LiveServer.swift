@@ -38,3 +38,20 @@ public final class LiveServer: Sendable {
         _ = try? await task.value
     }
 }
+
+extension LiveServer {
+    /// Runs `body` against a live server for `node` and stops the server afterwards, also when `body` throws.
+    public static func serving<T: Sendable>(
+        _ node: Node, limits: ConnectionLimits = ConnectionLimits(), _ body: (LiveServer) async throws -> T
+    ) async throws -> T {
+        let server = try await LiveServer(node: node, limits: limits)
+        do {
+            let result = try await body(server)
+            await server.stop()
+            return result
+        } catch {
+            await server.stop()
+            throw error
+        }
+    }
+}
