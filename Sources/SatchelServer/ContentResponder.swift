@@ -282,16 +282,25 @@ struct ContentResponder: Sendable {
 
     /// Reads a lookup from the database, with its plain answer's headers ready.
     private func load(bundleId: String, path: String) throws -> ContentCache.Entry? {
+        // One prepared statement, and only the columns a lookup needs: not the bundle's manifest, which can be
+        // megabytes and would be read again every half second for each file in demand.
         try database.writer.read { db -> ContentCache.Entry? in
-            guard let bundle = try BundleRecord.fetchOne(db, key: bundleId),
-                let file = try BundleFileRecord.fetchOne(db, key: ["bundleId": bundleId, "path": path])
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT bundleFile.sha256, bundleFile.size, bundleFile.mediaType, bundle.installedAt,
+                                (SELECT id FROM resource WHERE resource.bundleId = bundleFile.bundleId
+                                    AND resource.entry = bundleFile.path LIMIT 1) AS resourceId
+                            FROM bundleFile JOIN bundle ON bundle.id = bundleFile.bundleId
+                            WHERE bundleFile.bundleId = ? AND bundleFile.path = ?
+                            """),
+                    arguments: [bundleId, path])
             else { return nil }
-            let resourceId = try String.fetchOne(
-                db, sql: "SELECT id FROM resource WHERE bundleId = ? AND entry = ? LIMIT 1",
-                arguments: [bundleId, path])
+            let installedAt: Date = row["installedAt"]
             var entry = ContentCache.Entry(
-                sha256: file.sha256, size: file.size, mediaType: file.mediaType, installedAt: bundle.installedAt,
-                lastModified: HTTPDate.format(bundle.installedAt), resourceId: resourceId,
+                sha256: row["sha256"], size: row["size"], mediaType: row["mediaType"], installedAt: installedAt,
+                lastModified: HTTPDate.format(installedAt), resourceId: row["resourceId"],
                 expires: Date().addingTimeInterval(ContentCache.lookupLifetime), plainHeaders: HTTPHeaders())
             for field in answer(ContentRequest(plainPath: ""), file: entry, gzipped: nil).headers {
                 entry.plainHeaders.add(name: field.name.rawName, value: field.value)
