@@ -4,8 +4,8 @@
 #   packages/build-deb.sh [--binary PATH] [--version V] [--output DIR] [--no-build] [--no-strip]
 #                         [--allow-dynamic-swift]
 #
-# Without --binary it runs `swift build -c release --product satchel -Xswiftc -static-stdlib` (quick when nothing
-# changed) and packs .build/release/satchel. The Swift runtime must be linked in statically: school boxes have no
+# Without --binary it runs scripts/build-release.sh (swift build -c release with -static-stdlib and the start-up code
+# layout; quick when nothing changed) and packs .build/release/satchel. The Swift runtime must be linked in statically: school boxes have no
 # Swift toolchain, so a binary that loads libswiftCore.so or libFoundation.so from /opt/swift would not start there.
 # The script checks that with ldd and stops otherwise. --allow-dynamic-swift skips that check; it exists only to try
 # the packaging itself with a debug build (packages/check-deb.sh), and such a package must never reach a school.
@@ -93,8 +93,8 @@ if [ -z "$BINARY" ]; then
             die "找不到 Swift 工具链（/opt/swift/usr/bin 或 PATH）；可用 --binary 指定已构建的程序" \
                 "no Swift toolchain (/opt/swift/usr/bin or PATH); give a built binary with --binary"
         say "构建 release 程序 · building the release binary:"
-        say "  swift build -c release --product satchel -Xswiftc -static-stdlib"
-        swift build -c release --product satchel -Xswiftc -static-stdlib >&2
+        say "  scripts/build-release.sh satchel"
+        sh "$ROOT/scripts/build-release.sh" satchel >&2
     fi
 fi
 if [ ! -f "$BINARY" ] || [ ! -x "$BINARY" ]; then
@@ -133,8 +133,8 @@ if [ -n "$SWIFT_DYNAMIC" ]; then
         say "         toolchain is installed. It is for checking the packaging, never for schools."
     else
         printf '%s\n' "$SWIFT_DYNAMIC" >&2
-        die "程序从工具链加载 Swift 运行库（见上）。学校的机器上没有这些库。请用以下命令构建：swift build -c release --product satchel -Xswiftc -static-stdlib" \
-            "the binary loads the Swift runtime from the toolchain (above); school boxes do not have it. Build it with: swift build -c release --product satchel -Xswiftc -static-stdlib"
+        die "程序从工具链加载 Swift 运行库（见上）。学校的机器上没有这些库。请用以下命令构建：scripts/build-release.sh" \
+            "the binary loads the Swift runtime from the toolchain (above); school boxes do not have it. Build it with: scripts/build-release.sh"
     fi
 fi
 if [ -n "$MISSING" ]; then

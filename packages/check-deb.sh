@@ -280,7 +280,7 @@ if [ -f "$BIN" ]; then
     elif [ "$ALLOW_DYNAMIC_SWIFT" -eq 1 ]; then
         warn "程序动态链接 Swift 运行库，仅供测试，不可发给学校 · loads the Swift runtime dynamically: for tests only, never for schools ($swift_libs)"
     else
-        fail "程序动态链接 Swift 运行库，学校的机器上无法运行 · loads the Swift runtime dynamically and will not run on a school box: $swift_libs. Build with -Xswiftc -static-stdlib"
+        fail "程序动态链接 Swift 运行库，学校的机器上无法运行 · loads the Swift runtime dynamically and will not run on a school box: $swift_libs. Build with scripts/build-release.sh"
     fi
     case "$runpath" in
         *"/opt/"* | *"/home/"* | *"/tmp/"* | *"/root/"*)

@@ -16,11 +16,11 @@ cd "$(dirname "$0")/.."
 RESOURCES="${1:-100000}"
 WORK="${2:-$PWD/bench-out/catalog}"
 export PATH="$PATH:/opt/swift/usr/bin"
-[ "${SKIP_BUILD:-0}" = 1 ] || swift build -c release --product satchel -Xswiftc -static-stdlib >/dev/null
+[ "${SKIP_BUILD:-0}" = 1 ] || scripts/build-release.sh satchel >/dev/null
 SATCHEL="${SATCHEL:-$PWD/.build/release/satchel}"
 PORT=18491
 mkdir -p "$WORK"
-# The .deb ships the binary linked with -static-stdlib and stripped: measure that.
+# The .deb ships scripts/build-release.sh's binary, stripped: measure that.
 cp "$SATCHEL" "$WORK/satchel.stripped" && strip "$WORK/satchel.stripped" && SATCHEL="$WORK/satchel.stripped"
 cd "$WORK"
 

@@ -18,7 +18,7 @@ for tool in bsdtar sha256sum /usr/bin/time; do
     command -v "$tool" >/dev/null || { echo "missing $tool: apt-get install libarchive-tools coreutils time" >&2; exit 1; }
 done
 
-swift build -c release --product satchel -Xswiftc -static-stdlib >/dev/null
+scripts/build-release.sh satchel >/dev/null
 SATCHEL="$PWD/.build/release/satchel"
 mkdir -p "$WORK"
 cd "$WORK"

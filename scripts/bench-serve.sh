@@ -8,7 +8,7 @@
 #   WORKDIR   where the content, bundle, data directory, configs and logs go (default ./bench-out/serve)
 #
 # Environment:
-#   SKIP_BUILD=1   do not run `swift build -c release --product satchel -Xswiftc -static-stdlib` (as the .deb ships it)
+#   SKIP_BUILD=1   do not run scripts/build-release.sh (the release build the .deb ships)
 #   SATCHEL=PATH   the satchel binary to benchmark (default .build/release/satchel)
 #
 # Builds a release satchel, makes 200 small files of 10 KB and one 200 MB video, packs, signs and imports them into
@@ -52,7 +52,7 @@ fi
 # --- satchel binary ----------------------------------------------------------------------------------------------
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
     echo "building satchel (release) ..."
-    swift build -c release --product satchel -Xswiftc -static-stdlib >/dev/null
+    scripts/build-release.sh satchel >/dev/null
 fi
 SATCHEL="${SATCHEL:-.build/release/satchel}"
 [ -x "$SATCHEL" ] || { echo "no satchel binary at $SATCHEL (build it, or set SATCHEL=PATH)" >&2; exit 1; }

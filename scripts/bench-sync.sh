@@ -15,8 +15,8 @@ EVENTS="${1:-1000000}"
 WORK="${2:-$PWD/bench-out/sync}"
 export PATH="$PATH:/opt/swift/usr/bin"
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-    swift build -c release --product satchel -Xswiftc -static-stdlib >/dev/null
-    swift build -c release --product satchel-platform -Xswiftc -static-stdlib >/dev/null
+    scripts/build-release.sh satchel >/dev/null
+    scripts/build-release.sh satchel-platform >/dev/null
 fi
 SATCHEL="$PWD/.build/release/satchel"
 PLATFORM="$PWD/.build/release/satchel-platform"

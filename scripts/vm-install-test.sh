@@ -34,7 +34,7 @@ echo "building the .deb and satchel-platform ..."
 rm -f "$WORK"/satchel_*.deb
 packages/build-deb.sh --output "$WORK" >"$WORK/build-deb.log" 2>&1 || { cat "$WORK/build-deb.log" >&2; exit 1; }
 DEB=$(ls "$WORK"/satchel_*.deb)
-swift build -c release --product satchel-platform -Xswiftc -static-stdlib >/dev/null
+scripts/build-release.sh satchel-platform >/dev/null
 PLATFORM_BIN="$PWD/.build/release/satchel-platform"
 rm -rf "$WORK/platform-data"
 TOKEN=$("$PLATFORM_BIN" token create --data "$WORK/platform-data" --school VM-TEST-01)
