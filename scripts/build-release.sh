@@ -7,8 +7,9 @@
 # - every function in its own section (-function-sections) and the start-up path laid out first by lld from
 #   packages/satchel.order, so the pages the server touches to start and answer its first pages sit together and the
 #   rest of the 26 MB of code is never mapped in (idle RSS; see docs/performance.md);
-# - relative relocations packed (-z pack-relative-relocs) and no symbol table exported to the dynamic linker, so
-#   the loader does not read 5 MB of relocations and symbols at every start.
+# - no symbol table exported to the dynamic linker (--no-export-dynamic): the loader does not read 2 MB of symbols at
+#   every start. (Packed relocations, -z pack-relative-relocs, would save 3 MB more but need glibc 2.36, and the
+#   package built on Debian 12 must keep running on Ubuntu 22.04's glibc 2.35.)
 # scripts/profile-order.sh regenerates packages/satchel.order. A stale order file only costs memory: lld ignores
 # the names it no longer finds.
 set -eu
@@ -23,6 +24,6 @@ for product in "$@"; do
         -Xswiftc -static-stdlib \
         -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections \
         -Xswiftc -use-ld=lld \
-        -Xlinker -z -Xlinker pack-relative-relocs -Xlinker --no-export-dynamic \
+        -Xlinker --no-export-dynamic \
         -Xlinker "--symbol-ordering-file=$order" -Xlinker --no-warn-symbol-ordering
 done
