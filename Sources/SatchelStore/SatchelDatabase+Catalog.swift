@@ -43,6 +43,7 @@ extension SatchelDatabase {
             {
                 try SatchelDatabase.indexResource(db, row: row)
             }
+            try SatchelDatabase.optimizeSearchIndex(db)
         }
     }
 
@@ -106,6 +107,7 @@ extension SatchelDatabase {
     public func removeBundle(id: String) throws -> Bool {
         try writer.write { db in
             try db.execute(sql: "DELETE FROM resourceSearch WHERE bundleId = ?", arguments: [id])
+            try SatchelDatabase.optimizeSearchIndex(db)
             return try BundleRecord.deleteOne(db, key: id)
         }
     }

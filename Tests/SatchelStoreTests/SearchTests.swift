@@ -99,6 +99,48 @@ import Testing
         #expect(try database.facet("nonsense; DROP TABLE resource", filter: Classification()).isEmpty)
     }
 
+    /// A word in more than 5,000 resources is not scored one by one; its title matches still come first, and the
+    /// pages together list every match exactly once.
+    @Test func aVeryCommonWordListsTitleMatchesFirstAndPagesEveryMatchOnce() throws {
+        let folder = TemporaryDirectory("search-common")
+        let database = try SatchelDatabase(path: folder.file("s.sqlite"))
+        // 300 resources mention 练习 only in their description, and come first in the catalog; 5,000 have it in
+        // the title.
+        let bodyOnly = (0..<300).map {
+            Manifest.Resource(
+                id: String(format: "a%04d", $0), title: LocalizedText(zh: "第\($0)课", en: "Lesson \($0)"),
+                type: "html", entry: "a\($0).html", description: LocalizedText(zh: "课后练习", en: ""))
+        }
+        let titled = (0..<5_000).map {
+            Manifest.Resource(
+                id: String(format: "b%04d", $0), title: LocalizedText(zh: "练习\($0)", en: "Practice \($0)"),
+                type: "html", entry: "b\($0).html")
+        }
+        let resources = bodyOnly + titled
+        let sha = String(repeating: "c", count: 64)
+        let manifest = Manifest(
+            id: "big", version: 1, title: LocalizedText(zh: "大", en: "Big"), kind: .curriculum,
+            publisherKey: "0123456789abcdef", created: "2026-01-01T00:00:00Z", resources: resources,
+            files: resources.map { Manifest.File(path: $0.entry, size: 1, sha256: sha, mediaType: "text/html") })
+        try database.install(manifest: manifest, manifestData: Data(), signature: Data())
+
+        let first = try database.search("练习", pageSize: 100)
+        #expect(first.total == 5_300)
+        #expect(first.resources.count == 100 && first.resources.allSatisfy { $0.id.hasPrefix("b") })
+        // The page that straddles the last title match, and the last page.
+        let straddling = try database.search("练习", page: 50, pageSize: 100)
+        #expect(straddling.resources.map(\.id) == (4_900..<5_000).map { String(format: "b%04d", $0) })
+        let last = try database.search("练习", page: 53, pageSize: 100)
+        #expect(last.resources.map(\.id) == (200..<300).map { String(format: "a%04d", $0) })
+        let odd = try database.search("练习", page: 67, pageSize: 75)  // items 4,950..<5,025: both kinds
+        #expect(odd.resources.count == 75 && odd.resources.filter { $0.id.hasPrefix("a") }.count == 25)
+        let every = try (1...54).flatMap { try database.search("练习", page: $0, pageSize: 100).resources.map(\.id) }
+        #expect(every.count == 5_300 && Set(every).count == 5_300)
+        // Under the threshold the query is ranked by score: title matches first as well.
+        let ranked = try database.search("课后练习", pageSize: 5)
+        #expect(ranked.total == 300)
+    }
+
     @Test func removingABundleRemovesItFromSearch() throws {
         let (folder, database) = try Self.database()
         defer { withExtendedLifetime(folder) {} }
