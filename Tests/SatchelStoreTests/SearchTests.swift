@@ -27,13 +27,18 @@ import Testing
             resource("reading", "阅读理解练习", "Reading practice", subject: "语文"),
             resource("science", "植物的生长", "How plants grow", subject: "科学"),
         ]
+        try install(resources, as: "grade3", into: database)
+        return (folder, database)
+    }
+
+    /// Installs a bundle `id` holding `resources`, each with a one-byte entry file.
+    static func install(_ resources: [Manifest.Resource], as id: String, into database: SatchelDatabase) throws {
         let sha = String(repeating: "b", count: 64)
         let manifest = Manifest(
-            id: "grade3", version: 1, title: LocalizedText(zh: "三年级", en: "Grade 3"), kind: .curriculum,
+            id: id, version: 1, title: LocalizedText(zh: id, en: id), kind: .curriculum,
             publisherKey: "0123456789abcdef", created: "2026-01-01T00:00:00Z", resources: resources,
             files: resources.map { Manifest.File(path: $0.entry, size: 1, sha256: sha, mediaType: "text/html") })
         try database.install(manifest: manifest, manifestData: Data(), signature: Data())
-        return (folder, database)
     }
 
     @Test(arguments: [
@@ -116,13 +121,7 @@ import Testing
                 id: String(format: "b%04d", $0), title: LocalizedText(zh: "练习\($0)", en: "Practice \($0)"),
                 type: "html", entry: "b\($0).html")
         }
-        let resources = bodyOnly + titled
-        let sha = String(repeating: "c", count: 64)
-        let manifest = Manifest(
-            id: "big", version: 1, title: LocalizedText(zh: "大", en: "Big"), kind: .curriculum,
-            publisherKey: "0123456789abcdef", created: "2026-01-01T00:00:00Z", resources: resources,
-            files: resources.map { Manifest.File(path: $0.entry, size: 1, sha256: sha, mediaType: "text/html") })
-        try database.install(manifest: manifest, manifestData: Data(), signature: Data())
+        try Self.install(bodyOnly + titled, as: "big", into: database)
 
         let first = try database.search("练习", pageSize: 100)
         #expect(first.total == 5_300)
