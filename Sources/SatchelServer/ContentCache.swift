@@ -21,6 +21,8 @@ final class ContentCache: @unchecked Sendable {
         var expires: Date
         /// The headers of the plain 200 answer (no range, no condition, no gzip), for the fast path.
         var plainHeaders: HTTPHeaders
+        /// The same answer's status line and headers encoded, for ``RawContentPath``.
+        var plainHead: ByteBuffer
     }
 
     static let lookupLifetime: TimeInterval = 1

@@ -101,6 +101,8 @@ struct ContentAnswer {
     var body: Body
     /// The same headers already in NIO's form, when the answer is a lookup's ready plain answer.
     var prebuilt: HTTPHeaders?
+    /// Then also its status line and headers encoded as HTTP/1.1.
+    var prebuiltHead: ByteBuffer?
 
     /// The number of body bytes this answer sends.
     var bodyCount: Int64 {
@@ -195,7 +197,8 @@ struct ContentResponder: Sendable {
                     cache.blob(file.sha256).map { .bytes($0) }
                     ?? .file(path: blobStore.path(for: file.sha256), offset: 0, count: file.size)
             }
-            return ContentAnswer(status: .ok, headers: [:], body: body, prebuilt: file.plainHeaders)
+            return ContentAnswer(
+                status: .ok, headers: [:], body: body, prebuilt: file.plainHeaders, prebuiltHead: file.plainHead)
         }
         return answer(request, file: file, gzipped: gzipped)
     }
@@ -301,10 +304,13 @@ struct ContentResponder: Sendable {
             var entry = ContentCache.Entry(
                 sha256: row["sha256"], size: row["size"], mediaType: row["mediaType"], installedAt: installedAt,
                 lastModified: HTTPDate.format(installedAt), resourceId: row["resourceId"],
-                expires: Date().addingTimeInterval(ContentCache.lookupLifetime), plainHeaders: HTTPHeaders())
-            for field in answer(ContentRequest(plainPath: ""), file: entry, gzipped: nil).headers {
+                expires: Date().addingTimeInterval(ContentCache.lookupLifetime), plainHeaders: HTTPHeaders(),
+                plainHead: ByteBuffer())
+            let plain = answer(ContentRequest(plainPath: ""), file: entry, gzipped: nil)
+            for field in plain.headers {
                 entry.plainHeaders.add(name: field.name.rawName, value: field.value)
             }
+            RawContentPath.writeHead(status: plain.status, fields: plain.headers, into: &entry.plainHead)
             return entry
         }
     }

@@ -8,7 +8,8 @@ import NIOHTTPTypesHTTP1
 
 /// The node's HTTP/1.1 connections: Hummingbird's `HTTP1Channel` pipeline with ``FastPath`` between the
 /// HTTP/1 codec and the conversion to Swift HTTP types, where it can write file regions (sendfile) that Hummingbird's
-/// response writer, which takes byte buffers only, cannot.
+/// response writer, which takes byte buffers only, cannot, and ``RawContentPath`` ahead of the codec, which answers
+/// plain content requests without decoding them into NIO's types at all.
 struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -33,12 +34,17 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: decoderLimits
             )
-            try pipeline.addHandler(
-                FastPath(content: content, beacons: beacons, headTimeout: limits.requestHeadTimeout))
+            let fastPath = FastPath(content: content, beacons: beacons, headTimeout: limits.requestHeadTimeout)
+            try pipeline.addHandler(fastPath)
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             // The fast path owns the connection's timeout: Hummingbird's idle timer cannot see the requests it
             // answers and would cut them off.
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+            if let content {
+                // Ahead of the decoder: plain content requests answered from the bytes read.
+                try pipeline.addHandler(
+                    RawContentPath(content: content, fastPath: fastPath, limits: limits), position: .first)
+            }
             return try NIOAsyncChannel(
                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }

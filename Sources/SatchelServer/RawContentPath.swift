@@ -1,0 +1,362 @@
+import Dispatch
+import Glibc
+import HTTPTypes
+import HummingbirdCore
+import NIOCore
+
+/// The first handler on every connection, ahead of NIO's HTTP/1 decoder: it answers the commonest request a node
+/// gets, a `GET` or `HEAD` of a `/content/...` file over HTTP/1.1 with no body, straight from the bytes read, with
+/// the same ``ContentResponder/fastAnswer(_:)`` that ``FastPath`` and the router use, and writes the response as
+/// bytes (the head a lookup keeps encoded, then the body from memory or with sendfile).
+///
+/// It reads request heads strictly. A `GET` or `HEAD` it reads in full but does not answer (another target, a
+/// lookup not in memory, or an earlier request still unanswered further up) goes to the decoder as exactly its own
+/// bytes, which leaves the decoder at a request boundary, so the next request can again be answered here. Anything
+/// else (another method or version, a body, `Expect`, `Upgrade`, an unusual `Connection`, a missing or repeated
+/// header, anything RFC 9112 would not accept as is) goes to the decoder with everything after it, and this
+/// handler leaves the pipeline: from then on the connection works exactly as without it. Answers leave in request
+/// order: this handler answers only while nothing it handed on is unanswered (``FastPath/isIdle``). ``FastPath``
+/// keeps owning the connection's timeout and shutdown: each request answered here counts as in progress there
+/// until its response is sent.
+final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let content: ContentResponder
+    private let fastPath: FastPath
+    private let maxHeadBytes: Int
+    private let maxFields: Int
+    /// The start of a request head whose end has not arrived yet.
+    private var partial: ByteBuffer?
+    /// A response with `Connection: close` was written: the rest of the input is ignored.
+    private var closing = false
+
+    init(content: ContentResponder, fastPath: FastPath, limits: ConnectionLimits) {
+        self.content = content
+        self.fastPath = fastPath
+        self.maxHeadBytes = limits.maxHeaderBytes
+        self.maxFields = limits.maxHeaderFields
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        var buffer = unwrapInboundIn(data)
+        if var held = partial {
+            partial = nil
+            held.writeBuffer(&buffer)
+            buffer = held
+        }
+        var answered = false
+        defer { if answered { context.flush() } }
+        while buffer.readableBytes > 0 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let parsed = Self.parse(buffer, maxHeadBytes: maxHeadBytes, maxFields: maxFields)
+            switch parsed {
+            case .incomplete where buffer.readableBytes < maxHeadBytes:
+                partial = buffer
+                return
+            case .request(let request, let headLength, let close) where !fastPath.isQuiescing:
+                // Answered here only when nothing handed to the decoder is still unanswered, so that answers
+                // leave in request order.
+                if let request, fastPath.isIdle, let answer = content.fastAnswer(request), let body = Body(answer) {
+                    buffer.moveReaderIndex(forwardBy: headLength)
+                    send(answer, body: body, isHead: request.isHead, close: close, start: start, context: context)
+                    answered = true
+                    if close {
+                        closing = true
+                        return
+                    }
+                } else if !close {
+                    // A whole GET or HEAD without a body: the decoder reads it and is at a request boundary again.
+                    context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: headLength)!))
+                } else {
+                    handOver(buffer, context: context)
+                    return
+                }
+            default:
+                handOver(buffer, context: context)
+                return
+            }
+        }
+    }
+
+    /// Gives the rest of the input to the decoder and leaves the pipeline: from here on the connection is read as if
+    /// this handler had never been there.
+    private func handOver(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        context.fireChannelRead(wrapInboundOut(buffer))
+        context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+    }
+
+    /// What follows the head of an answer.
+    private enum Body {
+        case empty
+        case data(IOData)
+
+        /// The body of `answer`, with its blob opened now so that one removed since its lookup was cached goes the
+        /// slow way, which answers 404. Nil when it cannot be opened.
+        init?(_ answer: ContentAnswer) {
+            switch answer.body {
+            case .none:
+                self = .empty
+            case .bytes(let buffer):
+                self = .data(.byteBuffer(buffer))
+            case .file(let path, let offset, let count):
+                let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+                guard descriptor >= 0 else { return nil }
+                let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
+                self = .data(
+                    .fileRegion(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + count)))
+                )
+            }
+        }
+    }
+
+    private func send(
+        _ answer: ContentAnswer, body: Body, isHead: Bool, close: Bool, start: UInt64,
+        context: ChannelHandlerContext
+    ) {
+        fastPath.rawRequestBegan()
+        var head: ByteBuffer
+        if let encoded = answer.prebuiltHead {
+            head = context.channel.allocator.buffer(capacity: encoded.readableBytes + 96)
+            head.writeImmutableBuffer(encoded)
+        } else {
+            head = context.channel.allocator.buffer(capacity: 512)
+            Self.writeHead(status: answer.status, fields: answer.headers, into: &head)
+        }
+        // The headers FastPath adds to every answer, in the same order.
+        head.writeStaticString("Date: ")
+        head.writeString(HTTPDate.now())
+        head.writeStaticString("\r\nServer: satchel\r\n")
+        if close { head.writeStaticString("Connection: close\r\n") }
+        head.writeStaticString("\r\n")
+        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        switch body {
+        case .empty:
+            context.write(NIOAny(IOData.byteBuffer(head)), promise: sent)
+        case .data(let data):
+            context.write(NIOAny(IOData.byteBuffer(head)), promise: nil)
+            context.write(NIOAny(data), promise: sent)
+        }
+        let status = answer.status.code
+        let fastPath = fastPath
+        sent.futureResult.assumeIsolated().whenComplete { result in
+            if case .data(.fileRegion(let region)) = body { try? region.fileHandle.close() }
+            FastPathMetrics.record(route: "/content/**", method: isHead ? "HEAD" : "GET", status: status, since: start)
+            fastPath.rawResponseSent()
+            if close || (try? result.get()) == nil { context.close(promise: nil) }
+        }
+    }
+
+    /// `HTTP/1.1 STATUS REASON` and the fields, each line ending in CRLF.
+    static func writeHead(status: HTTPResponse.Status, fields: HTTPFields, into buffer: inout ByteBuffer) {
+        buffer.writeStaticString("HTTP/1.1 ")
+        buffer.writeString(String(status.code))
+        buffer.writeStaticString(" ")
+        buffer.writeString(status.reasonPhrase)
+        buffer.writeStaticString("\r\n")
+        for field in fields {
+            buffer.writeString(field.name.rawName)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    // MARK: - Reading a request head
+
+    enum Parsed {
+        /// A `GET` or `HEAD` without a body, the length of its head, and whether it asked to close the connection;
+        /// the parts a content answer needs when its target is under `/content/`, else nil.
+        case request(ContentRequest?, headLength: Int, close: Bool)
+        /// No end of the head yet.
+        case incomplete
+        /// Anything else: the decoder's.
+        case other
+    }
+
+    /// Reads a request head at the start of `buffer`, strictly: any doubt gives `.other`.
+    static func parse(_ buffer: ByteBuffer, maxHeadBytes: Int, maxFields: Int) -> Parsed {
+        buffer.withUnsafeReadableBytes { bytes -> Parsed in
+            let count = min(bytes.count, maxHeadBytes)
+            var index = 0
+            // Request line: method, one space, the target, one space, HTTP/1.1, CRLF.
+            let isHead: Bool
+            if Self.has("GET /", in: bytes, at: 0) {
+                isHead = false
+                index = 4
+            } else if Self.has("HEAD /", in: bytes, at: 0) {
+                isHead = true
+                index = 5
+            } else {
+                return Self.couldBeGetOrHead(bytes) ? .incomplete : .other
+            }
+            let targetStart = index
+            while index < count, (0x21...0x7E).contains(bytes[index]) { index += 1 }
+            guard index < count else { return .incomplete }
+            let targetEnd = index
+            guard bytes[index] == UInt8(ascii: " ") else { return .other }
+            index += 1
+            guard index + 10 <= count else { return .incomplete }
+            guard Self.has("HTTP/1.1\r\n", in: bytes, at: index) else { return .other }
+            index += 10
+
+            var request = ContentRequest(plainPath: "")
+            request.isHead = isHead
+            var hosts = 0
+            var fields = 0
+            var close = false
+            while true {
+                guard index + 1 < count else { return .incomplete }
+                if bytes[index] == UInt8(ascii: "\r") {
+                    guard bytes[index + 1] == UInt8(ascii: "\n") else { return .other }
+                    index += 2
+                    break
+                }
+                fields += 1
+                guard fields <= maxFields else { return .other }
+                // The name: one or more token characters (no leading whitespace: no obsolete line folding).
+                let nameStart = index
+                while index < count, Self.isTokenCharacter(bytes[index]) { index += 1 }
+                guard index < count else { return .incomplete }
+                guard index > nameStart, bytes[index] == UInt8(ascii: ":") else { return .other }
+                let nameEnd = index
+                index += 1
+                while index < count, bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "\t") {
+                    index += 1
+                }
+                let valueStart = index
+                var valueEnd = index
+                while index < count, bytes[index] != UInt8(ascii: "\r") {
+                    let byte = bytes[index]
+                    guard byte == UInt8(ascii: "\t") || byte >= 0x20, byte != 0x7F else { return .other }
+                    index += 1
+                    if byte != UInt8(ascii: " "), byte != UInt8(ascii: "\t") { valueEnd = index }
+                }
+                guard index + 1 < count else { return .incomplete }
+                guard bytes[index + 1] == UInt8(ascii: "\n") else { return .other }
+                index += 2
+                let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd])
+                let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
+                func text() -> String { String(decoding: value, as: UTF8.self) }
+                switch Self.fieldName(name) {
+                case .host:
+                    hosts += 1
+                case .connection:
+                    if Self.equalsIgnoringCase(value, "close") {
+                        close = true
+                    } else if !Self.equalsIgnoringCase(value, "keep-alive") {
+                        return .other
+                    }
+                case .range:
+                    guard request.range == nil else { return .other }
+                    request.range = text()
+                case .ifRange:
+                    guard request.ifRange == nil else { return .other }
+                    request.ifRange = text()
+                case .ifNoneMatch:
+                    guard request.ifNoneMatch == nil else { return .other }
+                    request.ifNoneMatch = text()
+                case .ifModifiedSince:
+                    guard request.ifModifiedSince == nil else { return .other }
+                    request.ifModifiedSince = text()
+                case .acceptEncoding:
+                    guard request.acceptEncoding == nil else { return .other }
+                    request.acceptEncoding = text()
+                case .userAgent:
+                    guard request.userAgent == nil else { return .other }
+                    request.userAgent = text()
+                case .cookie:
+                    guard request.cookie == nil else { return .other }
+                    request.cookie = text()
+                case .refused:
+                    return .other
+                case .ignored:
+                    break
+                }
+            }
+            // RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host.
+            guard hosts == 1 else { return .other }
+            guard Self.has("/content/", in: bytes, at: targetStart) else {
+                return .request(nil, headLength: index, close: close)
+            }
+            let target = URI(
+                String(decoding: UnsafeRawBufferPointer(rebasing: bytes[targetStart..<targetEnd]), as: UTF8.self))
+            request.rawPath = target.path
+            request.query = target.query
+            return .request(request, headLength: index, close: close)
+        }
+    }
+
+    private enum FieldName {
+        case host, connection, range, ifRange, ifNoneMatch, ifModifiedSince, acceptEncoding, userAgent, cookie
+        /// A field that means the request is not a plain GET (a body, an upgrade, an expectation): the decoder's.
+        case refused
+        case ignored
+    }
+
+    private static func fieldName(_ name: UnsafeRawBufferPointer) -> FieldName {
+        switch name.count {
+        case 4: if equalsIgnoringCase(name, "host") { return .host }
+        case 5: if equalsIgnoringCase(name, "range") { return .range }
+        case 6:
+            if equalsIgnoringCase(name, "cookie") { return .cookie }
+            if equalsIgnoringCase(name, "expect") { return .refused }
+        case 7: if equalsIgnoringCase(name, "upgrade") { return .refused }
+        case 8: if equalsIgnoringCase(name, "if-range") { return .ifRange }
+        case 10:
+            if equalsIgnoringCase(name, "connection") { return .connection }
+            if equalsIgnoringCase(name, "user-agent") { return .userAgent }
+        case 13: if equalsIgnoringCase(name, "if-none-match") { return .ifNoneMatch }
+        case 14: if equalsIgnoringCase(name, "content-length") { return .refused }
+        case 15: if equalsIgnoringCase(name, "accept-encoding") { return .acceptEncoding }
+        case 17:
+            if equalsIgnoringCase(name, "if-modified-since") { return .ifModifiedSince }
+            if equalsIgnoringCase(name, "transfer-encoding") { return .refused }
+        default: break
+        }
+        return .ignored
+    }
+
+    /// Whether `bytes` equals `lowercase` (ASCII, lower case) ignoring ASCII case.
+    private static func equalsIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ lowercase: StaticString) -> Bool {
+        guard bytes.count == lowercase.utf8CodeUnitCount else { return false }
+        let expected = lowercase.utf8Start
+        for index in 0..<bytes.count {
+            let byte = bytes[index]
+            let folded = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            guard folded == expected[index] else { return false }
+        }
+        return true
+    }
+
+    private static func has(_ literal: StaticString, in bytes: UnsafeRawBufferPointer, at offset: Int) -> Bool {
+        let length = literal.utf8CodeUnitCount
+        guard offset + length <= bytes.count else { return false }
+        return memcmp(bytes.baseAddress! + offset, literal.utf8Start, length) == 0
+    }
+
+    /// Whether input too short to tell could still become `GET /` or `HEAD /`.
+    private static func couldBeGetOrHead(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        func isPrefix(_ literal: StaticString) -> Bool {
+            bytes.count < literal.utf8CodeUnitCount && memcmp(bytes.baseAddress!, literal.utf8Start, bytes.count) == 0
+        }
+        return bytes.count > 0 && (isPrefix("GET /") || isPrefix("HEAD /"))
+    }
+
+    /// RFC 9110 section 5.6.2 `tchar`.
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"),
+            UInt8(ascii: "'"), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."),
+            UInt8(ascii: "^"), UInt8(ascii: "_"), UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            return true
+        default:
+            return false
+        }
+    }
+}

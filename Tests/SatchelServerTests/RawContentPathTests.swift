@@ -1,0 +1,186 @@
+import Foundation
+import NIOCore
+import SatchelSync
+import SatchelTestSupport
+import Testing
+
+@testable import SatchelServer
+
+/// The request reader ahead of NIO's decoder answers only what it reads with certainty, and hands everything else,
+/// in order, to the decoder.
+@Suite struct RawContentPathTests {
+    enum Outcome: Equatable {
+        case request(path: String, query: String?, head: Bool, close: Bool, length: Int)
+        /// A whole GET or HEAD of another target: handed to the decoder as exactly its own bytes.
+        case handOn(length: Int, close: Bool)
+        case incomplete
+        case other
+    }
+
+    static func parse(_ text: String) -> Outcome {
+        switch RawContentPath.parse(ByteBuffer(string: text), maxHeadBytes: 16 * 1024, maxFields: 100) {
+        case .request(let request?, let length, let close):
+            .request(path: request.rawPath, query: request.query, head: request.isHead, close: close, length: length)
+        case .request(nil, let length, let close):
+            .handOn(length: length, close: close)
+        case .incomplete: .incomplete
+        case .other: .other
+        }
+    }
+
+    static let plain = "GET /content/demo/a.txt HTTP/1.1\r\nHost: x\r\n\r\n"
+
+    @Test(arguments: [
+        // Taken: plain requests, with the headers the content answer reads, in any case.
+        (plain, Outcome.request(path: "/content/demo/a.txt", query: nil, head: false, close: false, length: 45)),
+        (
+            "HEAD /content/demo/%E6%96%87.txt?v=2 HTTP/1.1\r\nhost:x\r\nRANGE: bytes=0-1\r\nconnection: Close\r\n\r\n",
+            .request(path: "/content/demo/%E6%96%87.txt", query: "v=2", head: true, close: true, length: 94)
+        ),
+        (
+            "GET /content/d/a HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip \t\r\nConnection: keep-alive\r\n\r\nGET /",
+            .request(path: "/content/d/a", query: nil, head: false, close: false, length: 87)
+        ),
+        // Not complete yet.
+        ("GET /con", .incomplete),
+        ("HEAD /content/demo/a.txt HTTP/1.", .incomplete),
+        ("GET /content/demo/a.txt HTTP/1.1\r\nHost: x\r\n", .incomplete),
+        ("GET /content/demo/a.txt HTTP/1.1\r\nHost: x\r\n\r", .incomplete),
+        // Other targets: read in full, answered by the decoder and the router.
+        ("GET /api/v1/bundles HTTP/1.1\r\nHost: x\r\n\r\nGET", .handOn(length: 41, close: false)),
+        ("HEAD /contents/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", .handOn(length: 57, close: true)),
+        // The decoder's with everything after: other methods and versions.
+        ("POST /content/demo/a.txt HTTP/1.1\r\nHost: x\r\n\r\n", .other),
+        ("OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n", .other),
+        ("GET /content/demo/a.txt HTTP/1.0\r\n\r\n", .other),
+        ("GET /content/demo/a.txt HTTP/2.0\r\nHost: x\r\n\r\n", .other),
+        ("GET  /content/demo/a.txt HTTP/1.1\r\nHost: x\r\n\r\n", .other),
+        ("GET /content/demo/a b HTTP/1.1\r\nHost: x\r\n\r\n", .other),
+        ("GET /content/demo/\u{7F} HTTP/1.1\r\nHost: x\r\n\r\n", .other),
+        // ... a body, an expectation, an upgrade, a connection option it does not know.
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n\r\n", .other),
+        // ... no Host or two, a repeated header it reads, and anything RFC 9112 would not take as is.
+        ("GET /content/d/a HTTP/1.1\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nRange: bytes=0-1\r\nRange: bytes=2-3\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\nHost: x\n\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost : x\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\ry\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\u{0}\r\n\r\n", .other),
+        ("GET /content/d/a HTTP/1.1\r\nHost: x\r\nNo-Colon\r\n\r\n", .other),
+    ])
+    func readsOnlyWhatItIsSureOf(text: String, expected: Outcome) {
+        #expect(Self.parse(text) == expected, "\(text.debugDescription)")
+    }
+
+    @Test func tooManyFieldsOrTooLongAHeadGoToTheDecoder() {
+        let many = "GET /content/d/a HTTP/1.1\r\nHost: x\r\n" + String(repeating: "X-A: b\r\n", count: 100) + "\r\n"
+        #expect(Self.parse(many) == .other)
+        let long = "GET /content/d/a HTTP/1.1\r\nHost: x\r\nX-A: " + String(repeating: "b", count: 20_000)
+        #expect(
+            RawContentPath.parse(ByteBuffer(string: long), maxHeadBytes: 16 * 1024, maxFields: 100).isIncomplete)
+    }
+
+    /// Over a socket: answers read ahead of the decoder, a request that is not theirs, and what follows it, leave
+    /// in request order; a head split over several packets is waited for; `Connection: close` is honoured.
+    @Test func pipelinedSplitAndHandedOverRequestsAreAnsweredInOrder() async throws {
+        let test = try ContentFastPathTests.makeNode()
+        let answers = try await LiveServer.serving(test.node) { server in
+            // Warm the lookup, so that content requests are answered from memory.
+            _ = try await CurlTransport().get(server.baseURL + "/content/demo/intro.mp4")
+            let pipelined = try ConnectionLimitsTests.connect(server.port)
+            defer { close(pipelined) }
+            Self.send(
+                pipelined,
+                "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "HEAD /content/demo/intro.mp4 HTTP/1.1\r\nhost: x\r\nrange: bytes=0-4\r\n\r\n"
+                    + "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                    + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=5-9\r\nConnection: close\r\n\r\n"
+            )
+            let first = ConnectionLimitsTests.readAll(pipelined)
+
+            let split = try ConnectionLimitsTests.connect(server.port)
+            defer { close(split) }
+            for piece in [
+                "GET /content/demo/intro.mp4 HT", "TP/1.1\r\nHost: x\r",
+                "\n\r\nGET /content/demo/intro.mp4 HTTP/1.1\r\n",
+                "Host: x\r\nConnection: close\r\n\r\n",
+            ] {
+                Self.send(split, piece)
+                try await Task.sleep(for: .milliseconds(30))
+            }
+            let second = ConnectionLimitsTests.readAll(split)
+
+            // A lookup not in memory yet and a page go through the decoder; the requests after them are read here
+            // again, and still answered after them.
+            let mixed = try ConnectionLimitsTests.connect(server.port)
+            defer { close(mixed) }
+            Self.send(
+                mixed,
+                "GET /content/demo/lesson/pic.svg HTTP/1.1\r\nHost: x\r\n\r\n"
+                    + "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\n\r\n"
+                    + "GET /api/v1/bundles HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(200))
+            Self.send(
+                mixed,
+                "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=3-5\r\n\r\n"
+                    + "GET /content/demo/lesson/pic.svg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            let third = ConnectionLimitsTests.readAll(mixed)
+            return (first, second, third)
+        }
+        let (pipelined, closed) = answers.0
+        #expect(Self.statuses(pipelined) == ["200", "206", "200", "200", "206"], "\(pipelined.prefix(300))")
+        let full = try #require(pipelined.range(of: ContentRoutesTests.body))
+        let head = try #require(pipelined.range(of: "content-range: bytes 0-4/1000", options: .caseInsensitive))
+        let health = try #require(pipelined.range(of: "\"eventsPending\""))
+        let last = try #require(pipelined.range(of: "content-range: bytes 5-9/1000", options: .caseInsensitive))
+        #expect(full.lowerBound < head.lowerBound && head.lowerBound < health.lowerBound)
+        #expect(health.lowerBound < last.lowerBound)
+        #expect(pipelined.hasSuffix(String(ContentRoutesTests.body.dropFirst(5).prefix(5))))
+        #expect(closed, "Connection: close was not honoured")
+
+        let (split, splitClosed) = answers.1
+        #expect(Self.statuses(split) == ["200", "200"], "\(split.prefix(300))")
+        #expect(split.components(separatedBy: ContentRoutesTests.body).count == 3, "two whole bodies")
+        #expect(split.contains("Connection: close\r\n"))
+        #expect(splitClosed)
+
+        let (mixed, mixedClosed) = answers.2
+        #expect(Self.statuses(mixed) == ["200", "206", "200", "206", "200"], "\(mixed.prefix(300))")
+        let svg = ContentRoutesTests.files["lesson/pic.svg"]!
+        let markers = [
+            svg, "content-range: bytes 0-2/1000", "\"bundles\"", "content-range: bytes 3-5/1000", "Connection: close",
+        ]
+        let positions = try markers.map { try #require(mixed.range(of: $0, options: .caseInsensitive)).lowerBound }
+        #expect(positions == positions.sorted(), "answers out of order")
+        #expect(mixed.hasSuffix(svg) && mixedClosed)
+    }
+
+    static func send(_ descriptor: Int32, _ text: String) {
+        _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), 0) }
+    }
+
+    /// The status codes of the responses in `answer`, in order.
+    static func statuses(_ answer: String) -> [String] {
+        var statuses: [String] = []
+        var searchFrom = answer.startIndex
+        while let found = answer.range(of: "HTTP/1.1 ", range: searchFrom..<answer.endIndex) {
+            statuses.append(String(answer[found.upperBound...].prefix(3)))
+            searchFrom = found.upperBound
+        }
+        return statuses
+    }
+}
+
+extension RawContentPath.Parsed {
+    var isIncomplete: Bool {
+        if case .incomplete = self { return true }
+        return false
+    }
+}
