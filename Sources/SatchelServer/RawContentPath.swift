@@ -239,7 +239,6 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
                 index += 2
                 let name = UnsafeRawBufferPointer(rebasing: bytes[nameStart..<nameEnd])
                 let value = UnsafeRawBufferPointer(rebasing: bytes[valueStart..<valueEnd])
-                func text() -> String { String(decoding: value, as: UTF8.self) }
                 switch Self.fieldName(name) {
                 case .host:
                     hosts += 1
@@ -249,27 +248,10 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
                     } else if !Self.equalsIgnoringCase(value, "keep-alive") {
                         return .other
                     }
-                case .range:
-                    guard request.range == nil else { return .other }
-                    request.range = text()
-                case .ifRange:
-                    guard request.ifRange == nil else { return .other }
-                    request.ifRange = text()
-                case .ifNoneMatch:
-                    guard request.ifNoneMatch == nil else { return .other }
-                    request.ifNoneMatch = text()
-                case .ifModifiedSince:
-                    guard request.ifModifiedSince == nil else { return .other }
-                    request.ifModifiedSince = text()
-                case .acceptEncoding:
-                    guard request.acceptEncoding == nil else { return .other }
-                    request.acceptEncoding = text()
-                case .userAgent:
-                    guard request.userAgent == nil else { return .other }
-                    request.userAgent = text()
-                case .cookie:
-                    guard request.cookie == nil else { return .other }
-                    request.cookie = text()
+                case .read(let field):
+                    // A repeated field is for the decoder and the router to judge.
+                    guard request[keyPath: field] == nil else { return .other }
+                    request[keyPath: field] = String(decoding: value, as: UTF8.self)
                 case .refused:
                     return .other
                 case .ignored:
@@ -290,7 +272,9 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private enum FieldName {
-        case host, connection, range, ifRange, ifNoneMatch, ifModifiedSince, acceptEncoding, userAgent, cookie
+        case host, connection
+        /// A field the content answer reads, and where it goes.
+        case read(WritableKeyPath<ContentRequest, String?>)
         /// A field that means the request is not a plain GET (a body, an upgrade, an expectation): the decoder's.
         case refused
         case ignored
@@ -299,20 +283,20 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     private static func fieldName(_ name: UnsafeRawBufferPointer) -> FieldName {
         switch name.count {
         case 4: if equalsIgnoringCase(name, "host") { return .host }
-        case 5: if equalsIgnoringCase(name, "range") { return .range }
+        case 5: if equalsIgnoringCase(name, "range") { return .read(\.range) }
         case 6:
-            if equalsIgnoringCase(name, "cookie") { return .cookie }
+            if equalsIgnoringCase(name, "cookie") { return .read(\.cookie) }
             if equalsIgnoringCase(name, "expect") { return .refused }
         case 7: if equalsIgnoringCase(name, "upgrade") { return .refused }
-        case 8: if equalsIgnoringCase(name, "if-range") { return .ifRange }
+        case 8: if equalsIgnoringCase(name, "if-range") { return .read(\.ifRange) }
         case 10:
             if equalsIgnoringCase(name, "connection") { return .connection }
-            if equalsIgnoringCase(name, "user-agent") { return .userAgent }
-        case 13: if equalsIgnoringCase(name, "if-none-match") { return .ifNoneMatch }
+            if equalsIgnoringCase(name, "user-agent") { return .read(\.userAgent) }
+        case 13: if equalsIgnoringCase(name, "if-none-match") { return .read(\.ifNoneMatch) }
         case 14: if equalsIgnoringCase(name, "content-length") { return .refused }
-        case 15: if equalsIgnoringCase(name, "accept-encoding") { return .acceptEncoding }
+        case 15: if equalsIgnoringCase(name, "accept-encoding") { return .read(\.acceptEncoding) }
         case 17:
-            if equalsIgnoringCase(name, "if-modified-since") { return .ifModifiedSince }
+            if equalsIgnoringCase(name, "if-modified-since") { return .read(\.ifModifiedSince) }
             if equalsIgnoringCase(name, "transfer-encoding") { return .refused }
         default: break
         }

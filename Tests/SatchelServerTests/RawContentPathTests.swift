@@ -93,45 +93,26 @@ import Testing
         let answers = try await LiveServer.serving(test.node) { server in
             // Warm the lookup, so that content requests are answered from memory.
             _ = try await CurlTransport().get(server.baseURL + "/content/demo/intro.mp4")
-            let pipelined = try ConnectionLimitsTests.connect(server.port)
-            defer { close(pipelined) }
-            Self.send(
-                pipelined,
+            let first = try await Self.exchange(
+                server.port,
                 "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "HEAD /content/demo/intro.mp4 HTTP/1.1\r\nhost: x\r\nrange: bytes=0-4\r\n\r\n"
                     + "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
                     + "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=5-9\r\nConnection: close\r\n\r\n"
             )
-            let first = ConnectionLimitsTests.readAll(pipelined)
-
-            let split = try ConnectionLimitsTests.connect(server.port)
-            defer { close(split) }
-            for piece in [
-                "GET /content/demo/intro.mp4 HT", "TP/1.1\r\nHost: x\r",
-                "\n\r\nGET /content/demo/intro.mp4 HTTP/1.1\r\n",
-                "Host: x\r\nConnection: close\r\n\r\n",
-            ] {
-                Self.send(split, piece)
-                try await Task.sleep(for: .milliseconds(30))
-            }
-            let second = ConnectionLimitsTests.readAll(split)
-
+            let second = try await Self.exchange(
+                server.port, "GET /content/demo/intro.mp4 HT", "TP/1.1\r\nHost: x\r",
+                "\n\r\nGET /content/demo/intro.mp4 HTTP/1.1\r\n", "Host: x\r\nConnection: close\r\n\r\n")
             // A lookup not in memory yet and a page go through the decoder; the requests after them are read here
             // again, and still answered after them.
-            let mixed = try ConnectionLimitsTests.connect(server.port)
-            defer { close(mixed) }
-            Self.send(
-                mixed,
+            let third = try await Self.exchange(
+                server.port,
                 "GET /content/demo/lesson/pic.svg HTTP/1.1\r\nHost: x\r\n\r\n"
                     + "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\n\r\n"
-                    + "GET /api/v1/bundles HTTP/1.1\r\nHost: x\r\n\r\n")
-            try await Task.sleep(for: .milliseconds(200))
-            Self.send(
-                mixed,
+                    + "GET /api/v1/bundles HTTP/1.1\r\nHost: x\r\n\r\n",
                 "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=3-5\r\n\r\n"
                     + "GET /content/demo/lesson/pic.svg HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            let third = ConnectionLimitsTests.readAll(mixed)
             return (first, second, third)
         }
         let (pipelined, closed) = answers.0
@@ -162,8 +143,15 @@ import Testing
         #expect(mixed.hasSuffix(svg) && mixedClosed)
     }
 
-    static func send(_ descriptor: Int32, _ text: String) {
-        _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), 0) }
+    /// Sends `pieces` on a new connection, 50 ms apart, and reads until the server closes it (or 10 s pass).
+    static func exchange(_ port: Int, _ pieces: String...) async throws -> (String, closed: Bool) {
+        let descriptor = try ConnectionLimitsTests.connect(port)
+        defer { close(descriptor) }
+        for piece in pieces {
+            _ = piece.withCString { Glibc.send(descriptor, $0, strlen($0), 0) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return ConnectionLimitsTests.readAll(descriptor)
     }
 
     /// The status codes of the responses in `answer`, in order.
