@@ -103,6 +103,8 @@ struct ContentAnswer {
     var prebuilt: HTTPHeaders?
     /// Then also its status line and headers encoded as HTTP/1.1.
     var prebuiltHead: ByteBuffer?
+    /// Whether giving this answer recorded a use (a view of a resource): the same request again is a new use.
+    var recordedUse = false
 
     /// The number of body bytes this answer sends.
     var bodyCount: Int64 {
@@ -185,10 +187,13 @@ struct ContentResponder: Sendable {
             guard let known = cache.gzip(file.sha256) else { return nil }
             gzipped = known
         }
+        var recordedUse = false
         if shouldRecord(request, file: file), let resourceId = file.resourceId {
             if let cookie = request.cookie, Sessions.cookie(Sessions.cookieName, inHeader: cookie) != nil { return nil }
             record(request, bundleId: bundleId, resourceId: resourceId, size: file.size, teacherId: nil)
+            recordedUse = true
         }
+        var answer: ContentAnswer
         if gzipped == nil, request.isPlain {
             // The answer kept ready with the lookup: the same as answer(_:file:gzipped:) gives, built once.
             var body = ContentAnswer.Body.none
@@ -197,10 +202,13 @@ struct ContentResponder: Sendable {
                     cache.blob(file.sha256).map { .bytes($0) }
                     ?? .file(path: blobStore.path(for: file.sha256), offset: 0, count: file.size)
             }
-            return ContentAnswer(
+            answer = ContentAnswer(
                 status: .ok, headers: [:], body: body, prebuilt: file.plainHeaders, prebuiltHead: file.plainHead)
+        } else {
+            answer = self.answer(request, file: file, gzipped: gzipped)
         }
-        return answer(request, file: file, gzipped: gzipped)
+        answer.recordedUse = recordedUse
+        return answer
     }
 
     /// Decides the response for `file`; `gzipped` is its gzip copy when the client accepts one and one exists.

@@ -3,6 +3,7 @@ import Glibc
 import HTTPTypes
 import HummingbirdCore
 import NIOCore
+import NIOPosix
 
 /// The first handler on every connection, ahead of NIO's HTTP/1 decoder: it answers the commonest request a node
 /// gets, a `GET` or `HEAD` of a `/content/...` file over HTTP/1.1 with no body, straight from the bytes read, with
@@ -50,6 +51,16 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         defer { if answered { context.flush() } }
         while buffer.readableBytes > 0 {
             let start = DispatchTime.now().uptimeNanoseconds
+            let recent = RecentAnswers.current
+            // The very same request head as one answered here moments ago gets the very same answer.
+            if fastPath.isIdle, !fastPath.isQuiescing, let head = Self.completeHead(buffer, maxHeadBytes: maxHeadBytes),
+                let known = recent.answer(to: head, now: start)
+            {
+                buffer.moveReaderIndex(forwardBy: head.readableBytes)
+                write(known, start: start, context: context)
+                answered = true
+                continue
+            }
             let parsed = Self.parse(buffer, maxHeadBytes: maxHeadBytes, maxFields: maxFields)
             switch parsed {
             case .incomplete where buffer.readableBytes < maxHeadBytes:
@@ -59,8 +70,14 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
                 // Answered here only when nothing handed to the decoder is still unanswered, so that answers
                 // leave in request order.
                 if let request, fastPath.isIdle, let answer = content.fastAnswer(request), let body = Body(answer) {
-                    buffer.moveReaderIndex(forwardBy: headLength)
-                    send(answer, body: body, isHead: request.isHead, close: close, start: start, context: context)
+                    let head = buffer.readSlice(length: headLength)!
+                    let written = send(
+                        answer, body: body, isHead: request.isHead, close: close, start: start, context: context)
+                    if !close, !answer.recordedUse, case .bytes(let bytes) = answer.body {
+                        recent.remember(written.with(body: bytes), for: head, now: start)
+                    } else if !close, !answer.recordedUse, case .none = answer.body {
+                        recent.remember(written, for: head, now: start)
+                    }
                     answered = true
                     if close {
                         closing = true
@@ -87,6 +104,29 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 
+    /// The request head at the start of `buffer` (through its blank line), if it is all there.
+    static func completeHead(_ buffer: ByteBuffer, maxHeadBytes: Int) -> ByteBuffer? {
+        let length = buffer.withUnsafeReadableBytes { bytes -> Int? in
+            let count = min(bytes.count, maxHeadBytes)
+            var index = 3
+            while index < count {
+                // Step over bytes that cannot end "\r\n\r\n".
+                if bytes[index] != UInt8(ascii: "\n") {
+                    index += bytes[index] == UInt8(ascii: "\r") ? 1 : 2
+                    continue
+                }
+                if bytes[index - 1] == UInt8(ascii: "\r"), bytes[index - 2] == UInt8(ascii: "\n"),
+                    bytes[index - 3] == UInt8(ascii: "\r")
+                {
+                    return index + 1
+                }
+                index += 2
+            }
+            return nil
+        }
+        return length.flatMap { buffer.getSlice(at: buffer.readerIndex, length: $0) }
+    }
+
     /// What follows the head of an answer.
     private enum Body {
         case empty
@@ -111,11 +151,12 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// Writes `answer` and returns what was written, for ``RecentAnswers``.
+    @discardableResult
     private func send(
         _ answer: ContentAnswer, body: Body, isHead: Bool, close: Bool, start: UInt64,
         context: ChannelHandlerContext
-    ) {
-        fastPath.rawRequestBegan()
+    ) -> RecentAnswers.Answer {
         var head: ByteBuffer
         if let encoded = answer.prebuiltHead {
             head = context.channel.allocator.buffer(capacity: encoded.readableBytes + 96)
@@ -130,20 +171,37 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         head.writeStaticString("\r\nServer: satchel\r\n")
         if close { head.writeStaticString("Connection: close\r\n") }
         head.writeStaticString("\r\n")
-        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
-        let sent = context.eventLoop.makePromise(of: Void.self)
+        let written = RecentAnswers.Answer(
+            head: head, body: nil, status: answer.status.code, isHead: isHead, bodyCount: answer.bodyCount)
         switch body {
         case .empty:
-            context.write(NIOAny(IOData.byteBuffer(head)), promise: sent)
+            write(written, start: start, close: close, context: context)
         case .data(let data):
-            context.write(NIOAny(IOData.byteBuffer(head)), promise: nil)
-            context.write(NIOAny(data), promise: sent)
+            write(written, then: data, start: start, close: close, context: context)
         }
-        let status = answer.status.code
+        return written
+    }
+
+    /// Writes a head and its body, counts the answer in the metrics, and tells ``FastPath`` once it is sent.
+    private func write(
+        _ answer: RecentAnswers.Answer, then data: IOData? = nil, start: UInt64, close: Bool = false,
+        context: ChannelHandlerContext
+    ) {
+        fastPath.rawRequestBegan()
+        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
+        let sent = context.eventLoop.makePromise(of: Void.self)
+        let body = data ?? answer.body.map { IOData.byteBuffer($0) }
+        if let body {
+            context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: nil)
+            context.write(NIOAny(body), promise: sent)
+        } else {
+            context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: sent)
+        }
         let fastPath = fastPath
         sent.futureResult.assumeIsolated().whenComplete { result in
-            if case .data(.fileRegion(let region)) = body { try? region.fileHandle.close() }
-            FastPathMetrics.record(route: "/content/**", method: isHead ? "HEAD" : "GET", status: status, since: start)
+            if case .fileRegion(let region) = body { try? region.fileHandle.close() }
+            FastPathMetrics.record(
+                route: "/content/**", method: answer.isHead ? "HEAD" : "GET", status: answer.status, since: start)
             fastPath.rawResponseSent()
             if close || (try? result.get()) == nil { context.close(promise: nil) }
         }
@@ -342,5 +400,67 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         default:
             return false
         }
+    }
+}
+
+/// Answers given by ``RawContentPath`` in the last quarter second, per event-loop thread, by the exact bytes of the
+/// request head they answered: the same head again (a file in demand, asked the same way) gets the same bytes
+/// without being read, looked up and encoded again. Only answers whose body is in memory or empty, that recorded no
+/// use (a view is recorded per request) and keep the connection open are kept. The memo is emptied when its
+/// quarter second is over or the clock's second changes (the `Date` header), so it adds at most a quarter second
+/// to the time an import or removal takes to show, and it holds at most ``capacity`` answers whose bodies are the
+/// blob cache's own buffers.
+final class RecentAnswers {
+    struct Answer {
+        /// Status line and headers, `Date` and `Server` included, through the blank line.
+        var head: ByteBuffer
+        var body: ByteBuffer?
+        var status: Int
+        var isHead: Bool
+        var bodyCount: Int64
+
+        func with(body: ByteBuffer) -> Answer {
+            var answer = self
+            answer.body = body
+            return answer
+        }
+    }
+
+    static let lifetime: UInt64 = 250_000_000
+    static let capacity = 256
+
+    /// Each thread sees only its own memo, so the variable is not shared state despite what its type says.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<RecentAnswers>()
+
+    static var current: RecentAnswers {
+        if let memo = perThread.currentValue { return memo }
+        let memo = RecentAnswers()
+        perThread.currentValue = memo
+        return memo
+    }
+
+    private var began: UInt64 = 0
+    private var second = 0
+    private var answers: [ByteBuffer: Answer] = [:]
+
+    /// The answer to exactly `head`, if one was given in the current quarter second; `now` in uptime nanoseconds.
+    func answer(to head: ByteBuffer, now: UInt64) -> Answer? {
+        expire(now: now)
+        return answers.isEmpty ? nil : answers[head]
+    }
+
+    func remember(_ answer: Answer, for head: ByteBuffer, now: UInt64) {
+        expire(now: now)
+        guard answers.count < Self.capacity else { return }
+        // A copy of the key: a slice would keep the whole read buffer alive.
+        answers[ByteBuffer(buffer: head)] = answer
+    }
+
+    private func expire(now: UInt64) {
+        let second = time(nil)
+        guard now &- began >= Self.lifetime || second != self.second else { return }
+        began = now
+        self.second = second
+        answers.removeAll(keepingCapacity: true)
     }
 }

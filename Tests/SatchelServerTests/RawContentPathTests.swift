@@ -143,6 +143,35 @@ import Testing
         #expect(mixed.hasSuffix(svg) && mixedClosed)
     }
 
+    /// Answers are remembered for the same request head only when giving them recorded nothing: each view of a
+    /// resource is still a view, however fast they come.
+    @Test func repeatedViewsOfAResourceAreEachRecorded() async throws {
+        let fixture = try RecordsFlowTests.Fixture()
+        let database = fixture.test.node.database
+        let before = try database.pendingEventCount()
+        try await LiveServer.serving(fixture.test.node) { server in
+            let view = "GET /content/maths/lesson.html HTTP/1.1\r\nHost: x\r\n\r\n"
+            let picture = "GET /content/maths/clip.mp4 HTTP/1.1\r\nHost: x\r\nRange: bytes=5-6\r\n\r\n"
+            let (answer, _) = try await Self.exchange(
+                server.port, view, view + view + picture + picture,
+                view.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n"))
+            #expect(Self.statuses(answer) == ["200", "200", "200", "206", "206", "200"], "\(answer.prefix(200))")
+        }
+        for _ in 0..<100 where try database.pendingEventCount() < before + 4 {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let maths = try #require(try database.usageReport().first { $0.subject == "数学" })
+        #expect(maths.views == 4, "\(maths)")
+    }
+
+    @Test(arguments: [
+        ("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET", 27), ("GET / HTTP/1.1\r\nHost: x\r\n\r", nil),
+        ("\r\n\r\n", 4), ("GET /\n\r\n\r\n", 10), ("GET /\r\r\n\r\n", 10), ("ab\r\n", nil),
+    ])
+    func findsTheEndOfARequestHead(text: String, length: Int?) {
+        #expect(RawContentPath.completeHead(ByteBuffer(string: text), maxHeadBytes: 64)?.readableBytes == length)
+    }
+
     /// Sends `pieces` on a new connection, 50 ms apart, and reads until the server closes it (or 10 s pass).
     static func exchange(_ port: Int, _ pieces: String...) async throws -> (String, closed: Bool) {
         let descriptor = try ConnectionLimitsTests.connect(port)
