@@ -211,6 +211,17 @@ struct ContentResponder: Sendable {
         return answer
     }
 
+    /// Reads the lookup of the content file at `rawPath` into memory in the background, then calls `done`, so that
+    /// ``fastAnswer(_:)`` can answer it. False, and `done` is not called, when the path is not a bundle path.
+    func warm(rawPath: String, done: @escaping @Sendable () -> Void) -> Bool {
+        guard let (bundleId, path) = ContentPath.parse(rawPath) else { return false }
+        DispatchQueue.global(qos: .userInitiated).async {
+            _ = try? lookup(bundleId: bundleId, path: path)
+            done()
+        }
+        return true
+    }
+
     /// Decides the response for `file`; `gzipped` is its gzip copy when the client accepts one and one exists.
     func answer(
         _ request: ContentRequest, file: ContentCache.Entry, gzipped: (path: String, size: Int64)?

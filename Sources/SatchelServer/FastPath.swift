@@ -9,8 +9,10 @@ import NIOHTTP1
 ///
 /// - Answers `GET` and `HEAD` of `/content/...` on the event loop when everything the answer needs is in memory
 ///   (``ContentResponder/fastAnswer(_:)``), writing file bodies as `FileRegion`s, which NIO sends with sendfile: no
-///   copy through user space and no buffer per transfer. Every other request, and a content request whose lookup
-///   is not cached, goes on to Hummingbird's router unchanged. While a passed-on request is unanswered, later
+///   copy through user space and no buffer per transfer. A content request whose lookup is not cached waits while
+///   the lookup is read in the background, and is then answered the same way. Every other request, and a content
+///   request still not answerable from memory (a missing file, a gzip copy not made yet), goes on to Hummingbird's
+///   router unchanged. While a passed-on request is unanswered, later
 ///   pipelined requests are passed on too, so responses always leave in request order.
 /// - Records anonymous usage beacons (`POST /api/v1/beacon` without a session) with ``BeaconRecorder``, the same
 ///   code the route uses, and answers 204 once the event is on disk; a beacon it refuses goes to the router, which
@@ -41,8 +43,10 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var passingOn = false
     /// An anonymous beacon being read, answered here once it is on disk.
     private var beacon: (head: HTTPRequestHead, body: ByteBuffer)?
-    /// A beacon is being recorded: later input waits in `queued` so that answers stay in order.
+    /// A beacon is being recorded, or a lookup read: later input waits in `queued` so that answers stay in order.
     private var recording = false
+    /// A request is being read again after its lookup was read: it is not read in the background twice.
+    private var rereading = false
     private var queued: [HTTPServerRequestPart] = []
     /// The socket is not read while a beacon is being recorded, so `queued` holds one read's worth at most.
     private var readHeld = false
@@ -126,6 +130,15 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                     passingOn = false
                     return
                 }
+                if !rereading, let content, let target = Self.contentTarget(head),
+                    content.warm(rawPath: target.path, done: resumer(for: head, context: context))
+                {
+                    // The lookup is not in memory: read it in the background and come back to this request, rather
+                    // than have the router stream the file through memory (sendfile needs the fast path).
+                    recording = true
+                    passingOn = false
+                    return
+                }
                 if isAnonymousBeacon(head) {
                     beacon = (head, context.channel.allocator.buffer(capacity: 128))
                     passingOn = false
@@ -198,13 +211,33 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Fast answers
 
-    private func prepare(_ head: HTTPRequestHead) -> (HTTPRequestHead, ContentAnswer, NIOFileHandle?, UInt64)? {
-        guard let content, head.method == .GET || head.method == .HEAD, head.uri.hasPrefix("/content/") else {
-            return nil
+    /// The target of a `GET` or `HEAD` under `/content/`, split by the router's own URI parser so that both paths
+    /// see the same path and query.
+    private static func contentTarget(_ head: HTTPRequestHead) -> URI? {
+        guard head.method == .GET || head.method == .HEAD, head.uri.hasPrefix("/content/") else { return nil }
+        return URI(head.uri)
+    }
+
+    /// What to do once a lookup read in the background is in memory: read the request again, and what came after.
+    private func resumer(for head: HTTPRequestHead, context: ChannelHandlerContext) -> @Sendable () -> Void {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        return {
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.recording = false
+                handler.inProgress -= 1
+                handler.rereading = true
+                handler.read(.head(head), context: context)
+                handler.rereading = false
+                handler.resume(context)
+            }
         }
+    }
+
+    private func prepare(_ head: HTTPRequestHead) -> (HTTPRequestHead, ContentAnswer, NIOFileHandle?, UInt64)? {
+        guard let content, let target = Self.contentTarget(head) else { return nil }
         let start = DispatchTime.now().uptimeNanoseconds
-        // The router's own URI parser, so that both paths see the same path and query.
-        let target = URI(head.uri)
         let request = ContentRequest(
             isHead: head.method == .HEAD, rawPath: target.path, query: target.query, headers: head.headers)
         guard let answer = content.fastAnswer(request) else { return nil }
@@ -346,6 +379,11 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             handOn(beacon.head, beacon.body, context: context)
             context.fireChannelRead(wrapInboundOut(.end(nil)))
         }
+        resume(context)
+    }
+
+    /// Reads what waited while a beacon was recorded or a lookup read, and the socket again.
+    private func resume(_ context: ChannelHandlerContext) {
         while !recording, !queued.isEmpty {
             read(queued.removeFirst(), context: context)
         }
