@@ -159,13 +159,10 @@ struct ContentResponder: Sendable {
         case .file(let filePath, let offset, let count):
             let isWholeBlob = filePath == blobStore.path(for: file.sha256) && offset == 0 && count == file.size
             if isWholeBlob, count <= Int64(ContentCache.maxCachedBlob) {
-                // Small blobs are read whole once and served from memory afterwards.
-                guard let data = FileManager.default.contents(atPath: filePath), data.count == Int(count) else {
+                guard let buffer = keepInMemory(file) else {
                     cache.forget(bundleId: bundleId, path: path)
                     throw HTTPError(.notFound, message: "No such file in the installed bundles.")
                 }
-                let buffer = ByteBuffer(bytes: data)
-                cache.storeBlob(file.sha256, buffer)
                 return Response(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: buffer))
             }
             let body = try await fileIO.loadFile(
@@ -216,10 +213,25 @@ struct ContentResponder: Sendable {
     func warm(rawPath: String, done: @escaping @Sendable () -> Void) -> Bool {
         guard let (bundleId, path) = ContentPath.parse(rawPath) else { return false }
         DispatchQueue.global(qos: .userInitiated).async {
-            _ = try? lookup(bundleId: bundleId, path: path)
+            if let file = try? lookup(bundleId: bundleId, path: path), file.size <= Int64(ContentCache.maxCachedBlob),
+                cache.blob(file.sha256) == nil
+            {
+                _ = keepInMemory(file)
+            }
             done()
         }
         return true
+    }
+
+    /// Small blobs are read whole once and served from memory afterwards: reads `file`'s blob into the memory cache.
+    /// Nil when it cannot be read or is not the size the catalog says.
+    private func keepInMemory(_ file: ContentCache.Entry) -> ByteBuffer? {
+        guard let data = FileManager.default.contents(atPath: blobStore.path(for: file.sha256)),
+            data.count == Int(file.size)
+        else { return nil }
+        let buffer = ByteBuffer(bytes: data)
+        cache.storeBlob(file.sha256, buffer)
+        return buffer
     }
 
     /// Decides the response for `file`; `gzipped` is its gzip copy when the client accepts one and one exists.
