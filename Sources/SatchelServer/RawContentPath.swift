@@ -408,8 +408,8 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
 /// without being read, looked up and encoded again. Only answers whose body is in memory or empty, that recorded no
 /// use (a view is recorded per request) and keep the connection open are kept. The memo is emptied when its
 /// quarter second is over or the clock's second changes (the `Date` header), so it adds at most a quarter second
-/// to the time an import or removal takes to show, and it holds at most ``capacity`` answers whose bodies are the
-/// blob cache's own buffers.
+/// to the time an import or removal takes to show, and it holds at most ``capacity`` answers and ``bodyBudget``
+/// bytes of bodies (the blob cache's own buffers) per thread.
 final class RecentAnswers {
     struct Answer {
         /// Status line and headers, `Date` and `Server` included, through the blank line.
@@ -428,6 +428,10 @@ final class RecentAnswers {
 
     static let lifetime: UInt64 = 250_000_000
     static let capacity = 256
+    /// Bodies larger than this are not remembered, and the remembered bodies hold at most ``bodyBudget`` bytes: they
+    /// are the blob cache's buffers, but one the blob cache drops stays alive here until the memo is emptied.
+    static let maxBody = 64 * 1024
+    static let bodyBudget = 2 * 1024 * 1024
 
     /// Each thread sees only its own memo, so the variable is not shared state despite what its type says.
     nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<RecentAnswers>()
@@ -442,6 +446,7 @@ final class RecentAnswers {
     private var began: UInt64 = 0
     private var second = 0
     private var answers: [ByteBuffer: Answer] = [:]
+    private var bodyBytes = 0
 
     /// The answer to exactly `head`, if one was given in the current quarter second; `now` in uptime nanoseconds.
     func answer(to head: ByteBuffer, now: UInt64) -> Answer? {
@@ -451,7 +456,9 @@ final class RecentAnswers {
 
     func remember(_ answer: Answer, for head: ByteBuffer, now: UInt64) {
         expire(now: now)
-        guard answers.count < Self.capacity else { return }
+        let size = answer.body?.readableBytes ?? 0
+        guard answers.count < Self.capacity, size <= Self.maxBody, bodyBytes + size <= Self.bodyBudget else { return }
+        bodyBytes += size
         // A copy of the key: a slice would keep the whole read buffer alive.
         answers[ByteBuffer(buffer: head)] = answer
     }
@@ -462,5 +469,6 @@ final class RecentAnswers {
         began = now
         self.second = second
         answers.removeAll(keepingCapacity: true)
+        bodyBytes = 0
     }
 }
