@@ -31,6 +31,8 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     private var partial: ByteBuffer?
     /// A response with `Connection: close` was written: the rest of the input is ignored.
     private var closing = false
+    /// Something was handed to the decoder in the current read cycle.
+    private var passedOn = false
 
     init(content: ContentResponder, fastPath: FastPath, limits: ConnectionLimits) {
         self.content = content
@@ -85,6 +87,7 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
                     }
                 } else if !close {
                     // A whole GET or HEAD without a body: the decoder reads it and is at a request boundary again.
+                    passedOn = true
                     context.fireChannelRead(wrapInboundOut(buffer.readSlice(length: headLength)!))
                 } else {
                     handOver(buffer, context: context)
@@ -97,9 +100,18 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The end of a read cycle concerns the handlers after this one only if they were given something in it: when
+    /// every request read was answered here, it stops here (it would cross eight handlers for nothing).
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard passedOn else { return }
+        passedOn = false
+        context.fireChannelReadComplete()
+    }
+
     /// Gives the rest of the input to the decoder and leaves the pipeline: from here on the connection is read as if
     /// this handler had never been there.
     private func handOver(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        passedOn = true
         context.fireChannelRead(wrapInboundOut(buffer))
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
