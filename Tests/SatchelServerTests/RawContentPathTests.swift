@@ -164,6 +164,25 @@ import Testing
         #expect(maths.views == 4, "\(maths)")
     }
 
+    /// Pipelined answers from memory to a client that does not read fill the socket; they still all arrive, in
+    /// order, whole, and the connection closes when asked.
+    @Test func pipelinedAnswersToASlowReaderAllArrive() async throws {
+        let test = try TestNode()
+        let page = String(repeating: "abcdefgh", count: 25_000)  // 200,000 bytes: kept in memory, not remembered
+        _ = try test.importer().importBundle(at: try test.pack(["page.html": page], id: "big"))
+        let (answer, closed) = try await LiveServer.serving(test.node) { server in
+            _ = try await CurlTransport().get(server.baseURL + "/content/big/page.html")
+            let request = "GET /content/big/page.html HTTP/1.1\r\nHost: x\r\n\r\n"
+            // 60 answers are 12 MB: far more than the socket buffers hold while nobody reads.
+            return try await Self.exchange(
+                server.port, String(repeating: request, count: 60),
+                request.replacingOccurrences(of: "\r\n\r\n", with: "\r\nConnection: close\r\n\r\n"))
+        }
+        #expect(Self.statuses(answer) == Array(repeating: "200", count: 61))
+        #expect(answer.components(separatedBy: page).count == 62, "61 whole bodies")
+        #expect(closed)
+    }
+
     @Test(arguments: [
         ("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET", 27), ("GET / HTTP/1.1\r\nHost: x\r\n\r", nil),
         ("\r\n\r\n", 4), ("GET /\n\r\n\r\n", 10), ("GET /\r\r\n\r\n", 10), ("ab\r\n", nil),
