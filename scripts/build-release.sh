@@ -18,7 +18,12 @@ PATH="$PATH:/opt/swift/usr/bin"
 [ $# -gt 0 ] || set -- satchel
 mkdir -p .build
 order="$PWD/.build/satchel.order"
-gzip -dc packages/satchel.order.gz >"$order.tmp" && mv "$order.tmp" "$order"
+gzip -dc packages/satchel.order.gz >"$order.tmp"
+if ! cmp -s "$order.tmp" "$order"; then
+    # The build does not know the link reads this file: remove the linked programs so that they are linked again.
+    for product in "$@"; do rm -f .build/*/release/"$product"; done
+fi
+mv "$order.tmp" "$order"
 for product in "$@"; do
     swift build -c release --product "$product" \
         -Xswiftc -static-stdlib \
