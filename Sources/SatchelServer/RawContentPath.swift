@@ -111,6 +111,8 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     /// Gives the rest of the input to the decoder and leaves the pipeline: from here on the connection is read as if
     /// this handler had never been there.
     private func handOver(_ buffer: ByteBuffer, context: ChannelHandlerContext) {
+        // Answers written in this read go out now: once this handler has left the pipeline its flush reaches nobody.
+        context.flush()
         passedOn = true
         context.fireChannelRead(wrapInboundOut(buffer))
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)

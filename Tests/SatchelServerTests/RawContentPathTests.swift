@@ -183,6 +183,26 @@ import Testing
         #expect(closed)
     }
 
+    /// An answer given here goes out even when the request after it, handed to the decoder, is not complete yet.
+    @Test func anAnswerBeforeAnUnfinishedRequestIsNotHeldBack() async throws {
+        let test = try ContentFastPathTests.makeNode()
+        let answer = try await LiveServer.serving(test.node) { server in
+            _ = try await CurlTransport().get(server.baseURL + "/content/demo/intro.mp4")
+            let descriptor = try ConnectionLimitsTests.connect(server.port)
+            defer { close(descriptor) }
+            let text =
+                "GET /content/demo/intro.mp4 HTTP/1.1\r\nHost: x\r\n\r\n"
+                + "POST /api/v1/beacon HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"bundle"
+            _ = text.withCString { Glibc.send(descriptor, $0, strlen($0), 0) }
+            try await Task.sleep(for: .milliseconds(500))
+            var bytes = [UInt8](repeating: 0, count: 8192)
+            let count = recv(descriptor, &bytes, bytes.count, Int32(MSG_DONTWAIT))
+            return String(decoding: bytes.prefix(max(count, 0)), as: UTF8.self)
+        }
+        #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer.prefix(80))")
+        #expect(answer.hasSuffix(ContentRoutesTests.body))
+    }
+
     @Test(arguments: [
         ("GET / HTTP/1.1\r\nHost: x\r\n\r\nGET", 27), ("GET / HTTP/1.1\r\nHost: x\r\n\r", nil),
         ("\r\n\r\n", 4), ("GET /\n\r\n\r\n", 10), ("GET /\r\r\n\r\n", 10), ("ab\r\n", nil),
