@@ -75,11 +75,7 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
                     let head = buffer.readSlice(length: headLength)!
                     let written = send(
                         answer, body: body, isHead: request.isHead, close: close, start: start, context: context)
-                    if !close, !answer.recordedUse, case .bytes(let bytes) = answer.body {
-                        recent.remember(written.with(body: bytes), for: head, now: start)
-                    } else if !close, !answer.recordedUse, case .none = answer.body {
-                        recent.remember(written, for: head, now: start)
-                    }
+                    if !close, !answer.recordedUse, let written { recent.remember(written, for: head, now: start) }
                     answered = true
                     if close {
                         closing = true
@@ -165,12 +161,11 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes `answer` and returns what was written, for ``RecentAnswers``.
-    @discardableResult
+    /// Writes `answer` and returns what was written when its body is in memory or empty, for ``RecentAnswers``.
     private func send(
         _ answer: ContentAnswer, body: Body, isHead: Bool, close: Bool, start: UInt64,
         context: ChannelHandlerContext
-    ) -> RecentAnswers.Answer {
+    ) -> RecentAnswers.Answer? {
         var head: ByteBuffer
         if let encoded = answer.prebuiltHead {
             head = context.channel.allocator.buffer(capacity: encoded.readableBytes + 96)
@@ -185,18 +180,23 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         head.writeStaticString("\r\nServer: satchel\r\n")
         if close { head.writeStaticString("Connection: close\r\n") }
         head.writeStaticString("\r\n")
-        let written = RecentAnswers.Answer(
+        var written = RecentAnswers.Answer(
             head: head, body: nil, status: answer.status.code, isHead: isHead, bodyCount: answer.bodyCount)
         switch body {
         case .empty:
             write(written, start: start, close: close, context: context)
-        case .data(let data):
-            write(written, then: data, start: start, close: close, context: context)
+        case .data(.byteBuffer(let bytes)):
+            written.body = bytes
+            write(written, start: start, close: close, context: context)
+        case .data(let region):
+            write(written, then: region, start: start, close: close, context: context)
+            return nil
         }
         return written
     }
 
-    /// Writes a head and its body, counts the answer in the metrics, and tells ``FastPath`` once it is sent.
+    /// Writes a head and its body (the answer's bytes, or `data` sent from a file), counts the answer in the metrics,
+    /// and tells ``FastPath`` once it is sent.
     private func write(
         _ answer: RecentAnswers.Answer, then data: IOData? = nil, start: UInt64, close: Bool = false,
         context: ChannelHandlerContext
@@ -432,12 +432,6 @@ final class RecentAnswers {
         var status: Int
         var isHead: Bool
         var bodyCount: Int64
-
-        func with(body: ByteBuffer) -> Answer {
-            var answer = self
-            answer.body = body
-            return answer
-        }
     }
 
     static let lifetime: UInt64 = 250_000_000
