@@ -5,8 +5,9 @@
 #                         [--allow-dynamic-swift]
 #
 # Without --binary it runs scripts/build-release.sh (swift build -c release with -static-stdlib and the start-up code
-# layout; quick when nothing changed) and packs .build/release/satchel. The Swift runtime must be linked in statically: school boxes have no
-# Swift toolchain, so a binary that loads libswiftCore.so or libFoundation.so from /opt/swift would not start there.
+# layout; quick when nothing changed) and packs .build/release/satchel. The Swift runtime must be linked in
+# statically: school boxes have no Swift toolchain, so a binary that loads libswiftCore.so or libFoundation.so from
+# /opt/swift would not start there.
 # The script checks that with ldd and stops otherwise. --allow-dynamic-swift skips that check; it exists only to try
 # the packaging itself with a debug build (packages/check-deb.sh), and such a package must never reach a school.
 #
