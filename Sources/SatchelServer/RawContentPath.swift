@@ -33,6 +33,8 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     private var closing = false
     /// Something was handed to the decoder in the current read cycle.
     private var passedOn = false
+    /// The channel reads whenever its handlers let it (`autoRead`), so this handler may ask for the next read.
+    private var readsItself = false
 
     init(content: ContentResponder, fastPath: FastPath, limits: ConnectionLimits) {
         self.content = content
@@ -97,11 +99,23 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// The end of a read cycle concerns the handlers after this one only if they were given something in it: when
-    /// every request read was answered here, it stops here (it would cross eight handlers for nothing).
+    /// every request read was answered here, it stops here (it would cross eight handlers for nothing), and this
+    /// handler asks for the next read itself. NIO would otherwise send that request through every handler from the
+    /// back of the pipeline to the socket; once it is asked for, NIO does not ask again. Only the handlers after this
+    /// one could want to hold reads back (``FastPath`` while it reads a lookup, the async channel when Hummingbird
+    /// falls behind), and neither does while nothing it was given is unanswered (``FastPath/isIdle``).
     func channelReadComplete(context: ChannelHandlerContext) {
-        guard passedOn else { return }
+        guard passedOn else {
+            if readsItself, !closing, fastPath.isIdle { context.read() }
+            return
+        }
         passedOn = false
         context.fireChannelReadComplete()
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        // A channel that does not read by itself is read when its owner asks; this handler must not ask for it.
+        readsItself = (try? context.channel.syncOptions?.getOption(.autoRead)) ?? false
     }
 
     /// Gives the rest of the input to the decoder and leaves the pipeline: from here on the connection is read as if
@@ -140,7 +154,8 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     /// What follows the head of an answer.
     private enum Body {
         case empty
-        case data(IOData)
+        case bytes(ByteBuffer)
+        case file(FileRegion)
 
         /// The body of `answer`, with its blob opened now so that one removed since its lookup was cached goes the
         /// slow way, which answers 404. Nil when it cannot be opened.
@@ -149,14 +164,12 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
             case .none:
                 self = .empty
             case .bytes(let buffer):
-                self = .data(.byteBuffer(buffer))
+                self = .bytes(buffer)
             case .file(let path, let offset, let count):
                 let descriptor = open(path, O_RDONLY | O_CLOEXEC)
                 guard descriptor >= 0 else { return nil }
                 let handle = NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: descriptor)
-                self = .data(
-                    .fileRegion(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + count)))
-                )
+                self = .file(FileRegion(fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + count)))
             }
         }
     }
@@ -185,37 +198,40 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         switch body {
         case .empty:
             write(written, start: start, close: close, context: context)
-        case .data(.byteBuffer(let bytes)):
+        case .bytes(let bytes):
             written.body = bytes
             write(written, start: start, close: close, context: context)
-        case .data(let region):
+        case .file(let region):
             write(written, then: region, start: start, close: close, context: context)
             return nil
         }
         return written
     }
 
-    /// Writes a head and its body (the answer's bytes, or `data` sent from a file), counts the answer in the metrics,
+    /// Writes a head and its body (the answer's bytes, or `region` sent from a file), counts the answer in the metrics,
     /// and tells ``FastPath`` once it is sent.
     private func write(
-        _ answer: RecentAnswers.Answer, then data: IOData? = nil, start: UInt64, close: Bool = false,
+        _ answer: RecentAnswers.Answer, then region: FileRegion? = nil, start: UInt64, close: Bool = false,
         context: ChannelHandlerContext
     ) {
         fastPath.rawRequestBegan()
         NodeMetrics.contentBytes.increment(by: answer.bodyCount)
         let sent = context.eventLoop.makePromise(of: Void.self)
-        let body = data ?? answer.body.map { IOData.byteBuffer($0) }
-        if let body {
+        if let region {
             context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: nil)
-            context.write(NIOAny(body), promise: sent)
+            context.write(NIOAny(IOData.fileRegion(region)), promise: sent)
+        } else if let body = answer.body {
+            context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: nil)
+            context.write(NIOAny(IOData.byteBuffer(body)), promise: sent)
         } else {
             context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: sent)
         }
-        let fastPath = fastPath
+        // The completion keeps only what it needs: no buffers, and the file only when there is one to close.
+        let (fastPath, status, isHead) = (fastPath, answer.status, answer.isHead)
+        let file = region?.fileHandle
         sent.futureResult.assumeIsolated().whenComplete { result in
-            if case .fileRegion(let region) = body { try? region.fileHandle.close() }
-            FastPathMetrics.record(
-                route: "/content/**", method: answer.isHead ? "HEAD" : "GET", status: answer.status, since: start)
+            try? file?.close()
+            FastPathMetrics.record(route: "/content/**", method: isHead ? "HEAD" : "GET", status: status, since: start)
             fastPath.rawResponseSent()
             if close || (try? result.get()) == nil { context.close(promise: nil) }
         }
