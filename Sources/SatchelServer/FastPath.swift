@@ -4,6 +4,7 @@ import HummingbirdCore
 import Metrics
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// The first handler after the HTTP/1 codec on every connection. It does three jobs:
 ///
@@ -448,25 +449,68 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 }
 
 /// The same request metrics as Hummingbird's `MetricsMiddleware`, for answers given on the fast path.
+///
+/// Each thread tallies its answers apart and hands them to the shared counters and histogram in batches: when
+/// ``batch`` are waiting, and whenever `/metrics` is rendered (``flushAll()``), so a scrape sees every answer sent
+/// before it. Counting each answer in the shared metrics had the event-loop threads take turns at the same locks and
+/// cache lines tens of thousands of times a second.
 enum FastPathMetrics {
+    static let batch = 128
     private static let lock = NSLock()
     nonisolated(unsafe) private static var metrics: [Key: (Counter, Timer)] = [:]
+    nonisolated(unsafe) private static var tallies: [Tally] = []
+    /// Each thread sees only its own tally, so the variable is not shared state despite what its type says.
+    nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<Tally>()
 
     /// Literals have fixed addresses, so the key costs no string work per request.
-    private struct Key: Hashable {
+    fileprivate struct Key: Hashable {
         var route: UInt
         var method: UInt
         var status: Int
+        var routeName: StaticString
+        var methodName: StaticString
+
+        static func == (left: Key, right: Key) -> Bool {
+            left.route == right.route && left.method == right.method && left.status == right.status
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(route)
+            hasher.combine(method)
+            hasher.combine(status)
+        }
     }
 
-    static func record(route: StaticString, method: StaticString, status: Int, since start: UInt64) {
+    /// Counts an answer with `status` to a `method` request of `route`, started at `start` (uptime nanoseconds), that
+    /// sent `contentBytes` of content.
+    static func record(
+        route: StaticString, method: StaticString, status: Int, since start: UInt64, contentBytes: Int64 = 0
+    ) {
         let key = Key(
-            route: UInt(bitPattern: route.utf8Start), method: UInt(bitPattern: method.utf8Start), status: status)
-        let (counter, timer) = lock.withLock {
+            route: UInt(bitPattern: route.utf8Start), method: UInt(bitPattern: method.utf8Start), status: status,
+            routeName: route, methodName: method)
+        let tally = perThread.currentValue ?? newTally()
+        tally.add(key, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start), contentBytes: contentBytes)
+    }
+
+    /// Hands every thread's waiting answers to the shared metrics.
+    static func flushAll() {
+        for tally in lock.withLock({ tallies }) { tally.flush() }
+    }
+
+    private static func newTally() -> Tally {
+        let tally = Tally()
+        lock.withLock { tallies.append(tally) }
+        perThread.currentValue = tally
+        return tally
+    }
+
+    fileprivate static func instruments(for key: Key) -> (Counter, Timer) {
+        lock.withLock {
             if let known = metrics[key] { return known }
             let dimensions = [
-                ("http.route", "\(route)"), ("http.request.method", "\(method)"),
-                ("http.response.status_code", String(status)),
+                ("http.route", "\(key.routeName)"), ("http.request.method", "\(key.methodName)"),
+                ("http.response.status_code", String(key.status)),
             ]
             let made = (
                 Counter(label: "hb.requests", dimensions: dimensions),
@@ -475,7 +519,43 @@ enum FastPathMetrics {
             metrics[key] = made
             return made
         }
-        counter.increment()
-        timer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
+    }
+
+    /// One thread's answers not yet counted in the shared metrics. Its lock is taken by its own thread, and by a
+    /// `/metrics` render now and then.
+    private final class Tally: @unchecked Sendable {
+        private let lock = NSLock()
+        private var waiting: [(key: Key, nanoseconds: Int64)] = []
+        private var contentBytes: Int64 = 0
+        private var known: [Key: (Counter, Timer)] = [:]
+
+        init() { waiting.reserveCapacity(FastPathMetrics.batch) }
+
+        func add(_ key: Key, nanoseconds: Int64, contentBytes bytes: Int64) {
+            lock.withLock {
+                waiting.append((key, nanoseconds))
+                contentBytes += bytes
+                if waiting.count >= FastPathMetrics.batch { flushLocked() }
+            }
+        }
+
+        func flush() { lock.withLock { flushLocked() } }
+
+        private func flushLocked() {
+            for (key, nanoseconds) in waiting {
+                let (counter, timer): (Counter, Timer)
+                if let instruments = known[key] {
+                    (counter, timer) = instruments
+                } else {
+                    (counter, timer) = FastPathMetrics.instruments(for: key)
+                    known[key] = (counter, timer)
+                }
+                counter.increment()
+                timer.recordNanoseconds(nanoseconds)
+            }
+            waiting.removeAll(keepingCapacity: true)
+            if contentBytes > 0 { NodeMetrics.contentBytes.increment(by: contentBytes) }
+            contentBytes = 0
+        }
     }
 }

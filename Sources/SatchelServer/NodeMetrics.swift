@@ -35,6 +35,7 @@ enum NodeMetrics {
 
     /// Reads the gauges from the database and the disk, then renders every metric in Prometheus text format.
     static func render(node: Node) throws -> String {
+        FastPathMetrics.flushAll()
         let database = node.database
         try database.writer.read { db in
             storeBytes.set(try SatchelDatabase.storeBytes(db))

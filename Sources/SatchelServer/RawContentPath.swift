@@ -215,7 +215,6 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         context: ChannelHandlerContext
     ) {
         fastPath.rawRequestBegan()
-        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
         let sent = context.eventLoop.makePromise(of: Void.self)
         if let region {
             context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: nil)
@@ -227,11 +226,13 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
             context.write(NIOAny(IOData.byteBuffer(answer.head)), promise: sent)
         }
         // The completion keeps only what it needs: no buffers, and the file only when there is one to close.
-        let (fastPath, status, isHead) = (fastPath, answer.status, answer.isHead)
+        let (fastPath, status, isHead, bytes) = (fastPath, answer.status, answer.isHead, answer.bodyCount)
         let file = region?.fileHandle
         sent.futureResult.assumeIsolated().whenComplete { result in
             try? file?.close()
-            FastPathMetrics.record(route: "/content/**", method: isHead ? "HEAD" : "GET", status: status, since: start)
+            FastPathMetrics.record(
+                route: "/content/**", method: isHead ? "HEAD" : "GET", status: status, since: start,
+                contentBytes: bytes)
             fastPath.rawResponseSent()
             if close || (try? result.get()) == nil { context.close(promise: nil) }
         }

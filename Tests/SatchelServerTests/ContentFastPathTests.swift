@@ -99,6 +99,47 @@ import Testing
         }
     }
 
+    /// The value of every `/metrics` line of metric `name` whose labels include all of `labels`, summed.
+    static func metric(_ name: String, _ labels: [String] = [], in text: String) -> Double {
+        var total = 0.0
+        for line in text.split(separator: "\n") where line.hasPrefix(name + "{") || line.hasPrefix(name + " ") {
+            guard labels.allSatisfy({ line.contains($0) }), let value = line.split(separator: " ").last else {
+                continue
+            }
+            total += Double(value) ?? 0
+        }
+        return total
+    }
+
+    @Test func everyFastAnswerIsInTheMetricsWhenTheyAreScraped() async throws {
+        let test = try Self.makeNode()
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let path = "/content/demo/intro.mp4"
+            // The first request may take the router; the rest are answered ahead of the decoder, most from the memo.
+            _ = try await curl.get(server.baseURL + path)
+            let scrape = { String(decoding: try await curl.get(server.baseURL + "/metrics").body, as: UTF8.self) }
+            let before = try await scrape()
+            for _ in 0..<7 { #expect(try await curl.get(server.baseURL + path).status == 200) }
+            for _ in 0..<2 { #expect(try await curl.get(server.baseURL + path, head: true).status == 200) }
+            let after = try await scrape()
+            let route = "http_route=\"/content/**\""
+            for (method, count) in [("GET", 7.0), ("HEAD", 2.0)] {
+                let labels = [route, "http_request_method=\"\(method)\"", "http_response_status_code=\"200\""]
+                #expect(
+                    Self.metric("hb_requests", labels, in: after) - Self.metric("hb_requests", labels, in: before)
+                        == count, "\(method)")
+                #expect(
+                    Self.metric("http_server_request_duration_count", labels, in: after)
+                        - Self.metric("http_server_request_duration_count", labels, in: before) == count,
+                    "\(method)")
+            }
+            // Seven bodies of the 1,000-byte file; HEAD answers send none.
+            let sent = "satchel_content_bytes_sent_total"
+            #expect(Self.metric(sent, in: after) - Self.metric(sent, in: before) == 7_000)
+        }
+    }
+
     @Test func largeFilesAndRangesArriveByteForByte() async throws {
         let test = try TestNode()
         let source = test.folder.file("src-big")
