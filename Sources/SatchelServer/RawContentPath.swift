@@ -468,15 +468,49 @@ final class RecentAnswers {
         return memo
     }
 
+    /// A request head as a dictionary key, hashed with a quick multiply-and-rotate over its 8-byte words instead of
+    /// SipHash over every byte: equal heads are still compared in full, and the memo is too small (``capacity``)
+    /// for deliberate collisions to cost more than a few comparisons.
+    struct HeadKey: Hashable {
+        let bytes: ByteBuffer
+        let quickHash: UInt64
+
+        init(_ bytes: ByteBuffer) {
+            self.bytes = bytes
+            quickHash = bytes.withUnsafeReadableBytes { raw -> UInt64 in
+                var hash = UInt64(truncatingIfNeeded: raw.count) &* 0x9E37_79B9_7F4A_7C15
+                var offset = 0
+                while offset + 8 <= raw.count {
+                    let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    let mixed = (hash ^ word) &* 0xFF51_AFD7_ED55_8CCD
+                    hash = mixed << 29 | mixed >> 35
+                    offset += 8
+                }
+                var tail: UInt64 = 0
+                while offset < raw.count {
+                    tail = tail << 8 | UInt64(raw[offset])
+                    offset += 1
+                }
+                return (hash ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+            }
+        }
+
+        static func == (left: HeadKey, right: HeadKey) -> Bool {
+            left.quickHash == right.quickHash && left.bytes == right.bytes
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(quickHash) }
+    }
+
     private var began: UInt64 = 0
     private var second = 0
-    private var answers: [ByteBuffer: Answer] = [:]
+    private var answers: [HeadKey: Answer] = [:]
     private var bodyBytes = 0
 
     /// The answer to exactly `head`, if one was given in the current quarter second; `now` in uptime nanoseconds.
     func answer(to head: ByteBuffer, now: UInt64) -> Answer? {
         expire(now: now)
-        return answers.isEmpty ? nil : answers[head]
+        return answers.isEmpty ? nil : answers[HeadKey(head)]
     }
 
     func remember(_ answer: Answer, for head: ByteBuffer, now: UInt64) {
@@ -485,7 +519,7 @@ final class RecentAnswers {
         guard answers.count < Self.capacity, size <= Self.maxBody, bodyBytes + size <= Self.bodyBudget else { return }
         bodyBytes += size
         // A copy of the key: a slice would keep the whole read buffer alive.
-        answers[ByteBuffer(buffer: head)] = answer
+        answers[HeadKey(ByteBuffer(buffer: head))] = answer
     }
 
     private func expire(now: UInt64) {

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import NIOCore
 import SatchelSync
@@ -209,6 +210,35 @@ import Testing
     ])
     func findsTheEndOfARequestHead(text: String, length: Int?) {
         #expect(RawContentPath.completeHead(ByteBuffer(string: text), maxHeadBytes: 64)?.readableBytes == length)
+    }
+
+    @Test func theMemoTellsHeadsApartByEveryByte() {
+        let memo = RecentAnswers()
+        let now = DispatchTime.now().uptimeNanoseconds
+        let base = "GET /content/demo/f-001.html HTTP/1.1\r\nHost: node\r\nAccept: */*\r\n\r\n"
+        // The same head with one byte changed: in the first word, in the middle, and in the tail after the last
+        // whole 8-byte word.
+        let utf8 = Array(base.utf8)
+        var heads = [base]
+        for position in [1, 22, utf8.count - 5] {
+            var changed = utf8
+            changed[position] ^= 0x01
+            heads.append(String(decoding: changed, as: UTF8.self))
+        }
+        for (index, head) in heads.enumerated() {
+            let answer = RecentAnswers.Answer(
+                head: ByteBuffer(string: "answer \(index)"), body: nil, status: 200, isHead: false, bodyCount: 0)
+            memo.remember(answer, for: ByteBuffer(string: head), now: now)
+        }
+        for (index, head) in heads.enumerated() {
+            // Asked with the head at another place in a bigger read buffer.
+            var read = ByteBuffer(string: "xx" + head + "GET")
+            read.moveReaderIndex(forwardBy: 2)
+            let slice = read.getSlice(at: read.readerIndex, length: head.utf8.count)!
+            let found = memo.answer(to: slice, now: now)
+            #expect(found.map { String(buffer: $0.head) } == "answer \(index)")
+        }
+        #expect(memo.answer(to: ByteBuffer(string: base + "X"), now: now) == nil)
     }
 
     /// Sends `pieces` on a new connection, 50 ms apart, and reads until the server closes it (or 10 s pass).
