@@ -17,7 +17,9 @@
 #   - small files: random one of the 200 per request, 2 threads, 64 connections -> requests/sec
 #   - big file:    the 200 MB video, 1 thread, 4 connections                   -> transfer rate
 # It prints the medians, the ratios satchel/nginx (goal >= 0.9 for both) and satchel's peak RSS while under load
-# (goal <= 64 MiB). Runtime is about ROUNDS * 4 * DURATION seconds plus setup (content, pack, import).
+# (goal <= 64 MiB). On a machine shared with other work the rates drift from minute to minute, so it also prints the
+# median of each round's small-file ratio (the two runs of a round are seconds apart) and each server's CPU time per
+# small-file request, which drift less. Runtime is about ROUNDS * 4 * DURATION seconds plus setup.
 # Debian packages: nginx-light wrk curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,10 +69,9 @@ echo "workdir: $WORK"
 # --- cleanup: stop everything this script started ----------------------------------------------------------------
 SATCHEL_PID=""
 NGINX_PID=""
-SAMPLER_PID=""
 cleanup() {
     local pid
-    for pid in "$SAMPLER_PID" "$SATCHEL_PID" "$NGINX_PID"; do
+    for pid in "$SATCHEL_PID" "$NGINX_PID"; do
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
             kill -TERM "$pid" 2>/dev/null || true
             # Give it up to 5 s to exit, then force it.
@@ -233,23 +234,17 @@ end
 EOF
 
 # --- measurement helpers -----------------------------------------------------------------------------------------
-# Samples satchel's VmRSS and VmHWM (KiB) every 0.2 s into FILE until killed.
-start_sampler() {
-    local file="$1"
-    (
-        while kill -0 "$SATCHEL_PID" 2>/dev/null; do
-            awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { if (r != "") print r, h }' \
-                "/proc/$SATCHEL_PID/status" 2>/dev/null || true
-            sleep 0.2
-        done
-    ) >>"$file" &
-    SAMPLER_PID=$!
+# CPU time (utime + stime, in clock ticks) the given processes have used so far, all their threads included.
+cpu_ticks() {
+    local pid total=0
+    for pid in "$@"; do
+        total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat")))
+    done
+    echo "$total"
 }
-stop_sampler() {
-    [ -n "$SAMPLER_PID" ] || return 0
-    kill "$SAMPLER_PID" 2>/dev/null || true
-    wait "$SAMPLER_PID" 2>/dev/null || true
-    SAMPLER_PID=""
+# Microseconds of server CPU per request: TICKS clock ticks over the requests in wrk log LOG.
+cpu_us_per_request() {
+    awk -v ticks="$1" -v hz="$(getconf CLK_TCK)" '/ requests in / { printf "%.2f\n", ticks * 1e6 / hz / $1 }' "$2"
 }
 
 # Runs wrk with the given arguments, keeps its output in LOG, fails on non-2xx/3xx answers.
@@ -277,24 +272,35 @@ p99() { awk '$1 == "99%" { print $2 }' "$1"; }
 # Socket errors (connect/read/write/timeout), or 0.
 socket_errors() { awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10; f = 1 } END { if (!f) print 0 }' "$1"; }
 
+median() { printf "%s\n" "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+verdict() { awk -v v="$1" -v goal="$2" -v op="$3" 'BEGIN {
+    if (v == "n/a") print "n/a"; else if ((op == ">=" && v + 0 >= goal) || (op == "<=" && v + 0 <= goal)) print "ok"; else print "BELOW GOAL" }'; }
+
 # --- the rounds --------------------------------------------------------------------------------------------------
 IDLE_RSS=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SATCHEL_PID/status")
-RSS_LOG="$WORK/rss.txt"
-: >"$RSS_LOG"
-s_small=(); n_small=(); s_big=(); n_big=()
+# Satchel's peak RSS under the load is its VmHWM after the rounds, with the mark reset to the current RSS first
+# (clear_refs 5): exact, and nothing runs beside the servers to sample it.
+HWM_RESET=yes
+echo 5 >"/proc/$SATCHEL_PID/clear_refs" 2>/dev/null || HWM_RESET=no
+NGINX_WORKERS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
+[ -n "$NGINX_WORKERS" ] || fail "no nginx worker processes under pid $NGINX_PID"
+s_small=(); n_small=(); s_big=(); n_big=(); s_cpu=(); n_cpu=(); r_small=()
 echo
 echo "running $ROUNDS rounds of 4 wrk runs x ${DURATION}s (about $((ROUNDS * 4 * DURATION)) s) ..."
 for round in $(seq 1 "$ROUNDS"); do
     L="$WORK/wrk-r$round"
 
-    start_sampler "$RSS_LOG"
+    before=$(cpu_ticks "$SATCHEL_PID")
     run_wrk "$L-small-satchel.txt" -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/small.lua" "$SATCHEL_BASE"
-    stop_sampler
+    s_cpu+=("$(cpu_us_per_request $(($(cpu_ticks "$SATCHEL_PID") - before)) "$L-small-satchel.txt")")
+    # shellcheck disable=SC2086 # one argument per worker
+    before=$(cpu_ticks $NGINX_WORKERS)
     run_wrk "$L-small-nginx.txt" -t2 -c64 -d"${DURATION}s" --latency -s "$WORK/small.lua" "$NGINX_BASE"
+    # shellcheck disable=SC2086
+    n_cpu+=("$(cpu_us_per_request $(($(cpu_ticks $NGINX_WORKERS) - before)) "$L-small-nginx.txt")")
 
-    start_sampler "$RSS_LOG"
     run_wrk "$L-big-satchel.txt" -t1 -c4 -d"${DURATION}s" --timeout 30s "$SATCHEL_BASE/big/video.mp4"
-    stop_sampler
     run_wrk "$L-big-nginx.txt" -t1 -c4 -d"${DURATION}s" --timeout 30s "$NGINX_BASE/big/video.mp4"
 
     s_small+=("$(requests_per_sec "$L-small-satchel.txt")")
@@ -304,25 +310,24 @@ for round in $(seq 1 "$ROUNDS"); do
     for value in "${s_small[-1]}" "${n_small[-1]}" "${s_big[-1]}" "${n_big[-1]}"; do
         [[ "$value" =~ ^[0-9.]+$ ]] || fail "could not parse the wrk output in $L-*.txt"
     done
-    printf "round %d: small req/s satchel %10.1f (p99 %s, socket errors %s)  nginx %10.1f (p99 %s, socket errors %s)\n" \
+    r_small+=("$(ratio "${s_small[-1]}" "${n_small[-1]}")")
+    printf "round %d: small req/s satchel %10.1f (p99 %s, socket errors %s)  nginx %10.1f (p99 %s, socket errors %s)  ratio %s\n" \
         "$round" "${s_small[-1]}" "$(p99 "$L-small-satchel.txt")" "$(socket_errors "$L-small-satchel.txt")" \
-        "${n_small[-1]}" "$(p99 "$L-small-nginx.txt")" "$(socket_errors "$L-small-nginx.txt")"
+        "${n_small[-1]}" "$(p99 "$L-small-nginx.txt")" "$(socket_errors "$L-small-nginx.txt")" "${r_small[-1]}"
+    printf "round %d: small CPU   satchel %7s us/request                  nginx %7s us/request\n" \
+        "$round" "${s_cpu[-1]}" "${n_cpu[-1]}"
     printf "round %d: big MB/s    satchel %10.1f                              nginx %10.1f\n" \
         "$round" "${s_big[-1]}" "${n_big[-1]}"
 done
 
 # --- summary -----------------------------------------------------------------------------------------------------
-median() { printf "%s\n" "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-verdict() { awk -v v="$1" -v goal="$2" -v op="$3" 'BEGIN {
-    if (v == "n/a") print "n/a"; else if ((op == ">=" && v + 0 >= goal) || (op == "<=" && v + 0 <= goal)) print "ok"; else print "BELOW GOAL" }'; }
 
 MS_SMALL=$(median "${s_small[@]}"); MN_SMALL=$(median "${n_small[@]}")
 MS_BIG=$(median "${s_big[@]}"); MN_BIG=$(median "${n_big[@]}")
 R_SMALL=$(ratio "$MS_SMALL" "$MN_SMALL"); R_BIG=$(ratio "$MS_BIG" "$MN_BIG")
-PEAK_RSS_KB=$(awk 'BEGIN { m = 0 } $1 > m { m = $1 } END { print m }' "$RSS_LOG")
+MR_SMALL=$(median "${r_small[@]}")
+MS_CPU=$(median "${s_cpu[@]}"); MN_CPU=$(median "${n_cpu[@]}")
 HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SATCHEL_PID/status")
-PEAK_RSS_MIB=$(awk -v k="$PEAK_RSS_KB" 'BEGIN { printf "%.1f", k / 1024 }')
 HWM_MIB=$(awk -v k="$HWM_KB" 'BEGIN { printf "%.1f", k / 1024 }')
 IDLE_MIB=$(awk -v k="$IDLE_RSS" 'BEGIN { printf "%.1f", k / 1024 }')
 
@@ -332,6 +337,14 @@ printf "small files (10 KB, -t2 -c64): satchel %10.1f req/s   nginx %10.1f req/s
     "$MS_SMALL" "$MN_SMALL" "$R_SMALL" "$(verdict "$R_SMALL" 0.9 '>=')"
 printf "big file (200 MB, -t1 -c4):    satchel %10.1f MB/s    nginx %10.1f MB/s    ratio %s (goal >= 0.9: %s)\n" \
     "$MS_BIG" "$MN_BIG" "$R_BIG" "$(verdict "$R_BIG" 0.9 '>=')"
-printf "satchel RSS: idle %s MiB, peak under load %s MiB (goal <= 64: %s), VmHWM %s MiB\n" \
-    "$IDLE_MIB" "$PEAK_RSS_MIB" "$(verdict "$PEAK_RSS_MIB" 64 '<=')" "$HWM_MIB"
-echo "wrk logs, nginx.conf and RSS samples are in $WORK"
+printf "small files, paired:           median of the per-round ratios %s\n" "$MR_SMALL"
+printf "small files, server CPU:       satchel %7s us/request   nginx %7s us/request   ratio %s\n" \
+    "$MS_CPU" "$MN_CPU" "$(ratio "$MS_CPU" "$MN_CPU")"
+if [ "$HWM_RESET" = yes ]; then
+    printf "satchel RSS: idle %s MiB, peak under load (VmHWM) %s MiB (goal <= 64: %s)\n" \
+        "$IDLE_MIB" "$HWM_MIB" "$(verdict "$HWM_MIB" 64 '<=')"
+else
+    printf "satchel RSS: idle %s MiB, peak since start (VmHWM; could not reset it) %s MiB (goal <= 64: %s)\n" \
+        "$IDLE_MIB" "$HWM_MIB" "$(verdict "$HWM_MIB" 64 '<=')"
+fi
+echo "wrk logs and nginx.conf are in $WORK"
