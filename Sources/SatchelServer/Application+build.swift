@@ -24,7 +24,7 @@ public func buildApplication(
         },
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),
-            serverName: "satchel",
+            serverName: FastAnswerFields.server,
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)
         ),
         services: services,

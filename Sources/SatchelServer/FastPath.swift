@@ -44,12 +44,13 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var passingOn = false
     /// An anonymous beacon being read, answered here once it is on disk.
     private var beacon: (head: HTTPRequestHead, body: ByteBuffer)?
-    /// A beacon is being recorded, or a lookup read: later input waits in `queued` so that answers stay in order.
-    private var recording = false
+    /// Input is held while a beacon is recorded or a lookup read: later parts wait in `queued` and the socket is not
+    /// read, so that answers stay in order.
+    private var holdingInput = false
     /// A request is being read again after its lookup was read: it is not read in the background twice.
     private var rereading = false
     private var queued: [HTTPServerRequestPart] = []
-    /// The socket is not read while a beacon is being recorded, so `queued` holds one read's worth at most.
+    /// The socket is not read while input is held, so `queued` holds one read's worth at most.
     private var readHeld = false
     /// A fast answer waiting for the end of its request.
     private var pending: (head: HTTPRequestHead, answer: ContentAnswer, file: NIOFileHandle?, start: UInt64)?
@@ -95,7 +96,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// Whether every request the decoder has passed here has been answered and written, and nothing waits: only
     /// then may ``RawContentPath`` answer the next request itself without overtaking an earlier one.
     var isIdle: Bool {
-        inProgress == rawInProgress && pending == nil && beacon == nil && !recording && queued.isEmpty
+        inProgress == rawInProgress && pending == nil && beacon == nil && !holdingInput && queued.isEmpty
     }
 
     /// ``RawContentPath`` answers a request: it is in progress until ``rawResponseSent()``.
@@ -113,7 +114,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
-        if recording {
+        if holdingInput {
             queued.append(part)
             return
         }
@@ -136,7 +137,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 {
                     // The lookup is not in memory: read it in the background and come back to this request, rather
                     // than have the router stream the file through memory (sendfile needs the fast path).
-                    recording = true
+                    holdingInput = true
                     passingOn = false
                     return
                 }
@@ -188,7 +189,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if recording {
+        if holdingInput {
             readHeld = true
             return
         }
@@ -226,7 +227,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return {
             loop.execute {
                 let (handler, context) = bound.value
-                handler.recording = false
+                handler.holdingInput = false
                 handler.inProgress -= 1
                 handler.rereading = true
                 handler.read(.head(head), context: context)
@@ -287,14 +288,9 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         closing file: NIOFileHandle? = nil, route: StaticString, start: UInt64, context: ChannelHandlerContext
     ) {
         var headers = headers
-        headers.add(name: "Date", value: HTTPDate.now())
-        headers.add(name: "Server", value: "satchel")
         let keepAlive = request.isKeepAlive && !quiescing
-        if !keepAlive {
-            headers.add(name: "Connection", value: "close")
-        } else if request.version.major == 1, request.version.minor == 0 {
-            headers.add(name: "Connection", value: "keep-alive")
-        }
+        FastAnswerFields.add(
+            to: &headers, keepAlive: keepAlive, isHTTP10: request.version.major == 1 && request.version.minor == 0)
         let head = HTTPResponseHead(
             version: request.version,
             status: HTTPResponseStatus(statusCode: status.code, reasonPhrase: status.reasonPhrase), headers: headers)
@@ -353,7 +349,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// router, which answers it as the API documents.
     private func record(_ beacon: (head: HTTPRequestHead, body: ByteBuffer), context: ChannelHandlerContext) {
         guard let beacons else { return }
-        recording = true
+        holdingInput = true
         let start = DispatchTime.now().uptimeNanoseconds
         let loop = context.eventLoop
         let bound = NIOLoopBound((self, context), eventLoop: loop)
@@ -371,7 +367,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         _ beacon: (head: HTTPRequestHead, body: ByteBuffer), accepted: Bool, start: UInt64,
         context: ChannelHandlerContext
     ) {
-        recording = false
+        holdingInput = false
         if accepted {
             respond(
                 to: beacon.head, status: .noContent, headers: HTTPHeaders(), body: nil, route: "/api/v1/beacon",
@@ -385,10 +381,10 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Reads what waited while a beacon was recorded or a lookup read, and the socket again.
     private func resume(_ context: ChannelHandlerContext) {
-        while !recording, !queued.isEmpty {
+        while !holdingInput, !queued.isEmpty {
             read(queued.removeFirst(), context: context)
         }
-        if !recording, readHeld {
+        if !holdingInput, readHeld {
             readHeld = false
             context.read()
         }
@@ -445,6 +441,42 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         idleSince = nil
         timer?.cancel()
         timer = nil
+    }
+}
+
+/// The fields every answer given outside the router ends with, as Hummingbird writes them: `Date`, `Server`, and
+/// `Connection` where the request's version would not assume what the answer does. ``FastPath`` adds them to NIO's
+/// headers, ``RawContentPath`` writes them as bytes after a head it keeps encoded; the rule is here once.
+enum FastAnswerFields {
+    static let server = "satchel"
+
+    /// The `Connection` value an answer needs, if any: `close` when the connection closes after it, `keep-alive`
+    /// when an HTTP/1.0 connection stays open.
+    static func connection(keepAlive: Bool, isHTTP10: Bool) -> StaticString? {
+        keepAlive ? (isHTTP10 ? "keep-alive" : nil) : "close"
+    }
+
+    static func add(to headers: inout HTTPHeaders, keepAlive: Bool, isHTTP10: Bool) {
+        headers.add(name: "Date", value: HTTPDate.now())
+        headers.add(name: "Server", value: server)
+        if let connection = connection(keepAlive: keepAlive, isHTTP10: isHTTP10) {
+            headers.add(name: "Connection", value: "\(connection)")
+        }
+    }
+
+    /// The same fields as bytes, each line ending in CRLF, then the blank line that ends the head: HTTP/1.1 only.
+    static func write(into buffer: inout ByteBuffer, keepAlive: Bool) {
+        buffer.writeStaticString("Date: ")
+        buffer.writeString(HTTPDate.now())
+        buffer.writeStaticString("\r\nServer: ")
+        buffer.writeString(server)
+        buffer.writeStaticString("\r\n")
+        if let connection = connection(keepAlive: keepAlive, isHTTP10: false) {
+            buffer.writeStaticString("Connection: ")
+            buffer.writeStaticString(connection)
+            buffer.writeStaticString("\r\n")
+        }
+        buffer.writeStaticString("\r\n")
     }
 }
 

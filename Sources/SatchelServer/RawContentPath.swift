@@ -187,12 +187,7 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
             head = context.channel.allocator.buffer(capacity: 512)
             Self.writeHead(status: answer.status, fields: answer.headers, into: &head)
         }
-        // The headers FastPath adds to every answer, in the same order.
-        head.writeStaticString("Date: ")
-        head.writeString(HTTPDate.now())
-        head.writeStaticString("\r\nServer: satchel\r\n")
-        if close { head.writeStaticString("Connection: close\r\n") }
-        head.writeStaticString("\r\n")
+        FastAnswerFields.write(into: &head, keepAlive: !close)
         var written = RecentAnswers.Answer(
             head: head, body: nil, status: answer.status.code, isHead: isHead, bodyCount: answer.bodyCount)
         switch body {
