@@ -50,7 +50,8 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// A request is being read again after its lookup was read: it is not read in the background twice.
     private var rereading = false
     private var queued: [HTTPServerRequestPart] = []
-    /// The socket is not read while input is held, so `queued` holds one read's worth at most.
+    /// A read was asked for while input was held or the socket took no more answers; `queued` holds one read's worth
+    /// at most.
     private var readHeld = false
     /// A fast answer waiting for the end of its request.
     private var pending: (head: HTTPRequestHead, answer: ContentAnswer, file: NIOFileHandle?, start: UInt64)?
@@ -188,11 +189,25 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: written)
     }
 
+    /// Reads are held while input is held, and while the socket takes no more answers (a client that does not read
+    /// them): what the client sends meanwhile waits in the kernel's buffers, not in the node's memory.
     func read(context: ChannelHandlerContext) {
-        if holdingInput {
+        if holdingInput || !context.channel.isWritable {
             readHeld = true
             return
         }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.fireChannelWritabilityChanged()
+        releaseRead(context)
+    }
+
+    /// Asks for the read held back, once nothing holds it any more.
+    private func releaseRead(_ context: ChannelHandlerContext) {
+        guard readHeld, !holdingInput, context.channel.isWritable else { return }
+        readHeld = false
         context.read()
     }
 
@@ -384,10 +399,7 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
         while !holdingInput, !queued.isEmpty {
             read(queued.removeFirst(), context: context)
         }
-        if !holdingInput, readHeld {
-            readHeld = false
-            context.read()
-        }
+        releaseRead(context)
         // Outside a read cycle: what was handed on only reaches Hummingbird's reader with a read-complete.
         context.fireChannelReadComplete()
     }

@@ -35,6 +35,12 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     private var passedOn = false
     /// The channel reads whenever its handlers let it (`autoRead`), so this handler may ask for the next read.
     private var readsItself = false
+    /// The socket took no more answers: the rest of the input waits in `partial` until it does.
+    private var stalled = false
+    /// Requests are being answered from a writability change, not a read.
+    private var outsideRead = false
+    /// This handler has left the pipeline.
+    private var removed = false
 
     init(content: ContentResponder, fastPath: FastPath, limits: ConnectionLimits) {
         self.content = content
@@ -51,9 +57,30 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
             held.writeBuffer(&buffer)
             buffer = held
         }
+        answer(buffer, context: context)
+    }
+
+    /// Answers the requests at the start of `input`, or hands them on, in order, until it ends, ends in an unfinished
+    /// head (kept in `partial`), or the socket takes no more: a client that does not read its answers gets no more
+    /// until it does, what it sent waits in `partial`, and ``FastPath`` stops reading from it, so its requests wait
+    /// in the kernel's buffers and not in the node's memory.
+    private func answer(_ input: ByteBuffer, context: ChannelHandlerContext) {
+        var buffer = input
         var answered = false
         defer { if answered { context.flush() } }
         while buffer.readableBytes > 0 {
+            if !context.channel.isWritable {
+                // Unflushed answers count against the channel's limit too: send them before deciding.
+                if answered {
+                    context.flush()
+                    answered = false
+                }
+                if !context.channel.isWritable {
+                    partial = buffer
+                    stalled = true
+                    return
+                }
+            }
             let start = DispatchTime.now().uptimeNanoseconds
             let recent = RecentAnswers.current
             // The very same request head as one answered here moments ago gets the very same answer.
@@ -98,6 +125,22 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The socket takes answers again: what waited is answered now, outside a read cycle.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.fireChannelWritabilityChanged()
+        guard stalled, !closing, context.channel.isWritable, let held = partial else { return }
+        stalled = false
+        partial = nil
+        outsideRead = true
+        answer(held, context: context)
+        outsideRead = false
+        // What was handed on reaches Hummingbird's reader only with a read-complete.
+        if passedOn, !removed {
+            passedOn = false
+            context.fireChannelReadComplete()
+        }
+    }
+
     /// The end of a read cycle concerns the handlers after this one only if they were given something in it: when
     /// every request read was answered here, it stops here (it would cross eight handlers for nothing), and this
     /// handler asks for the next read itself. NIO would otherwise send that request through every handler from the
@@ -106,7 +149,7 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
     /// falls behind), and neither does while nothing it was given is unanswered (``FastPath/isIdle``).
     func channelReadComplete(context: ChannelHandlerContext) {
         guard passedOn else {
-            if readsItself, !closing, fastPath.isIdle { context.read() }
+            if readsItself, !closing, !stalled, fastPath.isIdle, context.channel.isWritable { context.read() }
             return
         }
         passedOn = false
@@ -125,6 +168,12 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         context.flush()
         passedOn = true
         context.fireChannelRead(wrapInboundOut(buffer))
+        if outsideRead {
+            // No read-complete follows by itself, and once this handler has left it could not send one.
+            passedOn = false
+            context.fireChannelReadComplete()
+        }
+        removed = true
         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
     }
 

@@ -184,6 +184,44 @@ import Testing
         #expect(closed)
     }
 
+    /// A client that sends requests without end and never reads the answers must not make the node buffer answers
+    /// (or requests) without end: the node stops answering it and stops reading from it, and serves everyone else.
+    /// With no first request, the requests are read ahead of the decoder; after a POST, which this reader hands to
+    /// the decoder for good, they are answered after it (``FastPath``).
+    @Test(arguments: ["", "POST /api/v1/nothing HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"])
+    func aClientThatNeverReadsItsAnswersIsNotAnsweredWithoutEnd(first: String) async throws {
+        let test = try ContentFastPathTests.makeNode()
+        try await LiveServer.serving(test.node) { server in
+            let curl = CurlTransport()
+            let path = "/content/demo/intro.mp4"
+            _ = try await curl.get(server.baseURL + path)
+            let memoryBefore = Self.residentBytes()
+            let flood = try ConnectionLimitsTests.connect(server.port)
+            defer { close(flood) }
+            _ = first.withCString { Glibc.send(flood, $0, strlen($0), 0) }
+            _ = fcntl(flood, F_SETFL, fcntl(flood, F_GETFL) | O_NONBLOCK)
+            let chunk = Array(String(repeating: "GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n", count: 500).utf8)
+            // Send until the node stops taking requests for a second, or 16 MB (more than 350,000 requests).
+            var sent = 0
+            var lastProgress = Date()
+            while sent < 16 << 20, Date().timeIntervalSince(lastProgress) < 1 {
+                let count = chunk.withUnsafeBytes { Glibc.send(flood, $0.baseAddress, $0.count, 0) }
+                if count > 0 {
+                    sent += count
+                    lastProgress = Date()
+                } else {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
+            #expect(sent < 16 << 20, "the node kept reading requests from a client that reads no answers")
+            // The node (in this process) holds no pile of answers for it: without the limit this grew by 86 MB.
+            let grown = Self.residentBytes() - memoryBefore
+            #expect(grown < 24 << 20, "memory grew by \(grown >> 20) MiB for a client that reads no answers")
+            // Others are served meanwhile.
+            #expect(try await curl.get(server.baseURL + path).status == 200)
+        }
+    }
+
     /// An answer given here goes out even when the request after it, handed to the decoder, is not complete yet.
     @Test func anAnswerBeforeAnUnfinishedRequestIsNotHeldBack() async throws {
         let test = try ContentFastPathTests.makeNode()
@@ -239,6 +277,13 @@ import Testing
             #expect(found.map { String(buffer: $0.head) } == "answer \(index)")
         }
         #expect(memo.answer(to: ByteBuffer(string: base + "X"), now: now) == nil)
+    }
+
+    /// This process's resident memory in bytes (the node under test runs in it).
+    static func residentBytes() -> Int {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return (Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
     }
 
     /// Sends `pieces` on a new connection, 50 ms apart, and reads until the server closes it (or 10 s pass).
