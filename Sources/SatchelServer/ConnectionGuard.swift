@@ -11,6 +11,10 @@ public struct ConnectionLimits: Sendable {
     public var maxHeaderBytes = 16 * 1024
     /// The most header fields in one request.
     public var maxHeaderFields = 100
+    /// A client must take what is sent to it: data left unacknowledged, or a receive window kept shut, for this long
+    /// closes the connection (the kernel's `TCP_USER_TIMEOUT`), so a client that stops reading, or vanishes from the
+    /// network, does not keep its place among ``maxConnections`` for ever. nginx's `send_timeout` is also 60 s.
+    public var sendTimeout: TimeAmount = .seconds(60)
 
     /// The defaults.
     public init() {}

@@ -57,6 +57,37 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 5)
     }
 
+    /// A client that stops reading its download is cut off after the send timeout, and its place among the
+    /// connections goes to the next client.
+    @Test func aClientThatStopsReadingGivesUpItsPlace() async throws {
+        let test = try TestNode()
+        // 8 MiB: more than the socket buffers between the two hold.
+        let big = String(repeating: "0123456789abcdef", count: 512 * 1024)
+        _ = try test.importer().importBundle(at: try test.pack(["big.txt": big, "a.txt": "alpha"]))
+        var limits = ConnectionLimits()
+        limits.maxConnections = 1
+        limits.sendTimeout = .seconds(1)
+        let server = try await LiveServer(node: test.node, limits: limits)
+        let stalled = try Self.connect(server.port)
+        defer { close(stalled) }
+        var small: Int32 = 4096
+        setsockopt(stalled, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        _ = "GET /content/test-bundle/big.txt HTTP/1.1\r\nHost: x\r\n\r\n".withCString {
+            send(stalled, $0, strlen($0), 0)
+        }
+        // The download has begun, so the only place is taken; from here on nothing is read.
+        var first = [UInt8](repeating: 0, count: 16)
+        #expect(recv(stalled, &first, first.count, Int32(MSG_WAITALL)) == first.count)
+        let started = Date()
+        var curl = CurlTransport()
+        curl.lowSpeedSeconds = 10
+        let other = try await curl.get(server.baseURL + "/content/test-bundle/a.txt")
+        let waited = Date().timeIntervalSince(started)
+        await server.stop()
+        #expect(other.status == 200)
+        #expect(waited < 8, "the next client waited \(waited) s for a place")
+    }
+
     @Test func oversizedHeadersAreRefused() async throws {
         let test = try TestNode()
         _ = try test.importer().importBundle(at: try test.pack(["a.txt": "alpha"]))
