@@ -23,9 +23,14 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            try channel.syncOptions?.setOption(
-                ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_USER_TIMEOUT))),
-                value: SocketOptionValue(clamping: limits.sendTimeout.nanoseconds / 1_000_000))
+            do {
+                try channel.syncOptions?.setOption(
+                    ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_USER_TIMEOUT))),
+                    value: SocketOptionValue(clamping: limits.sendTimeout.nanoseconds / 1_000_000))
+            } catch {
+                // A kernel or sandbox without the option still serves; only the send timeout is missing.
+                logger.debug("send timeout not set", metadata: ["error": "\(error)"])
+            }
             var decoderLimits = NIOHTTPDecoderLimitConfiguration()
             decoderLimits.maxHeaderFieldSize = limits.maxHeaderBytes
             decoderLimits.maxHeaderListSize = limits.maxHeaderBytes
