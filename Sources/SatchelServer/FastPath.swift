@@ -290,17 +290,17 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
                     FileRegion(fileHandle: file, readerIndex: Int(offset), endIndex: Int(offset + count)))
             }
         }
-        NodeMetrics.contentBytes.increment(by: answer.bodyCount)
         respond(
             to: request, status: answer.status, headers: headers, body: body, closing: file, route: "/content/**",
-            start: start, context: context)
+            contentBytes: answer.bodyCount, start: start, context: context)
     }
 
     /// Writes a whole response to `request` with the `Date`, `Server` and `Connection` headers every answer gets,
     /// closes `closing` once the body is sent, records the metrics, and restarts the head timeout once it is out.
     private func respond(
         to request: HTTPRequestHead, status: HTTPResponse.Status, headers: HTTPHeaders, body: IOData?,
-        closing file: NIOFileHandle? = nil, route: StaticString, start: UInt64, context: ChannelHandlerContext
+        closing file: NIOFileHandle? = nil, route: StaticString, contentBytes: Int64 = 0, start: UInt64,
+        context: ChannelHandlerContext
     ) {
         var headers = headers
         let keepAlive = request.isKeepAlive && !quiescing
@@ -321,7 +321,8 @@ final class FastPath: ChannelDuplexHandler, RemovableChannelHandler {
             default: "GET"
             }
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { result in
-            FastPathMetrics.record(route: route, method: method, status: status.code, since: start)
+            FastPathMetrics.record(
+                route: route, method: method, status: status.code, since: start, contentBytes: contentBytes)
             if case .failure = result { return }
             if !keepAlive { context.close(promise: nil) }
             self.responseSent(context)
@@ -506,21 +507,20 @@ enum FastPathMetrics {
     /// Each thread sees only its own tally, so the variable is not shared state despite what its type says.
     nonisolated(unsafe) private static let perThread = ThreadSpecificVariable<Tally>()
 
-    /// Literals have fixed addresses, so the key costs no string work per request.
+    /// Literals have fixed addresses, so the key compares and hashes those, with no string work per request.
     fileprivate struct Key: Hashable {
-        var route: UInt
-        var method: UInt
+        var route: StaticString
+        var method: StaticString
         var status: Int
-        var routeName: StaticString
-        var methodName: StaticString
 
         static func == (left: Key, right: Key) -> Bool {
-            left.route == right.route && left.method == right.method && left.status == right.status
+            left.route.utf8Start == right.route.utf8Start && left.method.utf8Start == right.method.utf8Start
+                && left.status == right.status
         }
 
         func hash(into hasher: inout Hasher) {
-            hasher.combine(route)
-            hasher.combine(method)
+            hasher.combine(route.utf8Start)
+            hasher.combine(method.utf8Start)
             hasher.combine(status)
         }
     }
@@ -530,9 +530,7 @@ enum FastPathMetrics {
     static func record(
         route: StaticString, method: StaticString, status: Int, since start: UInt64, contentBytes: Int64 = 0
     ) {
-        let key = Key(
-            route: UInt(bitPattern: route.utf8Start), method: UInt(bitPattern: method.utf8Start), status: status,
-            routeName: route, methodName: method)
+        let key = Key(route: route, method: method, status: status)
         let tally = perThread.currentValue ?? newTally()
         tally.add(key, nanoseconds: Int64(DispatchTime.now().uptimeNanoseconds - start), contentBytes: contentBytes)
     }
@@ -553,7 +551,7 @@ enum FastPathMetrics {
         lock.withLock {
             if let known = metrics[key] { return known }
             let dimensions = [
-                ("http.route", "\(key.routeName)"), ("http.request.method", "\(key.methodName)"),
+                ("http.route", "\(key.route)"), ("http.request.method", "\(key.method)"),
                 ("http.response.status_code", String(key.status)),
             ]
             let made = (
