@@ -68,6 +68,7 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
         var buffer = input
         var answered = false
         defer { if answered { context.flush() } }
+        let recent = RecentAnswers.current
         while buffer.readableBytes > 0 {
             if !context.channel.isWritable {
                 // Unflushed answers count against the channel's limit too: send them before deciding.
@@ -82,7 +83,6 @@ final class RawContentPath: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
             let start = DispatchTime.now().uptimeNanoseconds
-            let recent = RecentAnswers.current
             // The very same request head as one answered here moments ago gets the very same answer.
             if fastPath.isIdle, !fastPath.isQuiescing, let head = Self.completeHead(buffer, maxHeadBytes: maxHeadBytes),
                 let known = recent.answer(to: head, now: start)
