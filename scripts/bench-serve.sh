@@ -34,7 +34,7 @@
 #
 # Runtime: ROUNDS * 8 * DURATION seconds plus setup; the first run on a machine also makes the content (~1 min), the
 # ZIM (~2 min on 2 cores), the bundle, and installs Kolibri into the venv (~1 min). Missing Debian packages
-# (nginx-light wrk curl kiwix-tools zim-tools python3-venv) are installed with apt-get when run as root.
+# (nginx-light wrk curl procps kiwix-tools zim-tools python3-venv) are installed with apt-get when run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
@@ -56,8 +56,7 @@ KOLIBRI_ZIP_PORT=18485          # Kolibri's second (sandboxed HTML5 app) server;
 declare -A LABEL=([satchel]=satchel [kiwix]=kiwix-serve [kolibri]=Kolibri [nginx]=nginx)
 declare -A PID=()
 BUNDLE_ID=lessons
-PYTHON=/usr/bin/python3
-[ -x "$PYTHON" ] || PYTHON="$(command -v python3)"
+PYTHON=/usr/bin/python3         # Debian's, which python3-venv completes (not a pyenv or other python on the PATH)
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
@@ -67,9 +66,10 @@ install_missing() {
     command -v nginx >/dev/null || missing+=(nginx-light)
     command -v wrk >/dev/null || missing+=(wrk)
     command -v curl >/dev/null || missing+=(curl)
+    command -v pgrep >/dev/null || missing+=(procps)
     command -v kiwix-serve >/dev/null || missing+=(kiwix-tools)
     command -v zimwriterfs >/dev/null || missing+=(zim-tools)
-    "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    [ -x "$PYTHON" ] && "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
     [ ${#missing[@]} -eq 0 ] && return 0
     [ "$(id -u)" -eq 0 ] || fail "missing Debian packages; run: sudo apt-get install -y ${missing[*]}"
     echo "installing ${missing[*]} ..."
@@ -376,6 +376,7 @@ wrk_errors() {
 }
 
 median() { printf "%s\n" "$@" | sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+two_places() { awk -v v="$1" 'BEGIN { if (v ~ /^[0-9.]+$/) printf "%.2f", v; else print "n/a" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 verdict() { awk -v v="$1" -v goal="$2" -v op="$3" 'BEGIN {
     if (v == "n/a" || v == "") print "n/a"; else if ((op == ">=" && v + 0 >= goal) || (op == "<=" && v + 0 <= goal)) print "ok"; else print "MISSED" }'; }
@@ -442,8 +443,8 @@ for server in "${SERVERS[@]}"; do
     done
     M_RPS[$server]=$(median "${rps[@]}")
     M_MBS[$server]=$(median "${mbs[@]}")
-    R_RPS[$server]=$(printf "%.2f" "$(median "${rr[@]}")")
-    R_MBS[$server]=$(printf "%.2f" "$(median "${rm[@]}")")
+    R_RPS[$server]=$(two_places "$(median "${rr[@]}")")
+    R_MBS[$server]=$(two_places "$(median "${rm[@]}")")
     CPU_US[$server]=$(awk -v t="${TICKS[$server]}" -v hz="$HZ" -v n="${REQS[$server]}" \
         'BEGIN { if (n > 0) printf "%.1f", t * 1e6 / hz / n; else print "n/a" }')
     PEAK_MIB[$server]=$(status_mib "$server" VmHWM)
