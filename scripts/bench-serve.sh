@@ -403,7 +403,7 @@ echo "ok: every server sends the source's bytes (every 97th page or image, and t
 for server in "${SERVERS[@]}"; do reset_peak_rss "$server"; done
 declare -A RPS=() MBS=() TICKS=() REQS=() ERRS=()
 echo
-echo "running $ROUNDS rounds of $((${#SERVERS[@]} * 2)) wrk runs x ${DURATION}s (about $((ROUNDS * ${#SERVERS[@]} * 2 * DURATION)) s) ..."
+echo "setup took $SECONDS s; running $ROUNDS rounds of $((${#SERVERS[@]} * 2)) wrk runs x ${DURATION}s (about $((ROUNDS * ${#SERVERS[@]} * 2 * DURATION)) s) ..."
 for round in $(seq 1 "$ROUNDS"); do
     # The order rotates from round to round, so no server always runs right after the same one.
     order=()
