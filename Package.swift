@@ -77,12 +77,44 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "SatchelNode",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "SatchelBundles",
+                "SatchelSync",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelDemo",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                "SatchelBundles",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SatchelHTTP",
+            dependencies: [
+                "SatchelBundles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "SatchelServer",
             dependencies: [
                 "SatchelCore",
                 "SatchelStore",
                 "SatchelBundles",
                 "SatchelSync",
+                "SatchelNode",
+                "SatchelHTTP",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -93,6 +125,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -108,7 +141,7 @@ let package = Package(
                 "SatchelStore",
                 "SatchelBundles",
                 "SatchelSync",
-                "SatchelServer",
+                "SatchelHTTP",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
@@ -124,6 +157,8 @@ let package = Package(
                 "SatchelStore",
                 "SatchelBundles",
                 "SatchelSync",
+                "SatchelNode",
+                "SatchelDemo",
                 "SatchelServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -145,7 +180,8 @@ let package = Package(
         .target(
             name: "SatchelTestSupport",
             dependencies: [
-                "SatchelCore", "SatchelStore", "SatchelBundles", "SatchelSync", "SatchelServer", "SatchelPlatform",
+                "SatchelCore", "SatchelStore", "SatchelBundles", "SatchelSync", "SatchelNode", "SatchelDemo",
+                "SatchelServer", "SatchelPlatform",
                 "CArchive",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,14 +196,14 @@ let package = Package(
         .testTarget(
             name: "SatchelServerTests",
             dependencies: [
-                "SatchelServer", "SatchelTestSupport",
+                "SatchelServer", "SatchelNode", "SatchelTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
         .testTarget(name: "SatchelPlatformTests", dependencies: ["SatchelPlatform", "SatchelTestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SatchelServer", "SatchelSync", "SatchelPlatform", "SatchelTestSupport"]
+            dependencies: ["SatchelServer", "SatchelNode", "SatchelSync", "SatchelPlatform", "SatchelTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -20,6 +20,23 @@ public struct BundleDescription: Sendable, Codable {
         public var edition: String?
         public var term: String?
         public var language: String?
+
+        /// A classification; every field is optional.
+        public init(
+            stage: String? = nil, grade: String? = nil, subject: String? = nil, edition: String? = nil,
+            term: String? = nil, language: String? = nil
+        ) {
+            (self.stage, self.grade, self.subject, self.edition, self.term) = (stage, grade, subject, edition, term)
+            self.language = language
+        }
+    }
+
+    /// A description; every field is optional.
+    public init(
+        title: LocalizedText? = nil, kind: Manifest.BundleKind? = nil, defaults: Classification? = nil,
+        resources: [Manifest.Resource]? = nil
+    ) {
+        (self.title, self.kind, self.defaults, self.resources) = (title, kind, defaults, resources)
     }
 
     /// The file name the packer looks for.

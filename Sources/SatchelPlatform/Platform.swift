@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import SatchelBundles
 import SatchelCore
-import SatchelServer
 import SatchelStore
 import SatchelSync
 

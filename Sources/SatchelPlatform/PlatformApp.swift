@@ -5,7 +5,7 @@ import Logging
 import NIOCore
 import SatchelBundles
 import SatchelCore
-import SatchelServer
+import SatchelHTTP
 import SatchelSync
 
 /// The platform's HTTP side of sync protocol v1, plus a small admin page.
@@ -104,7 +104,7 @@ public enum PlatformApp {
             }
             return try json(SyncProtocol.Catalog(cursor: entries.last?.cursor ?? since, bundles: entries))
         }
-        BlobRoutes.addBlobRoute(to: router, blobStore: platform.store.blobStore)
+        BlobRoute.add(to: router, blobStore: platform.store.blobStore)
 
         router.get("/") { _, _ -> Response in
             let status = try database.status()

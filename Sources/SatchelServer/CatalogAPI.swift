@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 
 /// The JSON API under `/api/v1` for the catalog and search; see `docs/api.md`.

@@ -25,12 +25,8 @@ struct HealthCheck: Sendable {
         var bundles = 0
         var resources = 0
         do {
-            (bundles, resources) = try node.database.writer.read { db in
-                (
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0,
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0
-                )
-            }
+            let counts = try node.database.counts()
+            (bundles, resources) = (counts.bundles, counts.resources)
         } catch {
             reasons.append("database unreadable")
         }

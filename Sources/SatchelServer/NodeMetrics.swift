@@ -35,13 +35,11 @@ enum NodeMetrics {
 
     /// Reads the gauges from the database and the disk, then renders every metric in Prometheus text format.
     static func render(node: Node) throws -> String {
-        FastPathMetrics.flushAll()
         let database = node.database
-        try database.writer.read { db in
-            storeBytes.set(try SatchelDatabase.storeBytes(db))
-            bundles.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM bundle") ?? 0)
-            resources.set(try Int64.fetchOne(db, sql: "SELECT COUNT(*) FROM resource") ?? 0)
-        }
+        let counts = try database.counts()
+        storeBytes.set(counts.storeBytes)
+        bundles.set(Int64(counts.bundles))
+        resources.set(Int64(counts.resources))
         eventsPending.set(Int64(try database.pendingEventCount()))
         if let free = node.directory.freeBytes() { freeBytes.set(free) }
         return registry.emitToString()

@@ -3,6 +3,8 @@ import Hummingbird
 import NIOCore
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
+import SatchelNode
 import SatchelStore
 
 /// Teacher accounts, training progress, usage beacons and the admin area: the pages and API that write records.
@@ -111,7 +113,7 @@ struct RecordsRoutes: Sendable {
         var problem: LocalizedText?
         if name.isEmpty || name.count > 50 {
             problem = LocalizedText(zh: "请填写姓名（最多 50 个字）。", en: "Enter your name (at most 50 characters).")
-        } else if !Self.isValidUsername(username) {
+        } else if !RecordsValidation.isValidUsername(username) {
             problem = LocalizedText(
                 zh: "用户名只能用 3 到 32 个字母、数字、点、下划线或减号。",
                 en: "The user name must be 3 to 32 letters, digits, dots, underscores or hyphens.")
@@ -395,13 +397,6 @@ struct RecordsRoutes: Sendable {
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
-    }
-
-    static func isValidUsername(_ text: String) -> Bool {
-        (3...32).contains(text.count)
-            && text.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
-            }
     }
 
     static func hours(_ value: Double) -> String {

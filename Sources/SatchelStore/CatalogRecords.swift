@@ -85,3 +85,23 @@ public struct TrustedKeyRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
         self.addedAt = addedAt
     }
 }
+
+/// What serving one bundle file needs, read in one prepared statement: its blob, size and type, when its bundle
+/// was installed, and the resource whose entry it is, if any.
+public struct ContentFileRecord: Sendable, Hashable {
+    public var sha256: String
+    public var size: Int64
+    public var mediaType: String
+    public var installedAt: Date
+    /// The resource this file is the entry of; nil for assets (images, styles, scripts).
+    public var resourceId: String?
+}
+
+/// One event of the log as stored: its sequence, id, type, time and JSON payload.
+public struct StoredEvent: Sendable, Hashable {
+    public var sequence: Int64
+    public var id: String
+    public var type: String
+    public var occurredAt: Date
+    public var payload: String
+}

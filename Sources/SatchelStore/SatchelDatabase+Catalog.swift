@@ -47,6 +47,39 @@ extension SatchelDatabase {
         }
     }
 
+    /// The served file at `path` in bundle `bundleId`, or nil: the content route's lookup, read without blocking.
+    ///
+    /// One prepared statement and only the columns serving needs, not the bundle's manifest, which can be megabytes.
+    public func contentFile(bundleId: String, path: String) async throws -> ContentFileRecord? {
+        try await writer.read { db -> ContentFileRecord? in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT bundleFile.sha256, bundleFile.size, bundleFile.mediaType, bundle.installedAt,
+                                (SELECT id FROM resource WHERE resource.bundleId = bundleFile.bundleId
+                                    AND resource.entry = bundleFile.path LIMIT 1) AS resourceId
+                            FROM bundleFile JOIN bundle ON bundle.id = bundleFile.bundleId
+                            WHERE bundleFile.bundleId = ? AND bundleFile.path = ?
+                            """),
+                    arguments: [bundleId, path])
+            else { return nil }
+            return ContentFileRecord(
+                sha256: row["sha256"], size: row["size"], mediaType: row["mediaType"],
+                installedAt: row["installedAt"], resourceId: row["resourceId"])
+        }
+    }
+
+    /// A value that changes whenever a bundle is installed, replaced or removed, by this process or another: what
+    /// caches of the catalog compare to know they are stale.
+    public func catalogVersion() async throws -> String {
+        try await writer.read { db in
+            try String.fetchOne(
+                db, sql: "SELECT COUNT(*) || ':' || COALESCE(MAX(installedAt), '') || ':' || SUM(version) FROM bundle")
+                ?? ""
+        }
+    }
+
     /// The installed version of a bundle, or nil.
     public func bundle(id: String) throws -> BundleRecord? {
         try writer.read { try BundleRecord.fetchOne($0, key: id) }

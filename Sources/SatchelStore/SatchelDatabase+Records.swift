@@ -182,16 +182,49 @@ extension SatchelDatabase {
         try writer.read { try String.fetchOne($0, sql: "SELECT value FROM syncState WHERE key = ?", arguments: [key]) }
     }
 
+    /// The values kept in `syncState` under `keys`, read together; keys without a value are absent.
+    public func syncValues(_ keys: [String]) throws -> [String: String] {
+        try writer.read { db in
+            var values: [String: String] = [:]
+            for key in keys {
+                values[key] = try String.fetchOne(
+                    db, sql: "SELECT value FROM syncState WHERE key = ?", arguments: [key])
+            }
+            return values
+        }
+    }
+
     /// Sets (or with nil, removes) a value in `syncState`.
     public func setSyncValue(_ key: String, _ value: String?) throws {
+        try setSyncValues([(key, value)])
+    }
+
+    /// Sets (or with nil, removes) several values in `syncState` in one transaction.
+    public func setSyncValues(_ values: [(key: String, value: String?)]) throws {
         try writer.write { db in
-            if let value {
-                try db.execute(
-                    sql:
-                        "INSERT INTO syncState (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                    arguments: [key, value])
-            } else {
-                try db.execute(sql: "DELETE FROM syncState WHERE key = ?", arguments: [key])
+            for (key, value) in values {
+                if let value {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO syncState (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                        arguments: [key, value])
+                } else {
+                    try db.execute(sql: "DELETE FROM syncState WHERE key = ?", arguments: [key])
+                }
+            }
+        }
+    }
+
+    /// Up to `limit` events of the log with a sequence above `after`, oldest first, as stored.
+    public func storedEvents(after: Int64, limit: Int) throws -> [StoredEvent] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT seq, id, type, occurredAt, payload FROM event WHERE seq > ? ORDER BY seq LIMIT ?",
+                arguments: [after, limit]
+            ).map { row in
+                StoredEvent(
+                    sequence: row["seq"], id: row["id"], type: row["type"], occurredAt: row["occurredAt"],
+                    payload: row["payload"])
             }
         }
     }

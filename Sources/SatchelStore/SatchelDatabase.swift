@@ -9,8 +9,11 @@ public struct SatchelDatabase: Sendable {
     /// The file name of the database inside the data directory.
     public static let fileName = "satchel.sqlite"
 
-    /// The pool all access goes through.
-    public let writer: any DatabaseWriter
+    /// The pool all access goes through; outside the store, only named methods and ``reader`` reach it.
+    let writer: any DatabaseWriter
+
+    /// Read-only access for tests and tools that inspect the database; the node's own code uses named methods.
+    public var reader: any DatabaseReader { writer }
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     ///

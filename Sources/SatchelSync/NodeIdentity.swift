@@ -88,33 +88,17 @@ public struct Enrolment: Sendable, Equatable {
 
     /// Reads the enrolment from the database, or nil when the node was never provisioned.
     public static func load(_ database: SatchelDatabase) throws -> Enrolment? {
-        try database.writer.read { db in
-            func value(_ key: String) throws -> String? {
-                try String.fetchOne(db, sql: "SELECT value FROM syncState WHERE key = ?", arguments: [key])
-            }
-            guard let url = try value("platformURL") else { return nil }
-            return Enrolment(
-                nodeId: try value("nodeId"), platformURL: url, schoolCode: try value("schoolCode") ?? "",
-                pendingToken: try value("enrolToken"))
-        }
+        let values = try database.syncValues(["platformURL", "nodeId", "schoolCode", "enrolToken"])
+        guard let url = values["platformURL"] else { return nil }
+        return Enrolment(
+            nodeId: values["nodeId"], platformURL: url, schoolCode: values["schoolCode"] ?? "",
+            pendingToken: values["enrolToken"])
     }
 
     /// Writes the enrolment to the database.
     public func save(_ database: SatchelDatabase) throws {
-        try database.writer.write { db in
-            for (key, value) in [
-                ("nodeId", nodeId), ("platformURL", platformURL), ("schoolCode", schoolCode),
-                ("enrolToken", pendingToken),
-            ] {
-                if let value {
-                    try db.execute(
-                        sql:
-                            "INSERT INTO syncState (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                        arguments: [key, value])
-                } else {
-                    try db.execute(sql: "DELETE FROM syncState WHERE key = ?", arguments: [key])
-                }
-            }
-        }
+        try database.setSyncValues([
+            ("nodeId", nodeId), ("platformURL", platformURL), ("schoolCode", schoolCode), ("enrolToken", pendingToken),
+        ])
     }
 }

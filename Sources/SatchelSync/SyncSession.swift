@@ -316,16 +316,10 @@ public struct Subscriptions: Sendable {
 public enum EventExport {
     /// Up to `limit` events with a sequence above `after`, oldest first.
     public static func events(after: Int64, limit: Int, database: SatchelDatabase) throws -> [SyncProtocol.WireEvent] {
-        try database.writer.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT seq, id, type, occurredAt, payload FROM event WHERE seq > ? ORDER BY seq LIMIT ?",
-                arguments: [after, limit]
-            ).map { row in
-                let date: Date = row["occurredAt"]
-                return SyncProtocol.WireEvent(
-                    sequence: row["seq"], id: row["id"], type: row["type"],
-                    occurredAt: date.timeIntervalSince1970, payload: row["payload"])
-            }
+        try database.storedEvents(after: after, limit: limit).map { event in
+            SyncProtocol.WireEvent(
+                sequence: event.sequence, id: event.id, type: event.type,
+                occurredAt: event.occurredAt.timeIntervalSince1970, payload: event.payload)
         }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SatchelBundles
 import SatchelCore
+import SatchelDemo
 import SatchelServer
 
 /// `satchel demo`: makes sample content, packs and signs it, imports it and serves it.

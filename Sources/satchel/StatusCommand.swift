@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SatchelCore
+import SatchelNode
 import SatchelServer
 
 /// `satchel status`: what the node holds and how its sync stands.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SatchelCore
+import SatchelNode
 import SatchelServer
 import SatchelStore
 

@@ -46,12 +46,12 @@ import Testing
         #expect(acknowledged > 50, "too few writes were acknowledged before the kill to test anything")
 
         let reopened = try Node.open(configuration: test.node.configuration)
-        let stored = try await reopened.database.writer.read {
+        let stored = try await reopened.database.reader.read {
             try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM event WHERE type = 'timeSpent'") ?? 0
         }
         #expect(stored >= acknowledged, "acknowledged \(acknowledged) but only \(stored) survived")
         #expect(stored <= sent, "stored \(stored) events for \(sent) requests: something was counted twice")
-        let seconds = try await reopened.database.writer.read {
+        let seconds = try await reopened.database.reader.read {
             try Int.fetchOne($0, sql: "SELECT SUM(seconds) FROM usageDaily") ?? 0
         }
         #expect(seconds == stored * 30, "derived totals disagree with the log")

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SatchelBundles
+import SatchelNode
 import SatchelServer
 import SatchelStore
 import SatchelTestSupport
@@ -197,7 +198,7 @@ import Testing
         #expect(maths.views == 1 && maths.downloads == 1)
         #expect(maths.seconds == 120, "a beacon's seconds are capped at 120")
         #expect(try database.zeroResultSearches().map(\.query) == ["化学"])
-        let device = try await database.writer.read {
+        let device = try await database.reader.read {
             try String.fetchOne($0, sql: "SELECT json_extract(payload, '$.deviceClass') FROM event WHERE type = 'view'")
         }
         #expect(device == "phone")

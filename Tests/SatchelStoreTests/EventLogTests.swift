@@ -24,7 +24,7 @@ import Testing
         }
         #expect(Set(sequences).count == 2000)
         #expect(try database.pendingEventCount() == 2000)
-        let views = try await database.writer.read { try Int.fetchOne($0, sql: "SELECT SUM(views) FROM usageDaily") }
+        let views = try await database.reader.read { try Int.fetchOne($0, sql: "SELECT SUM(views) FROM usageDaily") }
         #expect(views == 2000)
     }
 
@@ -44,7 +44,7 @@ import Testing
                     .init(
                         teacherId: teacher, bundleId: "course", resourceId: "m1", creditHours: 2, score: 90))))
         func snapshot() throws -> [String] {
-            try database.writer.read { db in
+            try database.reader.read { db in
                 try String.fetchAll(
                     db,
                     sql: """
@@ -80,7 +80,7 @@ import Testing
             olderThan: Date(timeIntervalSince1970: 1_780_000_000 + 3 * 86_400),
             maxPendingUsageEvents: 1_000_000)
         #expect(report.compacted == 3)
-        let remaining = try database.writer.read { try String.fetchAll($0, sql: "SELECT type FROM event ORDER BY seq") }
+        let remaining = try database.reader.read { try String.fetchAll($0, sql: "SELECT type FROM event ORDER BY seq") }
         #expect(remaining == ["view", "view", "moduleCompleted", "timeSpent"])
         let before = try database.usageReport()
         try database.rebuildDerivedTables()
@@ -104,7 +104,7 @@ import Testing
         #expect(try database.usageReport() == usageBefore, "rollups changed the totals")
         try database.rebuildDerivedTables()
         #expect(try database.usageReport() == usageBefore, "rebuilding from rollups changed the totals")
-        let enrolments = try database.writer.read {
+        let enrolments = try database.reader.read {
             try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM event WHERE type = 'enrol'")
         }
         #expect(enrolments == 1)
@@ -121,7 +121,7 @@ import Testing
         try database.append(NodeEvent(.enrol(.init(teacherId: teacher.id, bundleId: "c"))))
         try database.removeTeacher(id: teacher.id)
         #expect(try database.teacher("li.wei") == nil)
-        let text = try database.writer.read { try String.fetchAll($0, sql: "SELECT payload FROM event") }.joined()
+        let text = try database.reader.read { try String.fetchAll($0, sql: "SELECT payload FROM event") }.joined()
         #expect(!text.contains("李伟") && !text.contains("T-0042"))
         #expect(text.contains("removed"))
     }

@@ -11,12 +11,12 @@ import Testing
 
     @Test func freshDatabaseGetsEveryMigration() throws {
         let database = try SatchelDatabase(path: folder.file("a.sqlite"))
-        let applied = try database.writer.read {
+        let applied = try database.reader.read {
             try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
         }
         #expect(applied == SatchelDatabase.migrationNames)
         #expect(applied.contains("v1-catalog") && applied.contains("v1-events") && applied.contains("v1-sync"))
-        let journal = try database.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        let journal = try database.reader.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
     }
 
@@ -28,7 +28,7 @@ import Testing
         }
         let reopened = try SatchelDatabase(path: path)
         #expect(try reopened.trustedKeys().map(\.keyId) == ["0123456789abcdef"])
-        let count = try reopened.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") }
+        let count = try reopened.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM grdb_migrations") }
         #expect(count == SatchelDatabase.migrationNames.count)
     }
 
@@ -44,12 +44,12 @@ import Testing
             }
         }
         let database = try SatchelDatabase(path: path)
-        let applied = try database.writer.read {
+        let applied = try database.reader.read {
             try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
         }
         #expect(applied == SatchelDatabase.migrationNames)
         #expect(try database.trustedKeys().map(\.label) == ["old"])
-        let hasEvents = try database.writer.read { try $0.tableExists("event") }
+        let hasEvents = try database.reader.read { try $0.tableExists("event") }
         #expect(hasEvents)
     }
 

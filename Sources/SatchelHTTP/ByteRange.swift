@@ -1,5 +1,5 @@
 /// A `Range: bytes=...` request header, interpreted as RFC 9110 section 14 says.
-enum ByteRange: Equatable {
+public enum ByteRange: Equatable, Sendable {
     /// Send the whole representation with 200: no Range header, a syntax Satchel ignores, or several ranges (which
     /// RFC 9110 allows a server to answer with the full body).
     case full
@@ -9,7 +9,7 @@ enum ByteRange: Equatable {
     case unsatisfiable
 
     /// Interprets `header` for a representation of `length` bytes.
-    init(header: String?, length: Int64) {
+    public init(header: String?, length: Int64) {
         guard let header else {
             self = .full
             return
@@ -67,5 +67,6 @@ enum ByteRange: Equatable {
 }
 
 extension Character {
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+    /// Whether this is 0 to 9.
+    public var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

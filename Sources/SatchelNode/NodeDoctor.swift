@@ -110,7 +110,7 @@ public struct NodeDoctor: Sendable {
     }
 
     private func integrityCheck(_ node: Node) -> Check {
-        let result = (try? node.database.writer.read { try String.fetchOne($0, sql: "PRAGMA quick_check") }) ?? nil
+        let result = (try? node.database.quickCheck()) ?? nil
         if result == "ok" { return Check(name: "database", level: .ok, detail: "integrity ok", hint: nil) }
         return Check(
             name: "database", level: .fail, detail: "integrity check: \(result ?? "unreadable")",

@@ -4,14 +4,19 @@ import Hummingbird
 import NIOCore
 
 /// An error answered to a JSON API client as `{"error": {"code": ..., "message": ...}}` with a stable code.
-struct APIError: Error, HTTPResponseError {
-    let status: HTTPResponse.Status
+public struct APIError: Error, HTTPResponseError {
+    public let status: HTTPResponse.Status
     /// A stable, machine-readable code such as `not_found`.
-    let code: String
+    public let code: String
     /// A sentence for people.
-    let message: String
+    public let message: String
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// An error with its status, stable code and sentence.
+    public init(status: HTTPResponse.Status, code: String, message: String) {
+        (self.status, self.code, self.message) = (status, code, message)
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let body = try encoder.encode(["error": ["code": code, "message": message]])
@@ -21,14 +26,18 @@ struct APIError: Error, HTTPResponseError {
         )
     }
 
-    static func notFound(_ message: String) -> APIError {
+    /// 404 with code `not_found`.
+    public static func notFound(_ message: String) -> APIError {
         APIError(status: .notFound, code: "not_found", message: message)
     }
 }
 
 /// Turns any error thrown under `/api/` into a JSON error body, so API clients never get HTML.
-struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(
+public struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The middleware.
+    public init() {}
+
+    public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws
         -> Response

@@ -11,7 +11,8 @@ public struct TeacherExport: Sendable {
         self.database = database
     }
 
-    struct Document: Encodable {
+    /// Everything the node holds about one teacher, as exported.
+    public struct Document: Encodable, Sendable {
         var id: UUID
         var username: String
         var name: String
@@ -24,7 +25,8 @@ public struct TeacherExport: Sendable {
         var progress: [Progress]
     }
 
-    struct Progress: Encodable {
+    /// One module's progress in an export.
+    public struct Progress: Encodable, Sendable {
         var bundleId: String
         var resourceId: String
         var secondsSpent: Int
@@ -33,7 +35,8 @@ public struct TeacherExport: Sendable {
         var creditedHours: Double
     }
 
-    func document(for teacher: TeacherRecord) throws -> Document {
+    /// The export of `teacher`.
+    public func document(for teacher: TeacherRecord) throws -> Document {
         Document(
             id: teacher.id, username: teacher.username, name: teacher.name, teacherNumber: teacher.teacherNumber,
             subjects: teacher.subjects, role: teacher.role.rawValue, status: teacher.status.rawValue,
@@ -58,6 +61,9 @@ public struct TeacherExport: Sendable {
 public enum RecordsValidation {
     /// 3 to 32 characters from a-z, 0-9, `.`, `_` and `-`.
     public static func isValidUsername(_ text: String) -> Bool {
-        RecordsRoutes.isValidUsername(text)
+        (3...32).contains(text.count)
+            && text.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
+            }
     }
 }

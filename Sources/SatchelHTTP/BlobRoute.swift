@@ -2,15 +2,12 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SatchelBundles
-import SatchelStore
-import SatchelSync
 
-/// The peer side of sync on every node (and on the platform): `GET /api/v1/catalog?since=` lists installed bundle
-/// versions with their exact signed manifests, and `GET /api/v1/blobs/{sha256}` serves blobs with byte ranges, so a
+/// `GET /api/v1/blobs/{sha256}`, the same on every node and on the platform: blobs with byte ranges, so a
 /// neighbouring node can pull what it lacks and verify it as it would any bundle.
-public enum BlobRoutes {
+public enum BlobRoute {
     /// Adds `/api/v1/blobs/{sha256}` for `blobStore`.
-    public static func addBlobRoute(to router: Router<BasicRequestContext>, blobStore: BlobStore) {
+    public static func add(to router: Router<BasicRequestContext>, blobStore: BlobStore) {
         let fileIO = FileIO()
         router.get("/api/v1/blobs/:sha") { request, context -> Response in
             let sha = try context.parameters.require("sha")
@@ -44,24 +41,6 @@ public enum BlobRoutes {
                 return Response(
                     status: .ok, headers: headers, body: try await fileIO.loadFile(path: path, context: context))
             }
-        }
-    }
-
-    /// Adds `/api/v1/catalog` listing a node's installed bundles for its LAN peers.
-    static func addPeerCatalogRoute(to router: Router<BasicRequestContext>, database: SatchelDatabase) {
-        router.get("/api/v1/catalog") { request, _ -> Response in
-            let since = Int64(QueryString(request.uri.query)["since"] ?? "0") ?? 0
-            // A node's "cursor" is the install time in milliseconds: a peer asks for what changed since.
-            let entries = try database.bundles().compactMap { bundle -> SyncProtocol.CatalogEntry? in
-                let cursor = Int64(bundle.installedAt.timeIntervalSince1970 * 1000)
-                guard cursor > since else { return nil }
-                return SyncProtocol.CatalogEntry(
-                    cursor: cursor, id: bundle.id, version: bundle.version,
-                    manifest: bundle.manifest.base64EncodedString(),
-                    signature: bundle.signature.base64EncodedString())
-            }
-            let cursor = entries.map(\.cursor).max() ?? since
-            return try CatalogAPI(database: database).json(SyncProtocol.Catalog(cursor: cursor, bundles: entries))
         }
     }
 }

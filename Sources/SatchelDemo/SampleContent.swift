@@ -1,4 +1,5 @@
 import Foundation
+import SatchelBundles
 import SatchelCore
 
 /// A small folder of demo curriculum content, ready for `satchel pack`.
