@@ -44,6 +44,14 @@ public struct Configuration: Sendable, Equatable {
     public var eventRetentionDays: Int
     /// Unsynced usage events beyond this many are rolled up into daily totals.
     public var maxPendingUsageEvents: Int
+    /// Connections the web server serves at once.
+    public var maxConnections: Int
+    /// Connections one client address (a phone, or a whole class behind one Wi-Fi router) may hold at once.
+    public var maxConnectionsPerAddress: Int
+    /// Seconds with nothing arriving on a connection (a request head or body, or an idle keep-alive) before it closes.
+    public var idleTimeoutSeconds: Int
+    /// The slowest a request body may arrive, in bytes a second, judged over 10 s; 0 turns the check off.
+    public var minimumBodyBytesPerSecond: Int
 
     /// The built-in defaults, with the data directory chosen by the caller.
     public static func defaults(dataDirectory: String) -> Configuration {
@@ -68,7 +76,11 @@ public struct Configuration: Sendable, Equatable {
             syncSchoolHoursKbps: 0,
             syncOtherKbps: 0,
             eventRetentionDays: 30,
-            maxPendingUsageEvents: 1_000_000
+            maxPendingUsageEvents: 1_000_000,
+            maxConnections: 512,
+            maxConnectionsPerAddress: 256,
+            idleTimeoutSeconds: 15,
+            minimumBodyBytesPerSecond: 512
         )
     }
 

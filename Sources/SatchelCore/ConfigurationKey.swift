@@ -230,6 +230,22 @@ struct ConfigurationKey: Sendable {
             name: "maxPendingUsageEvents", kind: .integer,
             check: { $0.integer >= 1000 ? nil : ("at least 1000 events", "至少 1000 条") },
             assign: { $1.maxPendingUsageEvents = Int($0.integer) }),
+        ConfigurationKey(
+            name: "maxConnections", kind: .integer,
+            check: { (1...65535).contains($0.integer) ? nil : ("1 to 65535 connections", "1 到 65535 个连接") },
+            assign: { $1.maxConnections = Int($0.integer) }),
+        ConfigurationKey(
+            name: "maxConnectionsPerAddress", kind: .integer,
+            check: { (1...65535).contains($0.integer) ? nil : ("1 to 65535 connections", "1 到 65535 个连接") },
+            assign: { $1.maxConnectionsPerAddress = Int($0.integer) }),
+        ConfigurationKey(
+            name: "idleTimeoutSeconds", kind: .integer,
+            check: { (1...3600).contains($0.integer) ? nil : ("1 to 3600 seconds", "1 到 3600 秒") },
+            assign: { $1.idleTimeoutSeconds = Int($0.integer) }),
+        ConfigurationKey(
+            name: "minimumBodyBytesPerSecond", kind: .integer,
+            check: { $0.integer >= 0 ? nil : ("0 (off) or more bytes a second", "0（不检查）或更多字节每秒") },
+            assign: { $1.minimumBodyBytesPerSecond = Int($0.integer) }),
     ]
 
     /// The keys by name.

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 import ServiceLifecycle
 
@@ -19,12 +20,13 @@ public func buildApplication(
     let router = buildRouter(node: node, shared: shared)
     return Application(
         router: router,
-        server: HTTPServerBuilder { responder in
-            NodeHTTPChannel(responder: responder, limits: limits, content: shared.content, beacons: shared.beacons)
+        server: HTTPServerBuilder {
+            [addresses = ConnectionsByAddress(limit: limits.maxConnectionsPerAddress)] responder in
+            NodeHTTPChannel(responder: responder, limits: limits, addresses: addresses)
         },
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),
-            serverName: FastAnswerFields.server,
+            serverName: "satchel",
             availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)
         ),
         services: services,
@@ -38,8 +40,7 @@ public func buildRouter(node: Node) -> Router<BasicRequestContext> {
     buildRouter(node: node, shared: SharedHandlers(node: node))
 }
 
-/// What the router and the fast path (``FastPath``) share: one event log, and the content responder and beacon
-/// recorder with their caches.
+/// What the routes share: one event log, and the content responder and beacon recorder with their caches.
 struct SharedHandlers {
     let events: EventLog
     let content: ContentResponder
@@ -58,6 +59,7 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
     NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: StrictRequestMiddleware())
     let pages = WebPages(database: node.database, defaultLanguage: node.configuration.language, events: events)
     let api = CatalogAPI(database: node.database)
     let health = HealthCheck(node: node)
@@ -76,8 +78,8 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
     RecordsRoutes(node: node, events: events, pages: pages, beacons: beacons).register(on: router)
     AdminRoutes(node: node, pages: pages).register(on: router)
-    BlobRoutes.addBlobRoute(to: router, blobStore: node.blobStore)
-    BlobRoutes.addPeerCatalogRoute(to: router, database: node.database)
+    BlobRoute.add(to: router, blobStore: node.blobStore)
+    PeerCatalogRoute.add(to: router, database: node.database)
     router.get("/healthz") { _, _ in
         let report = health.run()
         return try api.json(report, status: report.reasons.isEmpty ? .ok : .serviceUnavailable)

@@ -1,11 +1,11 @@
 import Foundation
 import NIOCore
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 
 /// The usage beacon that resource pages send while they are visible: `{"bundleId", "resourceId", "seconds"}`, recorded
-/// as a `timeSpent` event that is on disk before the answer. The route and the fast path (``FastPath``) share
-/// it, so they accept and refuse the same beacons.
+/// as a `timeSpent` event that is on disk before the answer.
 struct BeaconRecorder: Sendable {
     let database: SatchelDatabase
     let events: EventLog
@@ -32,17 +32,6 @@ struct BeaconRecorder: Sendable {
             throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
         }
         try await events.append(event(beacon, teacherId: teacherId))
-    }
-
-    /// Records an anonymous beacon without blocking, when it is valid and its resource is known from memory:
-    /// `completion` then gets the result of the durable write. Returns false, having done nothing, for any beacon
-    /// that needs ``record(_:teacherId:)`` to answer it.
-    func recordFromMemory(_ body: ByteBuffer, completion: @escaping EventLog.Completion) -> Bool {
-        guard let beacon = try? Self.decode(body),
-            knownResources.isKnown(bundleId: beacon.bundleId, resourceId: beacon.resourceId)
-        else { return false }
-        events.enqueue(event(beacon, teacherId: nil), completion: completion)
-        return true
     }
 
     private static func decode(_ body: ByteBuffer) throws -> Beacon {

@@ -1,31 +1,29 @@
 import Foundation
 import NIOCore
-import NIOHTTP1
 import SatchelStore
 
-/// Keeps the hot path of content serving off SQLite and the disk: file lookups for a short time, which blobs have a
-/// gzip copy, and the bytes of small blobs (which never change, being named by their hash) within a fixed memory
+/// Keeps the content route off SQLite and the disk for most requests: file lookups for a short time, which blobs have
+/// a gzip copy, and the bytes of small blobs (which never change, being named by their hash) within a fixed memory
 /// budget.
 ///
-/// Lookups expire after ``lookupLifetime`` so that an import by another process shows within a second; a served blob
-/// that has meanwhile been garbage-collected makes the caller drop the entry and look again.
+/// Lookups are dropped when the catalog changes, which ``ContentResponder`` checks at most once every
+/// ``catalogCheckInterval`` (so that an import by another process shows within about a second), and expire after
+/// ``lookupLifetime`` in any case; a served blob that has meanwhile been garbage-collected is answered 404 by
+/// ``ConnectionGuard`` when it cannot be opened.
 final class ContentCache: @unchecked Sendable {
-    /// A bundle file as served: enough to answer without touching the database.
+    /// A bundle file as served: enough to answer without touching the database. Its file's fields read through.
+    @dynamicMemberLookup
     struct Entry {
-        var sha256: String
-        var size: Int64
-        var mediaType: String
-        var installedAt: Date
+        var file: ContentFileRecord
+        /// `Last-Modified`, formatted once.
         var lastModified: String
-        var resourceId: String?
         var expires: Date
-        /// The headers of the plain 200 answer (no range, no condition, no gzip), for the fast path.
-        var plainHeaders: HTTPHeaders
-        /// The same answer's status line and headers encoded, for ``RawContentPath``.
-        var plainHead: ByteBuffer
+
+        subscript<T>(dynamicMember field: KeyPath<ContentFileRecord, T>) -> T { file[keyPath: field] }
     }
 
-    static let lookupLifetime: TimeInterval = 1
+    static let lookupLifetime: TimeInterval = 600
+    static let catalogCheckInterval: TimeInterval = 1
     static let maxLookups = 20_000
     /// Blobs up to this size are kept in memory.
     static let maxCachedBlob = 256 * 1024
@@ -34,11 +32,12 @@ final class ContentCache: @unchecked Sendable {
 
     private let lock = NSLock()
     private var lookups: [String: Entry] = [:]
-    private var refreshing: Set<String> = []
     private var blobs: [String: ByteBuffer] = [:]
     private var blobOrder: [String] = []
     private var blobBytes = 0
     private var gzipCopies: [String: GzipCopy] = [:]
+    private var catalogVersion: String?
+    private var catalogCheckedAt = Date.distantPast
 
     /// What is known of a blob's gzip copy.
     private enum GzipCopy {
@@ -47,38 +46,41 @@ final class ContentCache: @unchecked Sendable {
         case none
     }
 
-    /// The cached lookup for a path, if still fresh.
-    ///
-    /// `ageing` is true, once per lookup, when it is past half its lifetime: the caller should read it again in the
-    /// background and ``store(_:bundleId:path:)`` it, then call ``refreshed(bundleId:path:)``.
-    func entry(bundleId: String, path: String, now: Date = Date()) -> (Entry, ageing: Bool)? {
-        let key = bundleId + "\u{0}" + path
-        return lock.withLock {
-            guard let entry = lookups[key], entry.expires > now else { return nil }
-            guard entry.expires.timeIntervalSince(now) < Self.lookupLifetime / 2, !refreshing.contains(key) else {
-                return (entry, false)
-            }
-            refreshing.insert(key)
-            return (entry, true)
+    /// Whether the catalog's version should be read now: true at most once per ``catalogCheckInterval``.
+    func catalogCheckDue(now: Date = Date()) -> Bool {
+        lock.withLock {
+            guard now.timeIntervalSince(catalogCheckedAt) >= Self.catalogCheckInterval else { return false }
+            catalogCheckedAt = now
+            return true
         }
     }
 
-    /// Ends a background refresh started by ``entry(bundleId:path:now:)``.
-    func refreshed(bundleId: String, path: String) {
-        _ = lock.withLock { refreshing.remove(bundleId + "\u{0}" + path) }
+    /// Takes the catalog's current version; every lookup is dropped when it differs from the last one seen.
+    func catalog(is version: String) {
+        lock.withLock {
+            if version != catalogVersion { lookups.removeAll(keepingCapacity: true) }
+            catalogVersion = version
+        }
     }
 
-    /// Remembers a lookup.
-    func store(_ entry: Entry, bundleId: String, path: String) {
+    /// The cached lookup for a path, if still fresh.
+    func entry(bundleId: String, path: String, now: Date = Date()) -> Entry? {
+        lock.withLock {
+            guard let entry = lookups[bundleId + "\u{0}" + path], entry.expires > now else { return nil }
+            return entry
+        }
+    }
+
+    /// Remembers a lookup for ``lookupLifetime``.
+    func store(_ file: ContentFileRecord, bundleId: String, path: String) -> Entry {
+        let entry = Entry(
+            file: file, lastModified: HTTPDate.format(file.installedAt),
+            expires: Date().addingTimeInterval(Self.lookupLifetime))
         lock.withLock {
             if lookups.count >= Self.maxLookups { lookups.removeAll(keepingCapacity: true) }
             lookups[bundleId + "\u{0}" + path] = entry
         }
-    }
-
-    /// Forgets a lookup whose blob turned out to be gone.
-    func forget(bundleId: String, path: String) {
-        lock.withLock { _ = lookups.removeValue(forKey: bundleId + "\u{0}" + path) }
+        return entry
     }
 
     /// The blob's gzip copy: `.some(nil)` when it is known to have none, nil when nothing is known yet.

@@ -1,28 +1,32 @@
+import Foundation
 import Glibc
-import HTTPTypes
 import HummingbirdCore
 import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import NIOPosix
 
-/// The node's HTTP/1.1 connections: Hummingbird's `HTTP1Channel` pipeline with ``FastPath`` between the
-/// HTTP/1 codec and the conversion to Swift HTTP types, where it can write file regions (sendfile) that Hummingbird's
-/// response writer, which takes byte buffers only, cannot, and ``RawContentPath`` ahead of the codec, which answers
-/// plain content requests without decoding them into NIO's types at all.
+/// The node's HTTP/1.1 connections: Hummingbird's `HTTP1Channel` pipeline (NIO's decoder, Hummingbird's idle
+/// timeout, the router) with one handler of ours behind the decoder, ``ConnectionGuard``, and a bound on the
+/// connections one client address may hold.
 struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
     let limits: ConnectionLimits
-    /// Content answered on the fast path; nil passes every request to the router.
-    let content: ContentResponder?
-    /// Anonymous usage beacons recorded on the fast path; nil passes them to the router.
-    let beacons: BeaconRecorder?
+    let addresses: ConnectionsByAddress
+    let fileIO = NonBlockingFileIO(threadPool: .singleton)
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
-        channel.eventLoop.makeCompletedFuture {
+        guard let address = channel.remoteAddress?.ipAddress, addresses.admit(address) else {
+            logger.debug("connection refused: its address holds its share of the connections")
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(ChannelError.inputClosed)
+        }
+        channel.closeFuture.whenComplete { _ in addresses.release(address) }
+        return channel.eventLoop.makeCompletedFuture {
             do {
                 try channel.syncOptions?.setOption(
                     ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_USER_TIMEOUT))),
@@ -37,23 +41,16 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
             decoderLimits.maxHeaderFieldCount = limits.maxHeaderFields
             let pipeline = channel.pipeline.syncOperations
             try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: false,  // requests are answered in order by the handlers below
+                withPipeliningAssistance: false,  // requests are answered one at a time, in order, by the router
                 withErrorHandling: false,  // Hummingbird answers errors
-                withOutboundHeaderValidation: false,  // Swift HTTP types validate, and so do our own headers
+                withOutboundHeaderValidation: false,  // Swift HTTP types validate
                 withEncoderConfiguration: .init(),
                 withDecoderLimitConfiguration: decoderLimits
             )
-            let fastPath = FastPath(content: content, beacons: beacons, headTimeout: limits.requestHeadTimeout)
-            try pipeline.addHandler(fastPath)
+            try pipeline.addHandler(ConnectionGuard(limits: limits, fileIO: fileIO, logger: logger))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            // The fast path owns the connection's timeout: Hummingbird's idle timer cannot see the requests it
-            // answers and would cut them off.
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
-            if let content {
-                // Ahead of the decoder: plain content requests answered from the bytes read.
-                try pipeline.addHandler(
-                    RawContentPath(content: content, fastPath: fastPath, limits: limits), position: .first)
-            }
+            try pipeline.addHandler(
+                HTTPConnectionStateHandler(idleTimeout: .nanoseconds(limits.idleTimeout.nanoseconds), logger: logger))
             return try NIOAsyncChannel(
                 wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
@@ -61,5 +58,34 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
 
     func handle(value: Value, logger: Logger) async {
         await handleHTTP(asyncChannel: value, logger: logger)
+    }
+}
+
+/// Counts the open connections of each client address, so that one address holds at most its share.
+final class ConnectionsByAddress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: [String: Int] = [:]
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Counts a new connection from `address`; false, counting nothing, when the address already holds its share.
+    func admit(_ address: String) -> Bool {
+        lock.withLock {
+            let count = counts[address, default: 0]
+            guard count < limit else { return false }
+            counts[address] = count + 1
+            return true
+        }
+    }
+
+    /// A connection from `address` has closed.
+    func release(_ address: String) {
+        lock.withLock {
+            let count = counts[address, default: 1] - 1
+            counts[address] = count > 0 ? count : nil
+        }
     }
 }

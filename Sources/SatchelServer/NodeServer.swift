@@ -27,7 +27,9 @@ public enum NodeServer {
         {
             services.append(SyncService(node: reopened, logger: logger))
         }
-        let app = buildApplication(node: reopened, logger: logger, services: services) { channel in
+        let app = buildApplication(
+            node: reopened, logger: logger, limits: ConnectionLimits(configuration), services: services
+        ) { channel in
             let port = channel.localAddress?.port ?? configuredPort
             logger.info("serving", metadata: ["satchel.http.port": "\(port)"])
             SystemdNotifier.notify("READY=1")
