@@ -63,31 +63,33 @@ import Testing
         let chromium = try Chromium.find()
         try await withDemoNode { base in
             let folder = TemporaryDirectory("browser-seek")
-            let probe = folder.write("seek.html", seekProbe(video: base + "/content/demo-primary-g3/video/intro.mp4"))
+            let listener = try await ReportListener()
+            let probe = folder.write(
+                "seek.html",
+                seekProbe(video: base + "/content/demo-primary-g3/video/intro.mp4", report: listener.reportURL))
             let netLog = folder.file("net-log.json")
-            let dom = try await chromium.dumpDOM(
-                url: URL(fileURLWithPath: probe).absoluteString,
+            // The probe reports once the video has seeked (or failed): the test waits for that event.
+            let report = try await chromium.report(
+                from: URL(fileURLWithPath: probe).absoluteString, to: listener,
                 extraArguments: [
                     "--autoplay-policy=no-user-gesture-required", "--allow-file-access-from-files",
                     "--log-net-log=" + netLog,
                 ])
-            let title = try #require(Chromium.title(in: dom), "the probe page has no <title>:\n\(dom)")
-            if title.hasPrefix("error:") {
-                let code = title.dropFirst(6)
+            await listener.stop()
+            if let code = report["error"] {
                 Issue.record(
                     "Chromium could not play the H.264 MP4: MediaError code \(code) (4: format not supported)")
                 return
             }
-            #expect(title.hasPrefix("seeked:3.0 "), "the video did not seek to 3 s; the probe says \(title)")
-            let report = fields(of: title)
+            #expect(report["seeked"] == "3.0", "the video did not seek to 3 s; the probe says \(report)")
             let duration = Double(report["duration"] ?? "") ?? 0
-            #expect(abs(duration - 4) < 0.1, "the sample video should last about 4 s; the probe says \(title)")
+            #expect(abs(duration - 4) < 0.1, "the sample video should last about 4 s; the probe says \(report)")
             let seekableEnd = Double(report["seekable"] ?? "") ?? 0
             #expect(
                 abs(seekableEnd - duration) < 0.1,
-                "Chromium does not count the whole video seekable: the server's byte ranges did not work: \(title)")
-            #expect((Int(report["state"] ?? "") ?? 0) >= 2, "no frame was ready after the seek: \(title)")
-            #expect((Int(report["frames"] ?? "") ?? 0) > 0, "Chromium decoded no H.264 frame: \(title)")
+                "Chromium does not count the whole video seekable: the server's byte ranges did not work: \(report)")
+            #expect((Int(report["state"] ?? "") ?? 0) >= 2, "no frame was ready after the seek: \(report)")
+            #expect((Int(report["frames"] ?? "") ?? 0) > 0, "Chromium decoded no H.264 frame: \(report)")
 
             let log = (try? String(contentsOfFile: netLog, encoding: .utf8)) ?? ""
             #expect(log.contains("Range: bytes="), "Chromium's net log shows no Range request for the video")
@@ -183,24 +185,29 @@ private func fields(of report: String) -> [String: String] {
     return result
 }
 
-/// A page that loads `video` muted, seeks to 3 s once the metadata is in, and reports in its title either
-/// `seeked:TIME state=… duration=… seekable=… size=WxH frames=…` or `error:CODE`.
-private func seekProbe(video: String) -> String {
+/// A page that loads `video` muted, seeks to 3 s once the metadata is in, and reports to `report` either
+/// `seeked=TIME&state=…&duration=…&seekable=…&size=WxH&frames=…` or `error=CODE`.
+private func seekProbe(video: String, report: String) -> String {
     """
     <!DOCTYPE html>
-    <html><head><meta charset="utf-8"><title>pending</title></head><body>
+    <html><head><meta charset="utf-8"><title>seek</title></head><body>
     <video id="v" muted preload="auto" src="\(video)"></video>
     <script>
     var v = document.getElementById("v");
+    function send(fields) {
+        var query = Object.keys(fields).map(function (k) { return k + "=" + encodeURIComponent(fields[k]); });
+        new Image().src = "\(report)?" + query.join("&");
+    }
     v.addEventListener("loadedmetadata", function () { v.currentTime = 3; });
     v.addEventListener("seeked", function () {
-        var seekable = v.seekable.length ? v.seekable.end(v.seekable.length - 1).toFixed(2) : "none";
-        var frames = v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : -1;
-        document.title = "seeked:" + v.currentTime.toFixed(1) + " state=" + v.readyState
-            + " duration=" + v.duration.toFixed(2) + " seekable=" + seekable
-            + " size=" + v.videoWidth + "x" + v.videoHeight + " frames=" + frames;
+        send({
+            seeked: v.currentTime.toFixed(1), state: v.readyState, duration: v.duration.toFixed(2),
+            seekable: v.seekable.length ? v.seekable.end(v.seekable.length - 1).toFixed(2) : "none",
+            size: v.videoWidth + "x" + v.videoHeight,
+            frames: v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : -1
+        });
     });
-    v.addEventListener("error", function () { document.title = "error:" + (v.error ? v.error.code : "?"); });
+    v.addEventListener("error", function () { send({error: v.error ? v.error.code : "?"}); });
     </script>
     </body></html>
     """
@@ -208,7 +215,7 @@ private func seekProbe(video: String) -> String {
 
 /// Headless Chromium run as a command, one page a run, each run with a fresh profile (so no cookie, such as the
 /// chosen language, carries over from one run to the next).
-private struct Chromium: Sendable {
+struct Chromium: Sendable {
     let executable: String
     let scratch: TemporaryDirectory
 
@@ -295,62 +302,101 @@ private struct Chromium: Sendable {
     /// Runs Chromium headless with `arguments` and returns what it printed on standard output. Kills it after
     /// `timeout` seconds, so that a hung browser fails the test instead of hanging the suite.
     func run(_ arguments: [String], timeout: Double = 60) async throws -> String {
-        let id = UUID().uuidString.prefix(8)
-        let outPath = scratch.file("out-\(id).txt")
-        let errPath = scratch.file("err-\(id).txt")
-        let profile = scratch.file("profile-\(id)")
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        defer {
-            try? out.close()
-            try? err.close()
-            try? FileManager.default.removeItem(atPath: profile)
-        }
-
-        var flags = [
-            "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--no-default-browser-check",
-            "--user-data-dir=" + profile,
-        ]
-        // Chromium refuses to run as root unless its sandbox is turned off.
-        if geteuid() == 0 { flags.append("--no-sandbox") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = flags + arguments
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-
+        let run = try Run(self, arguments)
         let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline {
+        while run.process.isRunning && Date() < deadline {
             do { try await Task.sleep(for: .milliseconds(50)) } catch { break }
         }
-        let hung = process.isRunning
-        // Killing the browser process ends its helper processes too: they exit when it is gone.
-        if hung { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-
-        let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-        // Chromium logs much D-Bus noise on a machine without a session bus: keep the last other lines.
-        let errors = ((try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "").split(separator: "\n")
-            .filter { !$0.contains("dbus") }.suffix(20).joined(separator: "\n")
+        let hung = run.process.isRunning
+        let (output, errors) = run.finish()
         let command = ([executable] + arguments).joined(separator: " ")
         if hung {
-            throw ChromiumFailure(
-                description: "Chromium was killed after \(Int(timeout)) s: \(command)\n\(errors)")
+            throw ChromiumFailure(description: "Chromium was killed after \(Int(timeout)) s: \(command)\n\(errors)")
         }
-        guard process.terminationStatus == 0 else {
+        guard run.process.terminationStatus == 0 else {
             throw ChromiumFailure(
-                description: "Chromium exited with status \(process.terminationStatus): \(command)\n\(errors)")
+                description: "Chromium exited with status \(run.process.terminationStatus): \(command)\n\(errors)")
         }
         return output
+    }
+
+    /// Opens `url` and keeps the browser running until the page reports to `listener` (the page's own event), then
+    /// closes it and returns the report. Fails if no report comes within two minutes (a first start on a new
+    /// machine takes seconds, not minutes).
+    func report(
+        from url: String, to listener: ReportListener, extraArguments: [String] = []
+    ) async throws
+        -> [String: String]
+    {
+        let run = try Run(self, extraArguments + [url])
+        let report = await listener.next()
+        let (_, errors) = run.finish()
+        guard let report else {
+            throw ChromiumFailure(description: "the page at \(url) sent no report within two minutes\n\(errors)")
+        }
+        return report
+    }
+
+    /// One Chromium process with a fresh profile and its output in files.
+    final class Run {
+        let process = Process()
+        private let outPath: String
+        private let errPath: String
+        private let profile: String
+        private let out: FileHandle
+        private let err: FileHandle
+
+        init(_ chromium: Chromium, _ arguments: [String]) throws {
+            let id = UUID().uuidString.prefix(8)
+            outPath = chromium.scratch.file("out-\(id).txt")
+            errPath = chromium.scratch.file("err-\(id).txt")
+            profile = chromium.scratch.file("profile-\(id)")
+            _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+            out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+            err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+            var flags = [
+                "--headless=new", "--disable-gpu", "--hide-scrollbars", "--no-first-run", "--no-default-browser-check",
+                "--user-data-dir=" + profile,
+            ]
+            // Chromium refuses to run as root unless its sandbox is turned off.
+            if geteuid() == 0 { flags.append("--no-sandbox") }
+            process.executableURL = URL(fileURLWithPath: chromium.executable)
+            process.arguments = flags + arguments
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+        }
+
+        /// What the browser has written to standard error so far.
+        func errorText() -> String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
+
+        /// Stops the browser if it still runs (asked to quit, so that it writes out its net log; killed if it has
+        /// not quit within 10 s; its helper processes exit with it), and returns what it printed and the last lines
+        /// of its errors.
+        func finish() -> (output: String, errors: String) {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                let deadline = Date().addingTimeInterval(10)
+                while process.isRunning && Date() < deadline { usleep(20_000) }
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            }
+            process.waitUntilExit()
+            try? out.close()
+            try? err.close()
+            defer { try? FileManager.default.removeItem(atPath: profile) }
+            let output = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            // Chromium logs much D-Bus noise on a machine without a session bus: keep the last other lines.
+            let errors = errorText().split(separator: "\n")
+                .filter { !$0.contains("dbus") }.suffix(20).joined(separator: "\n")
+            return (output, errors)
+        }
     }
 }
 
 /// Chromium is not installed.
-private struct ChromiumMissing: Error, CustomStringConvertible {
+struct ChromiumMissing: Error, CustomStringConvertible {
     var description: String {
         "Chromium is not installed, so the browser tests cannot run: install it with "
             + "`apt-get install chromium fonts-noto-cjk` (CI installs them)"
@@ -358,6 +404,6 @@ private struct ChromiumMissing: Error, CustomStringConvertible {
 }
 
 /// A Chromium run went wrong.
-private struct ChromiumFailure: Error, CustomStringConvertible {
+struct ChromiumFailure: Error, CustomStringConvertible {
     var description: String
 }
