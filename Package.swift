@@ -167,7 +167,10 @@ let package = Package(
         .testTarget(name: "SatchelPlatformTests", dependencies: ["SatchelPlatform", "SatchelTestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SatchelServer", "SatchelSync", "SatchelPlatform", "SatchelTestSupport"]
+            dependencies: [
+                "SatchelServer", "SatchelSync", "SatchelPlatform", "SatchelTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
