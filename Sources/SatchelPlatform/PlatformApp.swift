@@ -1,6 +1,7 @@
 import CompressNIO
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import SatchelBundles
@@ -10,17 +11,40 @@ import SatchelSync
 
 /// The platform's HTTP side of sync protocol v1, plus a small admin page.
 public enum PlatformApp {
+    /// How long a connection may hold its place and how many places there are, so that clients that open
+    /// connections and send nothing (or a head and never its body) cannot starve the nodes.
+    public struct ConnectionLimits: Sendable {
+        /// A connection that sends no part of a request (a head, a piece of body) for this long is closed, whether
+        /// it is between requests or in the middle of one; 60 s as nginx's `client_body_timeout`.
+        public var idleTimeout: Duration = .seconds(60)
+        /// The most connections open at once; further ones wait in the listen backlog until one closes.
+        public var maxConnections = 512
+
+        /// The defaults: 60 s idle timeout, 512 connections.
+        public init() {}
+
+        /// Limits with the given idle timeout and connection count.
+        public init(idleTimeout: Duration, maxConnections: Int) {
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+        }
+    }
+
     /// Builds the platform's application on `host:port`.
     public static func build(
-        platform: Platform, host: String, port: Int, logger: Logger,
+        platform: Platform, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     )
         -> some ApplicationProtocol
     {
-        Application(
+        let (seconds, attoseconds) = limits.idleTimeout.components
+        let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return Application(
             router: router(platform: platform),
+            server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: idle)),
             configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "satchel-platform"),
+                address: .hostname(host, port: port), serverName: "satchel-platform",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: onServerRunning, logger: logger)
     }
 
