@@ -19,8 +19,6 @@ public enum SneakernetFiles {
         database: SatchelDatabase, identity: NodeIdentity, nodeId: String, to root: String,
         batchSize: Int = 5000
     ) throws -> [String] {
-        let folder = folder(root: root, nodeId: nodeId)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var after = try database.acknowledgedSequence()
         var written: [String] = []
         while true {
@@ -28,22 +26,33 @@ public enum SneakernetFiles {
             guard let first = events.first, let last = events.last else { break }
             let batch = SyncProtocol.EventBatch(
                 batchId: "\(nodeId):\(first.s)-\(last.s)", nodeId: nodeId, from: first.s, to: last.s, events: events)
-            var buffer = ByteBuffer(bytes: try JSONEncoder().encode(batch))
-            let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
-            let name = String(format: "events-%012lld-%012lld.json.gz", first.s, last.s)
-            let path = folder + "/" + name
-            try compressed.write(to: URL(fileURLWithPath: path + ".tmp"))
-            try (try identity.key.signature(for: compressed)).base64EncodedString()
-                .write(toFile: path + ".sig", atomically: true, encoding: .utf8)
-            // rename(2) replaces a file left by an earlier export of the same range.
-            guard rename(path + ".tmp", path) == 0 else {
-                throw SyncError(
-                    code: .badFile, message: LocalizedText(zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
-            }
-            written.append(path)
+            written.append(try write(batch, signedBy: identity, to: root))
             after = last.s
         }
         return written
+    }
+
+    /// Writes one batch file for `batch.nodeId` under `root`, with its signature beside it, and returns its path.
+    /// The `.sig` is written first and the data file renamed into place, so a reader never sees it unsigned.
+    public static func write(
+        _ batch: SyncProtocol.EventBatch, signedBy identity: NodeIdentity, to root: String
+    ) throws
+        -> String
+    {
+        let folder = folder(root: root, nodeId: batch.nodeId)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var buffer = ByteBuffer(bytes: try JSONEncoder().encode(batch))
+        let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
+        let path = folder + "/" + String(format: "events-%012lld-%012lld.json.gz", batch.from, batch.to)
+        try compressed.write(to: URL(fileURLWithPath: path + ".tmp"))
+        try (try identity.key.signature(for: compressed)).base64EncodedString()
+            .write(toFile: path + ".sig", atomically: true, encoding: .utf8)
+        // rename(2) replaces a file left by an earlier export of the same range.
+        guard rename(path + ".tmp", path) == 0 else {
+            throw SyncError(
+                code: .badFile, message: LocalizedText(zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
+        }
+        return path
     }
 
     /// Every batch file under `root`, in order.

@@ -21,10 +21,11 @@ import Testing
     }
 
     /// A node in a temporary folder that is provisioned (pending) against `url`.
-    static func provisionedNode(url: String, token: String) throws -> (TestNode, NodeIdentity) {
+    static func provisionedNode(url: String, token: String, school: String = "S-001") throws -> (TestNode, NodeIdentity)
+    {
         let test = try TestNode { $0.trustedKeys = [] }
         let identity = try NodeIdentity.create(in: test.node.directory, force: false)
-        try Enrolment(nodeId: nil, platformURL: url, schoolCode: "S-001", pendingToken: token).save(test.node.database)
+        try Enrolment(nodeId: nil, platformURL: url, schoolCode: school, pendingToken: token).save(test.node.database)
         return (test, identity)
     }
 
