@@ -67,10 +67,22 @@ public enum SneakernetFiles {
         return files.sorted()
     }
 
-    /// Reads and checks one batch file: its signature must be by the key registered for the node it names.
+    /// Reads and checks one batch file. Nothing in it is trusted before its signature is: the file must lie in the
+    /// folder of an enrolled node (`satchel-sync/<nodeId>/`), be at most ``SyncProtocol/maxBatchBytes`` long and be
+    /// signed by that node's key; only then is it decompressed, and only up to ``SyncProtocol/maxBatchJSONBytes``.
+    /// The batch inside must name the same node.
     public static func read(
         batch path: String, publicKeyOf: (String) throws -> String?
     ) throws -> SyncProtocol.EventBatch {
+        let nodeId = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= SyncProtocol.maxBatchBytes else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 超过 \(SyncProtocol.maxBatchBytes) 字节，不是 satchel export 写的文件。",
+                    en: "\(path) is larger than \(SyncProtocol.maxBatchBytes) bytes: satchel export did not write it."))
+        }
         guard let compressed = FileManager.default.contents(atPath: path),
             let signatureText = try? String(contentsOfFile: path + ".sig", encoding: .utf8),
             let signature = Data(base64Encoded: signatureText.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -80,30 +92,37 @@ public enum SneakernetFiles {
                 message: LocalizedText(
                     zh: "\(path) 或其签名文件缺失或无法读取。", en: "\(path) or its signature is missing or unreadable."))
         }
-        var buffer = ByteBuffer(bytes: compressed)
-        guard let json = try? buffer.decompress(with: .gzip()),
-            let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: Data(json.readableBytesView))
-        else {
-            throw SyncError(
-                code: .badFile,
-                message: LocalizedText(
-                    zh: "\(path) 已损坏，无法解压或解析。", en: "\(path) is damaged: it cannot be decompressed or parsed."))
-        }
-        guard let keyText = try publicKeyOf(batch.nodeId), let keyData = Data(base64Encoded: keyText),
+        guard let keyText = try publicKeyOf(nodeId), let keyData = Data(base64Encoded: keyText),
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
             key.isValidSignature(signature, for: compressed)
         else {
             throw SyncError(
                 code: .badFile,
                 message: LocalizedText(
-                    zh: "\(path) 的签名无效，或节点 \(batch.nodeId) 未在平台注册。",
-                    en: "\(path) has an invalid signature, or node \(batch.nodeId) is not enrolled here."))
+                    zh: "\(path) 的签名无效，或其所在文件夹的节点 \(nodeId) 未在平台注册。",
+                    en: "\(path) has an invalid signature, or node \(nodeId) (its folder's name) is not enrolled here.")
+            )
         }
-        guard batch.from <= batch.to, batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to }) else {
+        var buffer = ByteBuffer(bytes: compressed)
+        guard let json = try? buffer.decompress(with: .gzip(), maxSize: SyncProtocol.maxBatchJSONBytes),
+            let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: Data(json.readableBytesView))
+        else {
             throw SyncError(
                 code: .badFile,
                 message: LocalizedText(
-                    zh: "\(path) 的内容与其范围不符。", en: "\(path) holds events outside its stated range."))
+                    zh: "\(path) 已损坏：无法解压或解析，或解压后超过 \(SyncProtocol.maxBatchJSONBytes) 字节。",
+                    en:
+                        "\(path) is damaged: it cannot be decompressed or parsed, or it decompresses to more than \(SyncProtocol.maxBatchJSONBytes) bytes."
+                ))
+        }
+        guard batch.nodeId == nodeId, batch.from <= batch.to,
+            batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to })
+        else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 的内容与其文件夹或范围不符。",
+                    en: "\(path) holds another node's batch or events outside its stated range."))
         }
         return batch
     }

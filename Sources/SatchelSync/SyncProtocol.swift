@@ -6,6 +6,18 @@ public enum SyncProtocol {
     /// The protocol version both sides speak.
     public static let version = 1
 
+    /// The largest event batch body on the wire, gzip or plain: the platform refuses a bigger one (413) before
+    /// reading it, and `satchel-platform import` refuses a bigger USB file before reading it. A batch of 1000 events
+    /// is about 20 KB of gzip.
+    public static let maxBatchBytes = 1024 * 1024
+    /// The most a batch may decompress to; decompression stops there.
+    public static let maxBatchJSONBytes = 4 * 1024 * 1024
+    /// The largest catalog answer a node reads from a platform or a peer (decompressed); the transfer stops there.
+    public static let maxCatalogBytes = 8 * 1024 * 1024
+    /// The largest other JSON answer (enrolment, cursor, push) a node reads, and the largest enrolment or health
+    /// body the platform reads.
+    public static let maxMessageBytes = 64 * 1024
+
     /// `POST /api/v1/enrol`: a one-time token from the platform, exchanged for a node id.
     public struct EnrolRequest: Codable, Sendable {
         public var token: String
