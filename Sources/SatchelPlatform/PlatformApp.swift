@@ -64,9 +64,7 @@ public enum PlatformApp {
             else {
                 return error(.forbidden, "bad_token", "The enrolment token is unknown, used, or for another school.")
             }
-            return try json(
-                SyncProtocol.EnrolResponse(
-                    nodeId: nodeId, publisherKeys: try platform.publisherKeys(), platformName: platform.name))
+            return try json(try platform.enrolmentAnswer(nodeId: nodeId, nodePublicKey: enrol.publicKey))
         }
 
         router.post("/api/v1/nodes/:node/events") { request, context -> Response in

@@ -76,7 +76,7 @@ public struct PlatformDatabase: Sendable {
         writer = pool
     }
 
-    /// A new one-time enrolment token for a school.
+    /// A new one-time enrolment secret for a school (``Platform/createToken(schoolCode:)`` adds the key fingerprint).
     public func createToken(schoolCode: String) throws -> String {
         let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
         let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")

@@ -34,17 +34,35 @@ public enum SyncProtocol {
         }
     }
 
-    /// The platform's answer to an enrolment.
+    /// The platform's answer to an enrolment, signed by the platform's own key. The node uses it only when
+    /// `platformKey` has the fingerprint its token carries and `signature` verifies over ``signedBytes(nodePublicKey:)``.
     public struct EnrolResponse: Codable, Sendable {
         public var nodeId: String
         /// The publisher keys (base64) whose bundles the node should trust.
         public var publisherKeys: [String]
         public var platformName: String
+        /// The platform's Ed25519 public key, base64 of its 32 raw bytes.
+        public var platformKey: String
+        /// Base64 of the platform key's Ed25519 signature over ``signedBytes(nodePublicKey:)``.
+        public var signature: String
 
-        public init(nodeId: String, publisherKeys: [String], platformName: String) {
+        public init(
+            nodeId: String, publisherKeys: [String], platformName: String, platformKey: String, signature: String
+        ) {
             self.nodeId = nodeId
             self.publisherKeys = publisherKeys
             self.platformName = platformName
+            self.platformKey = platformKey
+            self.signature = signature
+        }
+
+        /// The bytes the platform signs: every field but the signature, and the public key of the node that asked,
+        /// so an answer made for one node is no use to another. UTF-8 lines joined by `\n`, no trailing newline:
+        /// `SATCHEL-ENROL-1`, the node id, the node's public key, the platform key, the platform name, then one line
+        /// per publisher key.
+        public func signedBytes(nodePublicKey: String) -> Data {
+            let lines = ["SATCHEL-ENROL-1", nodeId, nodePublicKey, platformKey, platformName] + publisherKeys
+            return Data(lines.joined(separator: "\n").utf8)
         }
     }
 

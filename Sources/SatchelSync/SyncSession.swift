@@ -110,11 +110,29 @@ public struct SyncSession: Sendable {
                     zh: "注册未完成且没有注册令牌。请重新运行 satchel provision。",
                     en: "Enrolment is incomplete and no token is left. Run satchel provision again."))
         }
+        let parsed = try EnrolmentToken(text: token)
         let client = PlatformClient(baseURL: enrolment.platformURL, transport: transport, identity: nil, nodeId: nil)
         let answer = try await client.enrol(
             SyncProtocol.EnrolRequest(
-                token: token, schoolCode: enrolment.schoolCode, publicKey: identity.publicKey,
+                token: parsed.secret, schoolCode: enrolment.schoolCode, publicKey: identity.publicKey,
                 nodeVersion: SatchelVersion.current))
+        // Only the platform whose key the token names can sign the answer; nothing in an answer that fails this
+        // (a node id, publisher keys) is used.
+        guard let platformKey = Data(base64Encoded: answer.platformKey), platformKey.count == 32,
+            EnrolmentToken.fingerprint(of: platformKey) == parsed.fingerprint,
+            let signature = Data(base64Encoded: answer.signature),
+            (try? PublisherKey(base64: answer.platformKey))?.isValidSignature(
+                signature, for: answer.signedBytes(nodePublicKey: identity.publicKey)) == true
+        else {
+            throw SyncError(
+                code: .forgedEnrolment,
+                message: LocalizedText(
+                    zh: "\(enrolment.platformURL) 的注册回答没有平台密钥（指纹 \(parsed.fingerprint)）的有效签名："
+                        + "可能有人冒充平台或篡改了网络通信。未信任任何公钥。请检查平台网址和令牌。",
+                    en: "The enrolment answer from \(enrolment.platformURL) is not signed by the platform key "
+                        + "\(parsed.fingerprint) the token names: someone may be impersonating the platform or "
+                        + "tampering with the connection. Nothing was trusted. Check the platform URL and the token."))
+        }
         for key in answer.publisherKeys {
             let publisher = try PublisherKey(base64: key)
             try node.database.trust(

@@ -62,7 +62,9 @@ struct PlatformCommand: AsyncParsableCommand {
                 let app = PlatformApp.build(
                     platform: platform, host: host, port: port, limits: limits, logger: logger
                 ) { channel in
-                    let line = "satchel-platform listening on http://\(host):\(channel.localAddress?.port ?? port)/\n"
+                    let line =
+                        "satchel-platform listening on http://\(host):\(channel.localAddress?.port ?? port)/\n"
+                        + "平台密钥指纹 · platform key fingerprint: \(platform.fingerprint)\n"
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
                 try await app.runService()
@@ -80,7 +82,7 @@ struct PlatformCommand: AsyncParsableCommand {
             @Option(name: .long, help: "学校代码 · School code") var school: String
 
             func run() async throws {
-                try await PlatformCommand.run { print(try options.open().database.createToken(schoolCode: school)) }
+                try await PlatformCommand.run { print(try options.open().createToken(schoolCode: school)) }
             }
         }
     }

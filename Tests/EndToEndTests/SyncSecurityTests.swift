@@ -16,7 +16,7 @@ import Testing
         var nodes: [(TestNode, NodeIdentity, String)] = []
         for school in ["S-A", "S-B"] {
             let (test, identity) = try SyncTests.provisionedNode(
-                url: url, token: try platform.database.createToken(schoolCode: school), school: school)
+                url: url, token: try platform.createToken(schoolCode: school), school: school)
             _ = try await SyncSession(node: test.node, logger: Logger(label: "test")).run()
             nodes.append((test, identity, try #require(try Enrolment.load(test.node.database)?.nodeId)))
         }
@@ -117,6 +117,62 @@ import Testing
         await liar.stop()
         await honest.stop()
         #expect(report.installedBundles == ["shared v1"], "\(report.errors)")
+    }
+}
+
+/// Enrolment that a man in the middle cannot subvert: the answer must be signed by the key the token names.
+@Suite struct SignedEnrolmentTests {
+    @Test func aFakePlatformThatAnswersWithItsOwnPublisherKeyIsRefused() async throws {
+        let folder = TemporaryDirectory("platform")
+        let real = try Platform(root: folder.file("platform"))
+        let token = try real.createToken(schoolCode: "S-001")
+        // The impostor sits on the http:// path: it signs a well-formed answer, but with its own key.
+        let impostor = SigningKey()
+        let injected = SigningKey()
+        let fake = try await LyingServer { router in
+            router.post("/api/v1/enrol") { request, _ in
+                let body = try await request.body.collect(upTo: 65536)
+                let asked = try JSONDecoder().decode(SyncProtocol.EnrolRequest.self, from: Data(buffer: body))
+                var answer = SyncProtocol.EnrolResponse(
+                    nodeId: "node-fake", publisherKeys: [injected.publicKey.base64], platformName: "fake",
+                    platformKey: impostor.publicKey.base64, signature: "")
+                answer.signature = try impostor.signature(for: answer.signedBytes(nodePublicKey: asked.publicKey))
+                    .base64EncodedString()
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(answer))))
+            }
+        }
+        let (test, _) = try SyncTests.provisionedNode(url: fake.baseURL, token: token)
+        do {
+            _ = try await SyncSession(node: test.node, logger: Logger(label: "test")).run()
+            Issue.record("the node enrolled with an impostor")
+        } catch let error as SyncError {
+            #expect(error.code == .forgedEnrolment)
+            #expect(error.message.en.contains("not signed by the platform key"))
+        }
+        await fake.stop()
+        #expect(try test.node.database.trustedKeys().isEmpty, "the impostor's publisher key is trusted")
+        #expect(try Enrolment.load(test.node.database)?.nodeId == nil)
+
+        // The real platform's answer is accepted with the same token.
+        let live = try await LivePlatform(platform: real)
+        var enrolment = try #require(try Enrolment.load(test.node.database))
+        enrolment.platformURL = live.baseURL
+        try enrolment.save(test.node.database)
+        _ = try await SyncSession(node: test.node, logger: Logger(label: "test")).run()
+        await live.stop()
+        #expect(try Enrolment.load(test.node.database)?.nodeId != nil)
+    }
+
+    @Test func aTokenWithoutTheFingerprintIsRefusedWithAClearMessage() throws {
+        #expect(throws: SyncError.self) { try EnrolmentToken(text: "AbCdEfGhIjKlMnOpQrStUvWx") }
+        let result = try ProcessRunner.run([
+            "provision", "--platform", "http://127.0.0.1:1", "--token", "AbCdEfGhIjKlMnOpQrStUvWx", "--school", "S-1",
+            "--data", TemporaryDirectory("node").file("data"),
+        ])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("SECRET.FINGERPRINT"), "\(result.stderr)")
     }
 }
 
