@@ -165,7 +165,12 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "SatchelPlatformTests", dependencies: ["SatchelPlatform", "SatchelTestSupport"]),
+        .testTarget(
+            name: "SatchelPlatformTests",
+            dependencies: [
+                "SatchelPlatform", "SatchelTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
