@@ -146,6 +146,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -200,10 +201,18 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "SatchelPlatformTests", dependencies: ["SatchelPlatform", "SatchelTestSupport"]),
+        .testTarget(
+            name: "SatchelPlatformTests",
+            dependencies: [
+                "SatchelPlatform", "SatchelTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SatchelServer", "SatchelNode", "SatchelSync", "SatchelPlatform", "SatchelTestSupport"]
+            dependencies: [
+                "SatchelServer", "SatchelNode", "SatchelSync", "SatchelPlatform", "SatchelTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -434,6 +434,13 @@ if [ -n "$TOKEN" ] && { [ -z "$EFFECTIVE_PLATFORM" ] || [ -z "$EFFECTIVE_SCHOOL"
     die "使用 --token 注册时还需要平台地址（--platform）和学校代码（--school）" \
         "enrolling with --token also needs the platform URL (--platform) and the school code (--school)" 64
 fi
+# A token carries the fingerprint of the platform's key after a dot (SECRET.FINGERPRINT), so that the node can tell
+# the real platform's enrolment answer from an impostor's; the old form without it is refused before anything changes.
+case $TOKEN in
+    "" | ?*.???????????????????????????????????????????) ;;
+    *) die "注册令牌格式不对：应为“密码.平台指纹”（新版 satchel-platform token create 生成）；请向平台索取新令牌" \
+        "the enrolment token has the wrong form: expected SECRET.FINGERPRINT (from satchel-platform token create); ask the platform for a new token" 64 ;;
+esac
 
 # Writes the merged config to $1: the existing file's keys, with only the ones given here changed.
 write_config() {

@@ -19,11 +19,20 @@ public struct Platform: Sendable {
     public let store: Node
     /// The name nodes are told at enrolment.
     public var name = "Satchel reference platform"
+    /// The platform's own Ed25519 key, which signs enrolment answers; kept in `<root>/platform.key` (mode 0600, the
+    /// public half in `platform.key.pub`) and made on first start.
+    private let signingKey: SigningKey
+
+    /// The key file inside the data directory.
+    public static let keyFileName = "platform.key"
 
     /// Opens (creating) the platform in `root`; `publisherKeys` (base64) are the keys whose bundles it publishes.
     public init(root: String, publisherKeys: [String] = []) throws {
         self.root = (root as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: self.root + "/archives", withIntermediateDirectories: true)
+        let keyPath = self.root + "/" + Self.keyFileName
+        if !FileManager.default.fileExists(atPath: keyPath) { try SigningKey().write(to: keyPath) }
+        signingKey = try SigningKey(contentsOf: keyPath)
         database = try PlatformDatabase(path: self.root + "/platform.sqlite")
         var configuration = SatchelCore.Configuration.defaults(dataDirectory: self.root + "/store")
         configuration.diskReserveBytes = 0
@@ -34,6 +43,24 @@ public struct Platform: Sendable {
     /// The publisher keys nodes should trust.
     public func publisherKeys() throws -> [String] {
         try store.trustedKeys().map(\.base64)
+    }
+
+    /// The fingerprint of the platform's key, which every enrolment token carries.
+    public var fingerprint: String { EnrolmentToken.fingerprint(of: signingKey.publicKey.rawRepresentation) }
+
+    /// A new one-time enrolment token for a school, as the technician types it: `<secret>.<fingerprint>`.
+    public func createToken(schoolCode: String) throws -> String {
+        EnrolmentToken(secret: try database.createToken(schoolCode: schoolCode), fingerprint: fingerprint).text
+    }
+
+    /// The signed answer to the enrolment of `nodeId`, whose key is `nodePublicKey`.
+    public func enrolmentAnswer(nodeId: String, nodePublicKey: String) throws -> SyncProtocol.EnrolResponse {
+        var answer = SyncProtocol.EnrolResponse(
+            nodeId: nodeId, publisherKeys: try publisherKeys(), platformName: name,
+            platformKey: signingKey.publicKey.base64, signature: "")
+        answer.signature = try signingKey.signature(for: answer.signedBytes(nodePublicKey: nodePublicKey))
+            .base64EncodedString()
+        return answer
     }
 
     /// Publishes a signed bundle: verifies and stores it, keeps the archive for USB exports, and adds it to the

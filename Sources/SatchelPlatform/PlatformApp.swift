@@ -1,6 +1,7 @@
 import CompressNIO
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import SatchelBundles
@@ -10,17 +11,40 @@ import SatchelSync
 
 /// The platform's HTTP side of sync protocol v1, plus a small admin page.
 public enum PlatformApp {
+    /// How long a connection may hold its place and how many places there are, so that clients that open
+    /// connections and send nothing (or a head and never its body) cannot starve the nodes.
+    public struct ConnectionLimits: Sendable {
+        /// A connection that sends no part of a request (a head, a piece of body) for this long is closed, whether
+        /// it is between requests or in the middle of one; 60 s as nginx's `client_body_timeout`.
+        public var idleTimeout: Duration = .seconds(60)
+        /// The most connections open at once; further ones wait in the listen backlog until one closes.
+        public var maxConnections = 512
+
+        /// The defaults: 60 s idle timeout, 512 connections.
+        public init() {}
+
+        /// Limits with the given idle timeout and connection count.
+        public init(idleTimeout: Duration, maxConnections: Int) {
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+        }
+    }
+
     /// Builds the platform's application on `host:port`.
     public static func build(
-        platform: Platform, host: String, port: Int, logger: Logger,
+        platform: Platform, host: String, port: Int, limits: ConnectionLimits = ConnectionLimits(), logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     )
         -> some ApplicationProtocol
     {
-        Application(
+        let (seconds, attoseconds) = limits.idleTimeout.components
+        let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        return Application(
             router: router(platform: platform),
+            server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: idle)),
             configuration: ApplicationConfiguration(
-                address: .hostname(host, port: port), serverName: "satchel-platform"),
+                address: .hostname(host, port: port), serverName: "satchel-platform",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             onServerRunning: onServerRunning, logger: logger)
     }
 
@@ -30,7 +54,7 @@ public enum PlatformApp {
         let database = platform.database
 
         router.post("/api/v1/enrol") { request, _ -> Response in
-            let body = try await request.body.collect(upTo: 64 * 1024)
+            let body = try await BoundedBody.read(request, limit: SyncProtocol.maxMessageBytes).bytes
             guard let enrol = try? JSONDecoder().decode(SyncProtocol.EnrolRequest.self, from: Data(buffer: body)),
                 let key = Data(base64Encoded: enrol.publicKey), key.count == 32
             else { return error(.badRequest, "bad_request", "Send an EnrolRequest with a base64 Ed25519 public key.") }
@@ -40,26 +64,31 @@ public enum PlatformApp {
             else {
                 return error(.forbidden, "bad_token", "The enrolment token is unknown, used, or for another school.")
             }
-            return try json(
-                SyncProtocol.EnrolResponse(
-                    nodeId: nodeId, publisherKeys: try platform.publisherKeys(), platformName: platform.name))
+            return try json(try platform.enrolmentAnswer(nodeId: nodeId, nodePublicKey: enrol.publicKey))
         }
 
         router.post("/api/v1/nodes/:node/events") { request, context -> Response in
             let node = try context.parameters.require("node")
-            let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024 * 1024))
-            guard try authenticated(request, node: node, body: body, database: database) else {
+            guard
+                let buffer = try await signedBody(
+                    request, node: node, limit: SyncProtocol.maxBatchBytes, database: database)
+            else {
                 return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
             }
-            var buffer = ByteBuffer(bytes: body)
             let plainBody: Data
             if request.headers[.contentEncoding] == "gzip" {
-                guard let plain = try? buffer.decompress(with: .gzip(), maxSize: 256 * 1024 * 1024) else {
-                    return error(.badRequest, "bad_gzip", "The body is not valid gzip.")
+                do {
+                    plainBody = try await inflate(buffer)
+                } catch let overflow as CompressNIOError where overflow == .bufferOverflow {
+                    return error(
+                        .contentTooLarge, "too_large",
+                        "The batch decompresses to more than \(SyncProtocol.maxBatchJSONBytes) bytes; send fewer events."
+                    )
+                } catch {
+                    return PlatformApp.error(.badRequest, "bad_gzip", "The body is not valid gzip.")
                 }
-                plainBody = Data(plain.readableBytesView)
             } else {
-                plainBody = body
+                plainBody = Data(buffer: buffer)
             }
             guard let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: plainBody),
                 batch.nodeId == node,
@@ -78,7 +107,7 @@ public enum PlatformApp {
 
         router.get("/api/v1/nodes/:node/cursor") { request, context -> Response in
             let node = try context.parameters.require("node")
-            guard try authenticated(request, node: node, body: Data(), database: database) else {
+            guard try await signedBody(request, node: node, limit: 0, database: database) != nil else {
                 return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
             }
             return try json(SyncProtocol.Cursor(acknowledged: try database.cursor(node: node)))
@@ -86,11 +115,13 @@ public enum PlatformApp {
 
         router.post("/api/v1/nodes/:node/health") { request, context -> Response in
             let node = try context.parameters.require("node")
-            let body = Data(buffer: try await request.body.collect(upTo: 64 * 1024))
-            guard try authenticated(request, node: node, body: body, database: database) else {
+            guard
+                let body = try await signedBody(
+                    request, node: node, limit: SyncProtocol.maxMessageBytes, database: database)
+            else {
                 return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
             }
-            try database.recordHealth(node: node, json: String(decoding: body, as: UTF8.self))
+            try database.recordHealth(node: node, json: String(buffer: body))
             return Response(status: .noContent)
         }
 
@@ -123,16 +154,48 @@ public enum PlatformApp {
         return router
     }
 
-    static func authenticated(_ request: Request, node: String, body: Data, database: PlatformDatabase) throws -> Bool {
-        guard request.headers[.init(RequestSignature.nodeHeader)!] == node, let key = try database.publicKey(node: node)
-        else { return false }
+    /// Batches are decompressed one at a time, off the threads that serve requests, so that many bodies that
+    /// inflate to the cap at once hold one cap's worth of memory, not one each.
+    private static let inflater = DispatchQueue(label: "satchel.platform.inflate")
+
+    /// Decompresses a gzip batch, stopping at ``SyncProtocol/maxBatchJSONBytes``.
+    static func inflate(_ body: ByteBuffer) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            inflater.async {
+                var buffer = body
+                continuation.resume(
+                    with: Result {
+                        Data(
+                            try buffer.decompress(with: .gzip(), maxSize: SyncProtocol.maxBatchJSONBytes)
+                                .readableBytesView)
+                    })
+            }
+        }
+    }
+
+    /// The body of a request that must be signed by `node`, or nil when it is not. Everything that can be checked
+    /// without the body is checked before a byte of it is read (the size it announces, the node, the time); the body
+    /// is then read under `limit`, hashed as it arrives, and the signature checked against that hash.
+    static func signedBody(
+        _ request: Request, node: String, limit: Int, database: PlatformDatabase
+    ) async throws
+        -> ByteBuffer?
+    {
+        try BoundedBody.refuseAnnounced(request, limit: limit)
         var headers: [String: String] = [:]
         for name in [RequestSignature.nodeHeader, RequestSignature.timeHeader, RequestSignature.signatureHeader] {
             headers[name] = request.headers[.init(name)!]
         }
-        return RequestSignature.verify(
-            headers: headers, publicKey: key, method: request.method.rawValue,
-            path: request.uri.path, body: body)
+        guard headers[RequestSignature.nodeHeader] == node, RequestSignature.isFresh(headers: headers),
+            let key = try database.publicKey(node: node)
+        else { return nil }
+        let body = try await BoundedBody.read(request, limit: limit)
+        guard
+            RequestSignature.verify(
+                headers: headers, publicKey: key, method: request.method.rawValue, path: request.uri.path,
+                bodySHA256: body.sha256)
+        else { return nil }
+        return body.bytes
     }
 
     static func json(_ value: some Encodable) throws -> Response {

@@ -4,8 +4,8 @@ import SatchelCore
 import SatchelStore
 
 /// The reference platform's own tables: enrolment tokens, nodes, received events (deduplicated by event id), pushed
-/// batches (deduplicated by idempotency key) and the published catalog. Bundles' blobs live in a node-style store
-/// beside it, so that publishing verifies bundles exactly as a node does.
+/// batches (deduplicated by each node's idempotency key) and the published catalog. Bundles' blobs live in a
+/// node-style store beside it, so that publishing verifies bundles exactly as a node does.
 public struct PlatformDatabase: Sendable {
     public let writer: any DatabaseWriter
 
@@ -56,11 +56,27 @@ public struct PlatformDatabase: Sendable {
                 t.uniqueKey(["bundleId", "version"])
             }
         }
+        // A batch id is one node's idempotency key: another node that uses the same id (batch ids are predictable)
+        // must not make this node's batch a duplicate. The old table is carried over row by row.
+        migrator.registerMigration("p2-batch-per-node") { db in
+            try db.create(table: "nodeBatch") { t in
+                t.column("nodeId", .text).notNull()
+                t.column("batchId", .text).notNull()
+                t.column("acknowledged", .integer).notNull()
+                t.primaryKey(["nodeId", "batchId"])
+            }
+            try db.execute(
+                sql:
+                    "INSERT INTO nodeBatch (nodeId, batchId, acknowledged) SELECT nodeId, batchId, acknowledged FROM pushBatch"
+            )
+            try db.drop(table: "pushBatch")
+            try db.rename(table: "nodeBatch", to: "pushBatch")
+        }
         try migrator.migrate(pool)
         writer = pool
     }
 
-    /// A new one-time enrolment token for a school.
+    /// A new one-time enrolment secret for a school (``Platform/createToken(schoolCode:)`` adds the key fingerprint).
     public func createToken(schoolCode: String) throws -> String {
         let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
         let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
@@ -95,7 +111,8 @@ public struct PlatformDatabase: Sendable {
 
     /// Stores a batch of events exactly once and returns the node's new cursor with the counts.
     ///
-    /// A batch id seen before changes nothing; an event id seen before (in another batch) is not stored again.
+    /// A batch id this node used before changes nothing (the same id from another node is another batch); an event id
+    /// seen before (in another batch) is not stored again.
     /// The cursor only advances over a contiguous run, so a batch that skips ahead is refused.
     public func receive(
         _ batch: [(seq: Int64, id: String, type: String, occurredAt: Double, payload: String)],
@@ -106,8 +123,9 @@ public struct PlatformDatabase: Sendable {
                 try Int64.fetchOne(
                     db, sql: "SELECT acknowledged FROM node WHERE id = ?",
                     arguments: [node]) ?? 0
-            if try Int64.fetchOne(db, sql: "SELECT acknowledged FROM pushBatch WHERE batchId = ?", arguments: [batchId])
-                != nil
+            if try Int64.fetchOne(
+                db, sql: "SELECT acknowledged FROM pushBatch WHERE nodeId = ? AND batchId = ?",
+                arguments: [node, batchId]) != nil
             {
                 return (acknowledged, 0, batch.count)
             }

@@ -35,20 +35,34 @@ public struct CurlTransport: Sendable {
     /// Creates a transport with the default timeouts.
     public init() {}
 
-    /// Performs a GET (or a HEAD when `head` is true) with extra request headers.
-    public func get(_ url: String, headers: [String: String] = [:], head: Bool = false) async throws -> Response {
+    /// The most bytes of an answer held in memory unless a call says otherwise.
+    public static let defaultAnswerLimit = 8 * 1024 * 1024
+
+    /// Performs a GET (or a HEAD when `head` is true) with extra request headers. An answer whose body (after
+    /// decompression) passes `limit` bytes is stopped there and fails with ``TransportError/Code/tooLarge``.
+    public func get(
+        _ url: String, headers: [String: String] = [:], head: Bool = false, limit: Int = defaultAnswerLimit
+    ) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             Self.queue.async {
-                continuation.resume(with: Result { try perform(url: url, headers: headers, head: head, body: nil) })
+                continuation.resume(
+                    with: Result {
+                        try perform(url: url, headers: headers, head: head, body: nil, limit: limit)
+                    })
             }
         }
     }
 
-    /// Performs a POST of `body` with extra request headers.
-    public func post(_ url: String, body: Data, headers: [String: String] = [:]) async throws -> Response {
+    /// Performs a POST of `body` with extra request headers; the answer is read under `limit` as for ``get``.
+    public func post(
+        _ url: String, body: Data, headers: [String: String] = [:], limit: Int = defaultAnswerLimit
+    ) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             Self.queue.async {
-                continuation.resume(with: Result { try perform(url: url, headers: headers, head: false, body: body) })
+                continuation.resume(
+                    with: Result {
+                        try perform(url: url, headers: headers, head: false, body: body, limit: limit)
+                    })
             }
         }
     }
@@ -62,11 +76,23 @@ public struct CurlTransport: Sendable {
         var resumedFrom: Int64 = 0
         var status = 0
         var fileError = false
+        /// The most bytes the body may hold in memory.
+        var limit = CurlTransport.defaultAnswerLimit
+        /// The most bytes the downloaded file may reach, counting what it held before.
+        var fileLimit = Int64.max
+        /// How long the downloaded file is now.
+        var fileSize: Int64 = 0
+        /// Set when the answer passed `limit` or `fileLimit` and the transfer was stopped.
+        var overflow = false
     }
 
     /// Downloads `url` into `path`, continuing a partial file with a Range request, and returns the final status.
     /// A server that ignores the range (answering 200) makes the download start over; nothing is ever appended twice.
-    public func download(_ url: String, to path: String, headers: [String: String] = [:]) async throws -> Response {
+    /// A file that would grow past `maxFileBytes` is not written further: the transfer stops and fails with
+    /// ``TransportError/Code/tooLarge``.
+    public func download(
+        _ url: String, to path: String, headers: [String: String] = [:], maxFileBytes: Int64 = .max
+    ) async throws -> Response {
         try await withCheckedThrowingContinuation { continuation in
             Self.queue.async {
                 continuation.resume(
@@ -83,14 +109,16 @@ public struct CurlTransport: Sendable {
                         defer { try? handle.close() }
                         let existing = Int64((try? handle.seekToEnd()) ?? 0)
                         return try perform(
-                            url: url, headers: headers, head: false, body: nil, file: handle, resumeFrom: existing)
+                            url: url, headers: headers, head: false, body: nil, limit: Self.defaultAnswerLimit,
+                            file: (handle, existing, maxFileBytes))
                     })
             }
         }
     }
 
     private func perform(
-        url: String, headers: [String: String], head: Bool, body: Data?, file: FileHandle? = nil, resumeFrom: Int64 = 0
+        url: String, headers: [String: String], head: Bool, body: Data?, limit: Int,
+        file: (handle: FileHandle, resumeFrom: Int64, limit: Int64)? = nil
     ) throws -> Response {
         _ = Self.globalInit
         guard let handle = curl_easy_init() else {
@@ -99,8 +127,12 @@ public struct CurlTransport: Sendable {
         }
         defer { curl_easy_cleanup(handle) }
         let sink = Sink()
-        sink.file = file
+        let resumeFrom = file?.resumeFrom ?? 0
+        sink.limit = limit
+        sink.file = file?.handle
         sink.resumedFrom = resumeFrom
+        sink.fileSize = resumeFrom
+        sink.fileLimit = file?.limit ?? .max
         let context = Unmanaged.passUnretained(sink).toOpaque()
         var list: UnsafeMutablePointer<curl_slist>?
         for (name, value) in headers { list = curl_slist_append(list, "\(name): \(value)") }
@@ -135,19 +167,28 @@ public struct CurlTransport: Sendable {
             let sink = Unmanaged<Sink>.fromOpaque(context!).takeUnretainedValue()
             guard let data else { return size * count }
             let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
-            guard let file = sink.file else {
+            // An error page (a proxy's 503, a 416) is not part of the file: it is held like any answer.
+            guard let file = sink.file, sink.status == 200 || sink.status == 206 else {
+                guard sink.body.count + bytes.count <= sink.limit else {
+                    sink.overflow = true
+                    return 0
+                }
                 sink.body.append(contentsOf: bytes)
                 return size * count
             }
-            // An error page (a proxy's 503, a 416) is not part of the file.
-            guard sink.status == 200 || sink.status == 206 else { return size * count }
             do {
                 // Only a 206 continues the partial file; any other answer replaces it.
                 if sink.resumedFrom > 0 && sink.status != 206 {
                     try file.truncate(atOffset: 0)
                     sink.resumedFrom = 0
+                    sink.fileSize = 0
+                }
+                guard sink.fileSize + Int64(bytes.count) <= sink.fileLimit else {
+                    sink.overflow = true
+                    return 0
                 }
                 try file.write(contentsOf: bytes)
+                sink.fileSize += Int64(bytes.count)
             } catch {
                 sink.fileError = true
                 return 0
@@ -172,6 +213,14 @@ public struct CurlTransport: Sendable {
             return size * count
         }
         let result = curl_easy_perform(handle)
+        if sink.overflow {
+            let limit = sink.file == nil ? Int64(sink.limit) : sink.fileLimit
+            throw TransportError(
+                code: .tooLarge,
+                message: LocalizedText(
+                    zh: "来自 \(url) 的回答超过 \(limit) 字节，已停止接收。",
+                    en: "The answer from \(url) is larger than \(limit) bytes; it was stopped there."))
+        }
         if sink.fileError {
             throw TransportError(
                 code: .local,

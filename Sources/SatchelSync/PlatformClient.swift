@@ -26,7 +26,7 @@ public struct PlatformClient: Sendable {
     public func enrol(_ request: SyncProtocol.EnrolRequest) async throws -> SyncProtocol.EnrolResponse {
         let response = try await transport.post(
             baseURL + "/api/v1/enrol", body: try JSONEncoder().encode(request),
-            headers: ["Content-Type": "application/json"])
+            headers: ["Content-Type": "application/json"], limit: SyncProtocol.maxMessageBytes)
         return try decode(response, what: "enrolment")
     }
 
@@ -39,7 +39,8 @@ public struct PlatformClient: Sendable {
         var headers = try signed("POST", path, compressed)
         headers["Content-Type"] = "application/json"
         headers["Content-Encoding"] = "gzip"
-        let response = try await transport.post(baseURL + path, body: compressed, headers: headers)
+        let response = try await transport.post(
+            baseURL + path, body: compressed, headers: headers, limit: SyncProtocol.maxMessageBytes)
         return (try decode(response, what: "push"), compressed.count)
     }
 
@@ -47,7 +48,9 @@ public struct PlatformClient: Sendable {
     public func cursor() async throws -> SyncProtocol.Cursor {
         let path = "/api/v1/nodes/\(try requireNodeId())/cursor"
         return try decode(
-            try await transport.get(baseURL + path, headers: try signed("GET", path, Data())), what: "cursor")
+            try await transport.get(
+                baseURL + path, headers: try signed("GET", path, Data()), limit: SyncProtocol.maxMessageBytes),
+            what: "cursor")
     }
 
     /// Bundle versions published after `since`.
@@ -55,13 +58,18 @@ public struct PlatformClient: Sendable {
         let path = "/api/v1/catalog"
         let headers = identity == nil ? [:] : try signed("GET", path, Data())
         return try decode(
-            try await transport.get(baseURL + path + "?since=\(since)", headers: headers), what: "catalog")
+            try await transport.get(
+                baseURL + path + "?since=\(since)", headers: headers, limit: SyncProtocol.maxCatalogBytes),
+            what: "catalog")
     }
 
-    /// Downloads a blob into `path`, resuming a partial file, and returns the bytes received in this call.
-    public func downloadBlob(_ sha256: String, to path: String) async throws -> Int64 {
+    /// Downloads a blob into `path`, resuming a partial file, and returns the bytes received in this call. The file
+    /// never grows past `size`, the size the signed manifest lists: a source that sends more is stopped there
+    /// (``TransportError/Code/tooLarge``).
+    public func downloadBlob(_ sha256: String, size: Int64, to path: String) async throws -> Int64 {
         let before = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
-        let response = try await transport.download(baseURL + "/api/v1/blobs/\(sha256)", to: path)
+        let response = try await transport.download(
+            baseURL + "/api/v1/blobs/\(sha256)", to: path, maxFileBytes: size)
         guard response.status == 200 || response.status == 206 else {
             throw TransportError(
                 code: .http,
@@ -79,7 +87,8 @@ public struct PlatformClient: Sendable {
         let body = try JSONEncoder().encode(report)
         var headers = try signed("POST", path, body)
         headers["Content-Type"] = "application/json"
-        let response = try await transport.post(baseURL + path, body: body, headers: headers)
+        let response = try await transport.post(
+            baseURL + path, body: body, headers: headers, limit: SyncProtocol.maxMessageBytes)
         guard (200..<300).contains(response.status) else { throw refusal(response, what: "health report") }
     }
 

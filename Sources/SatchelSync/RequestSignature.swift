@@ -13,7 +13,12 @@ public enum RequestSignature {
 
     /// The bytes that are signed.
     public static func message(method: String, path: String, time: Int64, body: Data) -> Data {
-        let digest = SHA256.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        message(method: method, path: path, time: time, bodySHA256: SHA256.hash(data: body))
+    }
+
+    /// The bytes that are signed, for a body hashed as it arrived.
+    public static func message(method: String, path: String, time: Int64, bodySHA256: SHA256.Digest) -> Data {
+        let digest = bodySHA256.map { String(format: "%02x", $0) }.joined()
         return Data("SATCHEL-SYNC-1\n\(method)\n\(path)\n\(time)\n\(digest)".utf8)
     }
 
@@ -27,17 +32,27 @@ public enum RequestSignature {
         return [nodeHeader: nodeId, timeHeader: String(time), signatureHeader: signature.base64EncodedString()]
     }
 
-    /// Whether the headers carry a valid, fresh signature by `publicKey` (base64).
+    /// Whether the headers carry a valid, fresh signature by `publicKey` (base64) over a body whose SHA-256 is
+    /// `bodySHA256`.
     public static func verify(
-        headers: [String: String], publicKey: String, method: String, path: String, body: Data,
+        headers: [String: String], publicKey: String, method: String, path: String, bodySHA256: SHA256.Digest,
         now: Date = Date()
     ) -> Bool {
-        guard let timeText = headers[timeHeader], let time = Int64(timeText),
-            abs(now.timeIntervalSince1970 - Double(time)) <= maxSkew,
+        guard isFresh(headers: headers, now: now), let time = headers[timeHeader].flatMap({ Int64($0) }),
             let signatureText = headers[signatureHeader], let signature = Data(base64Encoded: signatureText),
             let keyData = Data(base64Encoded: publicKey),
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData)
         else { return false }
-        return key.isValidSignature(signature, for: message(method: method, path: path, time: time, body: body))
+        return key.isValidSignature(
+            signature, for: message(method: method, path: path, time: time, bodySHA256: bodySHA256))
+    }
+
+    /// Whether the headers carry a time within ``maxSkew`` of `now` and a signature at all: the check a server can
+    /// make before it reads a body.
+    public static func isFresh(headers: [String: String], now: Date = Date()) -> Bool {
+        guard let timeText = headers[timeHeader], let time = Int64(timeText), headers[signatureHeader] != nil else {
+            return false
+        }
+        return abs(now.timeIntervalSince1970 - Double(time)) <= maxSkew
     }
 }

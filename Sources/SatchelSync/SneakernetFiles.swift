@@ -19,8 +19,6 @@ public enum SneakernetFiles {
         database: SatchelDatabase, identity: NodeIdentity, nodeId: String, to root: String,
         batchSize: Int = 5000
     ) throws -> [String] {
-        let folder = folder(root: root, nodeId: nodeId)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var after = try database.acknowledgedSequence()
         var written: [String] = []
         while true {
@@ -28,22 +26,33 @@ public enum SneakernetFiles {
             guard let first = events.first, let last = events.last else { break }
             let batch = SyncProtocol.EventBatch(
                 batchId: "\(nodeId):\(first.s)-\(last.s)", nodeId: nodeId, from: first.s, to: last.s, events: events)
-            var buffer = ByteBuffer(bytes: try JSONEncoder().encode(batch))
-            let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
-            let name = String(format: "events-%012lld-%012lld.json.gz", first.s, last.s)
-            let path = folder + "/" + name
-            try compressed.write(to: URL(fileURLWithPath: path + ".tmp"))
-            try (try identity.key.signature(for: compressed)).base64EncodedString()
-                .write(toFile: path + ".sig", atomically: true, encoding: .utf8)
-            // rename(2) replaces a file left by an earlier export of the same range.
-            guard rename(path + ".tmp", path) == 0 else {
-                throw SyncError(
-                    code: .badFile, message: LocalizedText(zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
-            }
-            written.append(path)
+            written.append(try write(batch, signedBy: identity, to: root))
             after = last.s
         }
         return written
+    }
+
+    /// Writes one batch file for `batch.nodeId` under `root`, with its signature beside it, and returns its path.
+    /// The `.sig` is written first and the data file renamed into place, so a reader never sees it unsigned.
+    public static func write(
+        _ batch: SyncProtocol.EventBatch, signedBy identity: NodeIdentity, to root: String
+    ) throws
+        -> String
+    {
+        let folder = folder(root: root, nodeId: batch.nodeId)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var buffer = ByteBuffer(bytes: try JSONEncoder().encode(batch))
+        let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
+        let path = folder + "/" + String(format: "events-%012lld-%012lld.json.gz", batch.from, batch.to)
+        try compressed.write(to: URL(fileURLWithPath: path + ".tmp"))
+        try (try identity.key.signature(for: compressed)).base64EncodedString()
+            .write(toFile: path + ".sig", atomically: true, encoding: .utf8)
+        // rename(2) replaces a file left by an earlier export of the same range.
+        guard rename(path + ".tmp", path) == 0 else {
+            throw SyncError(
+                code: .badFile, message: LocalizedText(zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
+        }
+        return path
     }
 
     /// Every batch file under `root`, in order.
@@ -58,10 +67,22 @@ public enum SneakernetFiles {
         return files.sorted()
     }
 
-    /// Reads and checks one batch file: its signature must be by the key registered for the node it names.
+    /// Reads and checks one batch file. Nothing in it is trusted before its signature is: the file must lie in the
+    /// folder of an enrolled node (`satchel-sync/<nodeId>/`), be at most ``SyncProtocol/maxBatchBytes`` long and be
+    /// signed by that node's key; only then is it decompressed, and only up to ``SyncProtocol/maxBatchJSONBytes``.
+    /// The batch inside must name the same node.
     public static func read(
         batch path: String, publicKeyOf: (String) throws -> String?
     ) throws -> SyncProtocol.EventBatch {
+        let nodeId = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= SyncProtocol.maxBatchBytes else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 超过 \(SyncProtocol.maxBatchBytes) 字节，不是 satchel export 写的文件。",
+                    en: "\(path) is larger than \(SyncProtocol.maxBatchBytes) bytes: satchel export did not write it."))
+        }
         guard let compressed = FileManager.default.contents(atPath: path),
             let signatureText = try? String(contentsOfFile: path + ".sig", encoding: .utf8),
             let signature = Data(base64Encoded: signatureText.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -71,30 +92,37 @@ public enum SneakernetFiles {
                 message: LocalizedText(
                     zh: "\(path) 或其签名文件缺失或无法读取。", en: "\(path) or its signature is missing or unreadable."))
         }
-        var buffer = ByteBuffer(bytes: compressed)
-        guard let json = try? buffer.decompress(with: .gzip()),
-            let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: Data(json.readableBytesView))
-        else {
-            throw SyncError(
-                code: .badFile,
-                message: LocalizedText(
-                    zh: "\(path) 已损坏，无法解压或解析。", en: "\(path) is damaged: it cannot be decompressed or parsed."))
-        }
-        guard let keyText = try publicKeyOf(batch.nodeId), let keyData = Data(base64Encoded: keyText),
+        guard let keyText = try publicKeyOf(nodeId), let keyData = Data(base64Encoded: keyText),
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: keyData),
             key.isValidSignature(signature, for: compressed)
         else {
             throw SyncError(
                 code: .badFile,
                 message: LocalizedText(
-                    zh: "\(path) 的签名无效，或节点 \(batch.nodeId) 未在平台注册。",
-                    en: "\(path) has an invalid signature, or node \(batch.nodeId) is not enrolled here."))
+                    zh: "\(path) 的签名无效，或其所在文件夹的节点 \(nodeId) 未在平台注册。",
+                    en: "\(path) has an invalid signature, or node \(nodeId) (its folder's name) is not enrolled here.")
+            )
         }
-        guard batch.from <= batch.to, batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to }) else {
+        var buffer = ByteBuffer(bytes: compressed)
+        guard let json = try? buffer.decompress(with: .gzip(), maxSize: SyncProtocol.maxBatchJSONBytes),
+            let batch = try? JSONDecoder().decode(SyncProtocol.EventBatch.self, from: Data(json.readableBytesView))
+        else {
             throw SyncError(
                 code: .badFile,
                 message: LocalizedText(
-                    zh: "\(path) 的内容与其范围不符。", en: "\(path) holds events outside its stated range."))
+                    zh: "\(path) 已损坏：无法解压或解析，或解压后超过 \(SyncProtocol.maxBatchJSONBytes) 字节。",
+                    en:
+                        "\(path) is damaged: it cannot be decompressed or parsed, or it decompresses to more than \(SyncProtocol.maxBatchJSONBytes) bytes."
+                ))
+        }
+        guard batch.nodeId == nodeId, batch.from <= batch.to,
+            batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to })
+        else {
+            throw SyncError(
+                code: .badFile,
+                message: LocalizedText(
+                    zh: "\(path) 的内容与其文件夹或范围不符。",
+                    en: "\(path) holds another node's batch or events outside its stated range."))
         }
         return batch
     }

@@ -4,7 +4,9 @@ import SatchelCore
 public struct SyncError: UserFacingError, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String { case identity, notEnrolled, refused, badResponse, badFile }
+        private enum Value: String {
+            case identity, notEnrolled, refused, badResponse, badFile, badToken, forgedEnrolment
+        }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
@@ -18,6 +20,10 @@ public struct SyncError: UserFacingError, CustomStringConvertible {
         public static let badResponse = Code(.badResponse)
         /// A sync file (USB export) is damaged or not for this node.
         public static let badFile = Code(.badFile)
+        /// An enrolment token is not of the form `<secret>.<fingerprint>`.
+        public static let badToken = Code(.badToken)
+        /// The enrolment answer is not signed by the platform key the token names: nothing in it was used.
+        public static let forgedEnrolment = Code(.forgedEnrolment)
 
         public var description: String { value.rawValue }
     }
@@ -32,7 +38,7 @@ public struct SyncError: UserFacingError, CustomStringConvertible {
 
     public var exitStatus: ExitStatus {
         switch code {
-        case .identity, .badFile, .badResponse: .dataError
+        case .identity, .badFile, .badResponse, .badToken, .forgedEnrolment: .dataError
         case .notEnrolled, .refused: .unavailable
         default: .failure
         }

@@ -6,6 +6,18 @@ public enum SyncProtocol {
     /// The protocol version both sides speak.
     public static let version = 1
 
+    /// The largest event batch body on the wire, gzip or plain: the platform refuses a bigger one (413) before
+    /// reading it, and `satchel-platform import` refuses a bigger USB file before reading it. A batch of 1000 events
+    /// is about 20 KB of gzip.
+    public static let maxBatchBytes = 1024 * 1024
+    /// The most a batch may decompress to; decompression stops there.
+    public static let maxBatchJSONBytes = 4 * 1024 * 1024
+    /// The largest catalog answer a node reads from a platform or a peer (decompressed); the transfer stops there.
+    public static let maxCatalogBytes = 8 * 1024 * 1024
+    /// The largest other JSON answer (enrolment, cursor, push) a node reads, and the largest enrolment or health
+    /// body the platform reads.
+    public static let maxMessageBytes = 64 * 1024
+
     /// `POST /api/v1/enrol`: a one-time token from the platform, exchanged for a node id.
     public struct EnrolRequest: Codable, Sendable {
         public var token: String
@@ -22,17 +34,35 @@ public enum SyncProtocol {
         }
     }
 
-    /// The platform's answer to an enrolment.
+    /// The platform's answer to an enrolment, signed by the platform's own key. The node uses it only when
+    /// `platformKey` has the fingerprint its token carries and `signature` verifies over ``signedBytes(nodePublicKey:)``.
     public struct EnrolResponse: Codable, Sendable {
         public var nodeId: String
         /// The publisher keys (base64) whose bundles the node should trust.
         public var publisherKeys: [String]
         public var platformName: String
+        /// The platform's Ed25519 public key, base64 of its 32 raw bytes.
+        public var platformKey: String
+        /// Base64 of the platform key's Ed25519 signature over ``signedBytes(nodePublicKey:)``.
+        public var signature: String
 
-        public init(nodeId: String, publisherKeys: [String], platformName: String) {
+        public init(
+            nodeId: String, publisherKeys: [String], platformName: String, platformKey: String, signature: String
+        ) {
             self.nodeId = nodeId
             self.publisherKeys = publisherKeys
             self.platformName = platformName
+            self.platformKey = platformKey
+            self.signature = signature
+        }
+
+        /// The bytes the platform signs: every field but the signature, and the public key of the node that asked,
+        /// so an answer made for one node is no use to another. UTF-8 lines joined by `\n`, no trailing newline:
+        /// `SATCHEL-ENROL-1`, the node id, the node's public key, the platform key, the platform name, then one line
+        /// per publisher key.
+        public func signedBytes(nodePublicKey: String) -> Data {
+            let lines = ["SATCHEL-ENROL-1", nodeId, nodePublicKey, platformKey, platformName] + publisherKeys
+            return Data(lines.joined(separator: "\n").utf8)
         }
     }
 

@@ -28,6 +28,9 @@ public struct SyncSession: Sendable {
     public var maxBatches = 500
     /// Called after each pushed batch and each downloaded blob, for a progress display.
     public var progress: (@Sendable (String) -> Void)?
+    /// How long a source (the platform or a peer) that sent more than allowed (a blob over its signed size, a
+    /// catalog over its cap) is left alone, so that the node pulls from the others meanwhile.
+    public var misbehavingSourcePause: TimeInterval = 600
 
     public init(node: Node, logger: Logger) {
         self.node = node
@@ -107,11 +110,29 @@ public struct SyncSession: Sendable {
                     zh: "注册未完成且没有注册令牌。请重新运行 satchel provision。",
                     en: "Enrolment is incomplete and no token is left. Run satchel provision again."))
         }
+        let parsed = try EnrolmentToken(text: token)
         let client = PlatformClient(baseURL: enrolment.platformURL, transport: transport, identity: nil, nodeId: nil)
         let answer = try await client.enrol(
             SyncProtocol.EnrolRequest(
-                token: token, schoolCode: enrolment.schoolCode, publicKey: identity.publicKey,
+                token: parsed.secret, schoolCode: enrolment.schoolCode, publicKey: identity.publicKey,
                 nodeVersion: SatchelVersion.current))
+        // Only the platform whose key the token names can sign the answer; nothing in an answer that fails this
+        // (a node id, publisher keys) is used.
+        guard let platformKey = Data(base64Encoded: answer.platformKey), platformKey.count == 32,
+            EnrolmentToken.fingerprint(of: platformKey) == parsed.fingerprint,
+            let signature = Data(base64Encoded: answer.signature),
+            (try? PublisherKey(base64: answer.platformKey))?.isValidSignature(
+                signature, for: answer.signedBytes(nodePublicKey: identity.publicKey)) == true
+        else {
+            throw SyncError(
+                code: .forgedEnrolment,
+                message: LocalizedText(
+                    zh: "\(enrolment.platformURL) 的注册回答没有平台密钥（指纹 \(parsed.fingerprint)）的有效签名："
+                        + "可能有人冒充平台或篡改了网络通信。未信任任何公钥。请检查平台网址和令牌。",
+                    en: "The enrolment answer from \(enrolment.platformURL) is not signed by the platform key "
+                        + "\(parsed.fingerprint) the token names: someone may be impersonating the platform or "
+                        + "tampering with the connection. Nothing was trusted. Check the platform URL and the token."))
+        }
         for key in answer.publisherKeys {
             let publisher = try PublisherKey(base64: key)
             try node.database.trust(
@@ -162,7 +183,33 @@ public struct SyncSession: Sendable {
 
     // MARK: Pull
 
+    /// Pulls from one source, unless it misbehaved lately; a source that sends more than allowed is left alone for
+    /// ``misbehavingSourcePause``.
     private func pull(_ client: PlatformClient, source: String, cursorKey: String, report: inout Report) async throws {
+        let pauseKey = "misbehavedUntil:" + client.baseURL
+        if let until = try node.database.syncValue(pauseKey).flatMap(Double.init), until > Date().timeIntervalSince1970
+        {
+            let time = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: until))
+            throw SyncError(
+                code: .badResponse,
+                message: LocalizedText(
+                    zh: "\(client.baseURL) 最近发送了超出限制的数据，\(time) 之前不再从它拉取。",
+                    en: "\(client.baseURL) lately sent more than allowed; it is not pulled from before \(time)."))
+        }
+        do {
+            try await pullEntries(client, source: source, cursorKey: cursorKey, report: &report)
+        } catch let error as TransportError where error.code == .tooLarge {
+            let until = Date().timeIntervalSince1970 + misbehavingSourcePause
+            try node.database.setSyncValue(pauseKey, String(until))
+            logger.warning(
+                "source sent more than allowed; paused", metadata: ["satchel.sync.source": "\(client.baseURL)"])
+            throw error
+        }
+    }
+
+    private func pullEntries(
+        _ client: PlatformClient, source: String, cursorKey: String, report: inout Report
+    ) async throws {
         let since = Int64(try node.database.syncValue(cursorKey) ?? "0") ?? 0
         let catalog = try await client.catalog(since: since)
         // Only the newest version of each bundle matters.
@@ -198,6 +245,9 @@ public struct SyncSession: Sendable {
                 }
                 _ = try importer.install(plan, downloads: node.directory.downloadsPath)
                 report.installedBundles.append("\(plan.manifest.id) v\(plan.manifest.version)")
+            } catch let error as TransportError where error.code == .tooLarge {
+                // A source that sends more than the signed size is not asked for anything else this time.
+                throw error
             } catch let error as BundleError {
                 // A bundle that fails verification will fail the same way next time: report it and move on.
                 report.errors.append(error.message.en)
@@ -237,7 +287,7 @@ public struct SyncSession: Sendable {
         var attempt = 0
         while true {
             do {
-                received += try await client.downloadBlob(sha, to: partial)
+                received += try await client.downloadBlob(sha, size: size, to: partial)
                 let have = (try? FileManager.default.attributesOfItem(atPath: partial)[.size] as? Int64) ?? 0
                 if have == size {
                     try? FileManager.default.removeItem(atPath: final)
@@ -249,6 +299,9 @@ public struct SyncSession: Sendable {
                     code: .connection,
                     message: LocalizedText(
                         zh: "下载被截断。", en: "The download was cut short."))
+            } catch let error as TransportError where error.code == .tooLarge {
+                try? FileManager.default.removeItem(atPath: partial)
+                throw error
             } catch {
                 attempt += 1
                 guard attempt < 8 else { throw error }

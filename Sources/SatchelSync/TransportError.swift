@@ -4,7 +4,7 @@ import SatchelCore
 public struct TransportError: UserFacingError, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private enum Value: String { case dns, tls, connection, timeout, http, local }
+        private enum Value: String { case dns, tls, connection, timeout, http, local, tooLarge }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
@@ -20,6 +20,9 @@ public struct TransportError: UserFacingError, CustomStringConvertible {
         public static let http = Code(.http)
         /// A local problem (bad URL, a file that could not be written).
         public static let local = Code(.local)
+        /// The far end sent more than the call allows (an answer over its cap, a file over its signed size); the
+        /// transfer was stopped.
+        public static let tooLarge = Code(.tooLarge)
 
         public var description: String { value.rawValue }
     }
@@ -35,6 +38,12 @@ public struct TransportError: UserFacingError, CustomStringConvertible {
         self.message = message
     }
 
-    public var exitStatus: ExitStatus { code == .local ? .ioError : .unavailable }
+    public var exitStatus: ExitStatus {
+        switch code {
+        case .local: .ioError
+        case .tooLarge: .dataError
+        default: .unavailable
+        }
+    }
     public var description: String { message.en }
 }

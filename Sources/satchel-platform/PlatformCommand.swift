@@ -38,6 +38,18 @@ struct PlatformCommand: AsyncParsableCommand {
         @OptionGroup var options: Options
         @Option(name: .long, help: "端口 · Port (0 picks a free one)") var port: Int = 9090
         @Option(name: .long, help: "地址 · Address") var host: String = "127.0.0.1"
+        @Option(name: .long, help: "连接空闲多少秒后关闭 · Seconds before a connection that sends nothing is closed")
+        var idleTimeout: Int = 60
+        @Option(name: .long, help: "最多同时连接数 · Most connections at once") var maxConnections: Int = 512
+
+        func validate() throws {
+            guard (1...3600).contains(idleTimeout) else {
+                throw ValidationError("--idle-timeout \(idleTimeout) is out of range: give 1 to 3600 seconds.")
+            }
+            guard (1...100_000).contains(maxConnections) else {
+                throw ValidationError("--max-connections \(maxConnections) is out of range: give 1 to 100000.")
+            }
+        }
 
         func run() async throws {
             try await PlatformCommand.run {
@@ -45,8 +57,14 @@ struct PlatformCommand: AsyncParsableCommand {
                 LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
                 var logger = Logger(label: "satchel-platform")
                 logger.logLevel = .info
-                let app = PlatformApp.build(platform: platform, host: host, port: port, logger: logger) { channel in
-                    let line = "satchel-platform listening on http://\(host):\(channel.localAddress?.port ?? port)/\n"
+                let limits = PlatformApp.ConnectionLimits(
+                    idleTimeout: .seconds(idleTimeout), maxConnections: maxConnections)
+                let app = PlatformApp.build(
+                    platform: platform, host: host, port: port, limits: limits, logger: logger
+                ) { channel in
+                    let line =
+                        "satchel-platform listening on http://\(host):\(channel.localAddress?.port ?? port)/\n"
+                        + "平台密钥指纹 · platform key fingerprint: \(platform.fingerprint)\n"
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
                 try await app.runService()
@@ -64,7 +82,7 @@ struct PlatformCommand: AsyncParsableCommand {
             @Option(name: .long, help: "学校代码 · School code") var school: String
 
             func run() async throws {
-                try await PlatformCommand.run { print(try options.open().database.createToken(schoolCode: school)) }
+                try await PlatformCommand.run { print(try options.open().createToken(schoolCode: school)) }
             }
         }
     }

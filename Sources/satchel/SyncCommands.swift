@@ -21,6 +21,11 @@ struct ProvisionCommand: AsyncParsableCommand {
         guard !token.isEmpty, !school.isEmpty, school.count <= 64 else {
             throw ValidationError("Give a --token and a --school code of at most 64 characters.")
         }
+        do {
+            _ = try EnrolmentToken(text: token)
+        } catch let error as SyncError {
+            throw ValidationError(error.message.zh + "\n" + error.message.en)
+        }
     }
 
     func run() async throws {

@@ -21,10 +21,11 @@ import Testing
     }
 
     /// A node in a temporary folder that is provisioned (pending) against `url`.
-    static func provisionedNode(url: String, token: String) throws -> (TestNode, NodeIdentity) {
+    static func provisionedNode(url: String, token: String, school: String = "S-001") throws -> (TestNode, NodeIdentity)
+    {
         let test = try TestNode { $0.trustedKeys = [] }
         let identity = try NodeIdentity.create(in: test.node.directory, force: false)
-        try Enrolment(nodeId: nil, platformURL: url, schoolCode: "S-001", pendingToken: token).save(test.node.database)
+        try Enrolment(nodeId: nil, platformURL: url, schoolCode: school, pendingToken: token).save(test.node.database)
         return (test, identity)
     }
 
@@ -61,7 +62,7 @@ import Testing
         try platform.publish(archive: v1)
 
         let (test, _) = try Self.provisionedNode(
-            url: proxy.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+            url: proxy.baseURL, token: try platform.createToken(schoolCode: "S-001"))
         let node = test.node
         try node.database.append(contentsOf: Self.usage(100_000))
 
@@ -110,7 +111,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
         let (test, _) = try Self.provisionedNode(
-            url: live.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
         let node = test.node
         try node.database.append(contentsOf: Self.usage(2500))
         _ = try await Self.syncUntil(node) { try node.database.pendingEventCount() == 0 }
@@ -132,7 +133,7 @@ import Testing
         let folder = TemporaryDirectory("platform")
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
-        let token = try platform.database.createToken(schoolCode: "S-001")
+        let token = try platform.createToken(schoolCode: "S-001")
         let (first, _) = try Self.provisionedNode(url: live.baseURL, token: token)
         _ = try await Self.syncUntil(first.node, attempts: 3) { try Enrolment.load(first.node.database)?.nodeId != nil }
         let (second, _) = try Self.provisionedNode(url: live.baseURL, token: token)
@@ -156,7 +157,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"), publisherKeys: [publisher.publicKey.base64])
         let live = try await LivePlatform(platform: platform)
         let (test, identity) = try Self.provisionedNode(
-            url: live.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
         _ = try await Self.syncUntil(test.node, attempts: 3) { try Enrolment.load(test.node.database)?.nodeId != nil }
         await live.stop()
 
@@ -208,7 +209,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
         let (test, _) = try SyncTests.provisionedNode(
-            url: live.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
         try test.node.database.append(contentsOf: SyncTests.usage(150_000))
         let data = test.node.directory.root
         var kills = 0
@@ -239,7 +240,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
         let (test, _) = try SyncTests.provisionedNode(
-            url: live.baseURL, token: try platform.database.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
         var events: [NodeEvent] = []
         for day in 0..<10 {
             for index in 0..<300 {

@@ -6,29 +6,23 @@ import SatchelPlatform
 /// The reference platform running in-process on a free loopback port, for end-to-end sync tests.
 public final class LivePlatform: Sendable {
     public let platform: Platform
-    public let port: Int
-    private let task: Task<Void, any Error>
+    private let app: LoopbackApp
 
-    /// Starts serving `platform`.
-    public init(platform: Platform) async throws {
+    /// Starts serving `platform` with `limits`.
+    public init(platform: Platform, limits: PlatformApp.ConnectionLimits = .init()) async throws {
         self.platform = platform
-        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test.platform")
         logger.logLevel = .warning
-        let app = PlatformApp.build(platform: platform, host: "127.0.0.1", port: 0, logger: logger) { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
+        app = try await LoopbackApp { running in
+            PlatformApp.build(
+                platform: platform, host: "127.0.0.1", port: 0, limits: limits, logger: logger,
+                onServerRunning: running)
         }
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        self.port = port
     }
 
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var port: Int { app.port }
 
-    public func stop() async {
-        task.cancel()
-        _ = try? await task.value
-    }
+    public var baseURL: String { app.baseURL }
+
+    public func stop() async { await app.stop() }
 }

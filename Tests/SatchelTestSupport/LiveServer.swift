@@ -6,9 +6,7 @@ import SatchelServer
 
 /// The node's real HTTP application listening on a free loopback port, for tests over real sockets.
 public final class LiveServer: Sendable {
-    /// The port the server listens on.
-    public let port: Int
-    private let task: Task<Void, any Error>
+    private let app: LoopbackApp
 
     /// Starts serving `node` on 127.0.0.1 and returns once connections are accepted.
     public init(node: Node, limits: ConnectionLimits = ConnectionLimits()) async throws {
@@ -16,27 +14,21 @@ public final class LiveServer: Sendable {
         configuration.listenHost = "127.0.0.1"
         configuration.port = 0
         let reopened = Node(configuration: configuration, directory: node.directory, database: node.database)
-        let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "test.server")
         logger.logLevel = .warning
-        let app = buildApplication(node: reopened, logger: logger, limits: limits) { channel in
-            continuation.yield(channel.localAddress?.port ?? 0)
-            continuation.finish()
+        app = try await LoopbackApp { running in
+            buildApplication(node: reopened, logger: logger, limits: limits, onServerRunning: running)
         }
-        task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = stream.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        self.port = port
     }
+
+    /// The port the server listens on.
+    public var port: Int { app.port }
 
     /// The base URL, e.g. `http://127.0.0.1:12345`.
-    public var baseURL: String { "http://127.0.0.1:\(port)" }
+    public var baseURL: String { app.baseURL }
 
     /// Stops the server and waits for it to finish.
-    public func stop() async {
-        task.cancel()
-        _ = try? await task.value
-    }
+    public func stop() async { await app.stop() }
 }
 
 extension LiveServer {

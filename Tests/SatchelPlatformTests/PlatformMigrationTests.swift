@@ -1,0 +1,41 @@
+import Foundation
+import GRDB
+import SatchelPlatform
+import SatchelTestSupport
+import Testing
+
+/// Migrations are append-only and carry what the platform already holds.
+@Suite struct PlatformMigrationTests {
+    @Test func batchesRecordedBeforeTheyWereKeyedPerNodeAreKept() throws {
+        let folder = TemporaryDirectory("platform-db")
+        let path = folder.file("platform.sqlite")
+        // A database as the first migration left it, holding a node's batch.
+        let old = try DatabaseQueue(path: path)
+        try old.write { db in
+            try db.execute(sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+            try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('p1')")
+            try db.execute(
+                sql: """
+                    CREATE TABLE node (id TEXT PRIMARY KEY, schoolCode TEXT NOT NULL, publicKey TEXT NOT NULL,
+                        enrolledAt DATETIME NOT NULL, acknowledged INTEGER NOT NULL DEFAULT 0, lastHealth TEXT,
+                        lastSeenAt DATETIME);
+                    CREATE TABLE pushBatch (batchId TEXT PRIMARY KEY, nodeId TEXT NOT NULL,
+                        acknowledged INTEGER NOT NULL);
+                    CREATE TABLE receivedEvent (id TEXT PRIMARY KEY, nodeId TEXT NOT NULL, seq INTEGER NOT NULL,
+                        type TEXT NOT NULL, occurredAt DOUBLE NOT NULL, payload TEXT NOT NULL);
+                    INSERT INTO node (id, schoolCode, publicKey, enrolledAt, acknowledged)
+                        VALUES ('node-a', 'S-A', 'k', '2026-01-01', 10), ('node-b', 'S-B', 'k', '2026-01-01', 0);
+                    INSERT INTO pushBatch VALUES ('node-a:1-10', 'node-a', 10);
+                    """)
+        }
+        try old.close()
+
+        let database = try PlatformDatabase(path: path)
+        // node-a's batch is still known to node-a, and the same id is a new batch for node-b.
+        let again = try #require(try database.receive([], batchId: "node-a:1-10", node: "node-a", from: 1, to: 10))
+        #expect(again.0 == 10)
+        let event = (seq: Int64(1), id: "e1", type: "view", occurredAt: 0.0, payload: "{}")
+        let other = try #require(try database.receive([event], batchId: "node-a:1-10", node: "node-b", from: 1, to: 1))
+        #expect(other.1 == 1, "node-b's batch was taken for node-a's")
+    }
+}
