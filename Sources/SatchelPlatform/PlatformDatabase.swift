@@ -89,12 +89,19 @@ public struct PlatformDatabase: Sendable {
         return token
     }
 
-    /// Uses a token: registers the node's key and returns its new id, or nil when the token is unknown or used.
+    /// Uses a token: registers the node's key and returns its new id, or nil when the token is unknown or was used by
+    /// another key. The same key presenting the token again gets the same id (its first answer may have been lost).
     public func enrol(token: String, schoolCode: String, publicKey: String) throws -> String? {
         try writer.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT * FROM enrolToken WHERE token = ?", arguments: [token]),
-                (row["usedBy"] as String?) == nil, (row["schoolCode"] as String) == schoolCode
+                (row["schoolCode"] as String) == schoolCode
             else { return nil }
+            if let used = row["usedBy"] as String? {
+                // The same node asking again (its answer was lost, or it was killed before saving it) gets the same
+                // answer; any other key finds the token spent.
+                let key = try String.fetchOne(db, sql: "SELECT publicKey FROM node WHERE id = ?", arguments: [used])
+                return key == publicKey ? used : nil
+            }
             let id = "node-" + UUID().uuidString.lowercased().prefix(12)
             try db.execute(
                 sql: "INSERT INTO node (id, schoolCode, publicKey, enrolledAt) VALUES (?, ?, ?, ?)",

@@ -1,0 +1,18 @@
+import Foundation
+import SatchelPlatform
+import SatchelTestSupport
+import Testing
+
+/// Enrolment survives a lost answer: the node that used a token may use it again and gets the same id, and no other
+/// key can.
+@Suite struct EnrolmentTests {
+    @Test func theSameKeyEnrolsAgainAndAnotherKeyIsRefused() throws {
+        let folder = TemporaryDirectory("enrolment")
+        let database = try PlatformDatabase(path: folder.file("platform.sqlite"))
+        let token = try database.createToken(schoolCode: "S-1")
+        let first = try #require(try database.enrol(token: token, schoolCode: "S-1", publicKey: "key-a"))
+        #expect(try database.enrol(token: token, schoolCode: "S-1", publicKey: "key-a") == first)
+        #expect(try database.enrol(token: token, schoolCode: "S-1", publicKey: "key-b") == nil)
+        #expect(try database.enrol(token: token, schoolCode: "S-2", publicKey: "key-a") == nil)
+    }
+}
