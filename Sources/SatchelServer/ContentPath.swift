@@ -4,7 +4,6 @@
 enum ContentPath {
     /// The bundle id and the path inside the bundle, or nil when the request path is unsafe.
     static func parse(_ rawPath: String) -> (bundleId: String, path: String)? {
-        if let plain = parsePlain(rawPath) { return plain }
         let prefix = "/content/"
         guard rawPath.hasPrefix(prefix) else { return nil }
         let rest = rawPath.dropFirst(prefix.count)
@@ -22,51 +21,6 @@ enum ContentPath {
             guard !segment.isEmpty, segment != ".", segment != "..", !segment.contains("/") else { return nil }
         }
         return (bundleId, pathSegments.joined(separator: "/"))
-    }
-
-    /// The common case in one pass over the bytes: a path of unreserved ASCII characters only, no escapes, no
-    /// empty, `.` or `..` segments. Anything else is nil, and ``parse(_:)`` decides it the careful way; for the
-    /// paths this accepts, both give the same answer.
-    private static func parsePlain(_ rawPath: String) -> (bundleId: String, path: String)? {
-        var raw = rawPath
-        return raw.withUTF8 { bytes -> (bundleId: String, path: String)? in
-            let start = 9  // "/content/"
-            guard bytes.count > start, rawPath.hasPrefix("/content/") else { return nil }
-            var bundleEnd = -1
-            var segmentStart = start
-            func isDotSegment(_ from: Int, _ to: Int) -> Bool {
-                let length = to - from
-                return (length == 1 || length == 2) && bytes[from] == UInt8(ascii: ".")
-                    && (length == 1 || bytes[from + 1] == UInt8(ascii: "."))
-            }
-            for index in start..<bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "/") {
-                    guard index > segmentStart, !isDotSegment(segmentStart, index) else { return nil }
-                    if bundleEnd < 0 { bundleEnd = index }
-                    segmentStart = index + 1
-                } else if !isUnreserved(byte) {
-                    return nil
-                }
-            }
-            guard bundleEnd > 0, !isDotSegment(segmentStart, bytes.count) else { return nil }
-            let bundleId = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<bundleEnd]), as: UTF8.self)
-            var path = String(decoding: UnsafeBufferPointer(rebasing: bytes[(bundleEnd + 1)...]), as: UTF8.self)
-            // A trailing slash names a folder: serve its index.html.
-            if segmentStart == bytes.count { path += "index.html" }
-            return (bundleId, path)
-        }
-    }
-
-    /// RFC 3986 unreserved characters: letters, digits, `-`, `.`, `_` and `~`.
-    private static func isUnreserved(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-            UInt8(ascii: "~"):
-            true
-        default: false
-        }
     }
 
     /// Percent-decodes one segment, refusing bytes that are not valid UTF-8 and characters that never belong in a

@@ -60,32 +60,3 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         await handleHTTP(asyncChannel: value, logger: logger)
     }
 }
-
-/// Counts the open connections of each client address, so that one address holds at most its share.
-final class ConnectionsByAddress: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [String: Int] = [:]
-    private let limit: Int
-
-    init(limit: Int) {
-        self.limit = limit
-    }
-
-    /// Counts a new connection from `address`; false, counting nothing, when the address already holds its share.
-    func admit(_ address: String) -> Bool {
-        lock.withLock {
-            let count = counts[address, default: 0]
-            guard count < limit else { return false }
-            counts[address] = count + 1
-            return true
-        }
-    }
-
-    /// A connection from `address` has closed.
-    func release(_ address: String) {
-        lock.withLock {
-            let count = counts[address, default: 1] - 1
-            counts[address] = count > 0 ? count : nil
-        }
-    }
-}
