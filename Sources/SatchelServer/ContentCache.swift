@@ -33,7 +33,6 @@ final class ContentCache: @unchecked Sendable {
     private let lock = NSLock()
     private var lookups: [String: Entry] = [:]
     private var blobs: [String: ByteBuffer] = [:]
-    private var blobOrder: [String] = []
     private var blobBytes = 0
     private var gzipCopies: [String: GzipCopy] = [:]
     private var catalogVersion: String?
@@ -55,10 +54,15 @@ final class ContentCache: @unchecked Sendable {
         }
     }
 
-    /// Takes the catalog's current version; every lookup is dropped when it differs from the last one seen.
+    /// Takes the catalog's current version; every lookup and blob in memory is dropped when it differs from the last
+    /// one seen, so that the blobs kept follow what is installed and asked for.
     func catalog(is version: String) {
         lock.withLock {
-            if version != catalogVersion { lookups.removeAll(keepingCapacity: true) }
+            if version != catalogVersion {
+                lookups.removeAll(keepingCapacity: true)
+                blobs.removeAll()
+                blobBytes = 0
+            }
             catalogVersion = version
         }
     }
@@ -107,18 +111,23 @@ final class ContentCache: @unchecked Sendable {
         lock.withLock { blobs[sha256] }
     }
 
-    /// Keeps a small blob's bytes, evicting the oldest ones beyond the budget.
+    /// Whether a blob of `size` bytes would be kept in memory: small enough, and room left in the budget.
+    ///
+    /// Nothing is evicted to make room: a school walks through far more pages than the budget holds, and reading
+    /// each into memory only to push another out costs more than sending it from the file with sendfile. The blobs
+    /// kept are the first ones asked for since the catalog last changed.
+    func hasRoom(for size: Int64) -> Bool {
+        size <= Int64(Self.maxCachedBlob) && lock.withLock { blobBytes + Int(size) <= Self.blobBudget }
+    }
+
+    /// Keeps a small blob's bytes, if there is room.
     func storeBlob(_ sha256: String, _ buffer: ByteBuffer) {
-        guard buffer.readableBytes <= Self.maxCachedBlob else { return }
         lock.withLock {
-            guard blobs[sha256] == nil else { return }
+            guard blobs[sha256] == nil, buffer.readableBytes <= Self.maxCachedBlob,
+                blobBytes + buffer.readableBytes <= Self.blobBudget
+            else { return }
             blobs[sha256] = buffer
-            blobOrder.append(sha256)
             blobBytes += buffer.readableBytes
-            while blobBytes > Self.blobBudget, !blobOrder.isEmpty {
-                let oldest = blobOrder.removeFirst()
-                blobBytes -= blobs.removeValue(forKey: oldest)?.readableBytes ?? 0
-            }
         }
     }
 }

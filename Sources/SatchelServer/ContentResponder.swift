@@ -149,11 +149,12 @@ struct ContentResponder: Sendable {
         return cache.store(found, bundleId: bundleId, path: path)
     }
 
-    /// A small blob's bytes from memory, or read whole once (off the event loops) and kept. Nil when it cannot be
-    /// read or is not the size the catalog says; the answer then goes out from the file.
+    /// A small blob's bytes from memory, or read whole once (off the event loops) and kept while the budget has room.
+    /// Nil when there is no room, or it cannot be read or is not the size the catalog says; the answer then goes out
+    /// from the file.
     private func keepInMemory(_ file: ContentFileRecord) async -> ByteBuffer? {
         if let cached = cache.blob(file.sha256) { return cached }
-        guard
+        guard cache.hasRoom(for: file.size),
             let buffer = try? await FileSystem.shared.withFileHandle(
                 forReadingAt: FilePath(blobStore.path(for: file.sha256)),
                 execute: { try await $0.readToEnd(maximumSizeAllowed: .bytes(file.size)) }),
