@@ -10,7 +10,7 @@ import SatchelSync
 /// neighbouring node can pull what it lacks and verify it as it would any bundle.
 public enum BlobRoutes {
     /// Adds `/api/v1/blobs/{sha256}` for `blobStore`.
-    public static func addBlobRoute(to router: Router<BasicRequestContext>, blobStore: BlobStore) {
+    public static func addBlobRoute<Context: RequestContext>(to router: Router<Context>, blobStore: BlobStore) {
         let fileIO = FileIO()
         router.get("/api/v1/blobs/:sha") { request, context -> Response in
             let sha = try context.parameters.require("sha")
@@ -48,7 +48,7 @@ public enum BlobRoutes {
     }
 
     /// Adds `/api/v1/catalog` listing a node's installed bundles for its LAN peers.
-    static func addPeerCatalogRoute(to router: Router<BasicRequestContext>, database: SatchelDatabase) {
+    static func addPeerCatalogRoute<Context: RequestContext>(to router: Router<Context>, database: SatchelDatabase) {
         router.get("/api/v1/catalog") { request, _ -> Response in
             let since = Int64(QueryString(request.uri.query)["since"] ?? "0") ?? 0
             // A node's "cursor" is the install time in milliseconds: a peer asks for what changed since.
