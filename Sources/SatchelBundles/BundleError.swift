@@ -51,6 +51,9 @@ public struct BundleError: UserFacingError, CustomStringConvertible {
         public static let busy = Code(.busy)
 
         public var description: String { value.rawValue }
+
+        /// The code whose ``description`` is `name`, for errors that cross a process boundary.
+        static func named(_ name: String) -> Code? { Value(rawValue: name).map(Code.init) }
     }
 
     /// What kind of problem this is.

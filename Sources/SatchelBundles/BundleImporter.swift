@@ -11,7 +11,7 @@ import SatchelStore
 /// empties staging.
 public struct BundleImporter: Sendable {
     /// Limits and choices for an import.
-    public struct Options: Sendable {
+    public struct Options: Sendable, Codable {
         /// Accept a version older than the installed one.
         public var allowDowngrade = false
         /// Free space an import must leave on the data disk.
@@ -25,6 +25,17 @@ public struct BundleImporter: Sendable {
         public var maxCompressionRatio: Int64 = 1000
         /// Unpacked bytes after which the compression ratio is checked.
         public var ratioCheckThreshold: Int64 = 64 * 1024 * 1024
+        /// The most entries staged unchecked before `manifest.json` and `manifest.sig` have been read and verified;
+        /// later ones are read without being written and staged in a second pass.
+        public var maxEntriesBeforeManifest = 1000
+        /// The most bytes staged unchecked before the manifest has been read and verified.
+        public var maxBytesBeforeManifest: Int64 = 64 * 1024 * 1024
+        /// The address space the archive worker may use (RLIMIT_AS); past it the C library's allocations fail and the
+        /// import is rejected.
+        public var workerMemoryBytes: Int64 = 512 * 1024 * 1024
+        /// How long the archive worker may go without reading any further before it is killed and the import is
+        /// rejected.
+        public var workerStallSeconds = 30
 
         public init() {}
 
@@ -38,7 +49,7 @@ public struct BundleImporter: Sendable {
     }
 
     /// How far an import has got, for progress displays.
-    public struct Progress: Sendable {
+    public struct Progress: Sendable, Codable {
         /// Entries read so far.
         public var files: Int
         /// Unpacked bytes read so far.
@@ -105,11 +116,11 @@ public struct BundleImporter: Sendable {
         try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: stagingRoot) }
 
-        let session = ImportSession(
-            archivePath: path, stagingRoot: stagingRoot, blobStore: BlobStore(directory: directory),
-            database: database, trustedKeys: trustedKeys, options: options, progress: progress
-        )
-        let result = try session.run()
+        let result = try ArchiveWorker(
+            request: ArchiveWorker.Request(
+                archivePath: path, stagingRoot: stagingRoot, dataRoot: directory.root,
+                trustedKeys: trustedKeys.map(\.base64), options: options)
+        ).run(progress: progress)
         var report = Report(
             archive: path, manifest: result.manifest, outcome: .alreadyInstalled, blobsAdded: 0, bytesAdded: 0,
             filesReused: result.filesReused, blobsCollected: 0, seconds: 0

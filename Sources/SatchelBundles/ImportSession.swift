@@ -2,8 +2,14 @@ import Foundation
 import SatchelCore
 import SatchelStore
 
-/// One pass over one archive: reads, checks and stages every entry. It writes only inside its staging folder; the
-/// importer commits what it staged.
+/// One pass over one archive (two when the manifest comes late): reads, checks and stages every entry. It writes only
+/// inside its staging folder; the importer commits what it staged. It runs in the archive worker, a child process (see
+/// ``ArchiveWorker``).
+///
+/// Entries that come before `manifest.json` and `manifest.sig` are staged unchecked only up to
+/// ``BundleImporter/Options/maxEntriesBeforeManifest`` entries and ``BundleImporter/Options/maxBytesBeforeManifest``
+/// bytes; past that they are read without being written, and once the manifest is verified the archive is read a
+/// second time for those entries alone.
 final class ImportSession {
     struct Result {
         var manifest: Manifest
@@ -36,6 +42,9 @@ final class ImportSession {
     private var filesByPath: [String: Manifest.File] = [:]
     private var seenPaths = Set<String>()
     private var pending: [Pending] = []
+    private var pendingBytes: Int64 = 0
+    /// Entries read without being written because they came before the manifest, past the pending limits.
+    private var skipped = Set<String>()
     private var staged: [String: Int64] = [:]
     private var filesReused = 0
     private var unpackedBytes: Int64 = 0
@@ -71,6 +80,34 @@ final class ImportSession {
         archiveSize = (try? FileManager.default.attributesOfItem(atPath: archivePath)[.size] as? Int64) ?? 0
         try checkFreeSpace(needed: 0)
         let reader = try ArchiveReader(path: archivePath)
+        if let early = try readEntries(reader) { return early }
+        guard manifestData != nil else {
+            throw reject(
+                .missingEntry, nil, "it has no manifest.json at its root; it is not a Satchel bundle",
+                "根目录没有 manifest.json，不是 Satchel 软件包")
+        }
+        guard signatureData != nil else {
+            throw reject(.badSignature, nil, "it has no manifest.sig, so it is not signed", "没有 manifest.sig，未签名")
+        }
+        guard let manifest else {
+            throw reject(.badSignature, nil, "the manifest could not be verified", "无法验证清单")
+        }
+        reportProgress(reader, force: true)
+        if !skipped.isEmpty { try stageSkippedEntries() }
+        for file in manifest.files where !seenPaths.contains(file.path) {
+            throw reject(
+                .missingEntry, file.path, "the manifest lists it but the archive does not hold it",
+                "清单中列出了该文件，但归档中没有")
+        }
+        return Result(
+            manifest: manifest, manifestData: manifestData!, signature: signatureData!, staged: staged,
+            filesReused: filesReused, alreadyInstalled: false
+        )
+    }
+
+    /// The first pass: every entry's header is checked, and its data staged, held for the manifest, or skipped.
+    /// Returns a result when the import can stop early (already installed).
+    private func readEntries(_ reader: ArchiveReader) throws -> Result? {
         while let entry = try reader.nextEntry() {
             entryCount += 1
             guard entryCount <= BundleLimits.maxFiles + 2 else {
@@ -118,32 +155,38 @@ final class ImportSession {
                 if let early = try verifyWhenReady() { return early }
             } else if manifest != nil {
                 try stageChecked(reader, path: path)
+            } else if pending.count < options.maxEntriesBeforeManifest, let declared = entry.declaredSize,
+                declared <= options.maxBytesBeforeManifest - pendingBytes
+            {
+                try stagePending(reader, path: path, declaredSize: declared)
             } else {
-                try stagePending(reader, path: path)
+                try skip(reader, path: path)
+                skipped.insert(path)
             }
             reportProgress(reader, force: false)
         }
-        guard manifestData != nil else {
+        return nil
+    }
+
+    /// The second pass, for entries the first pass skipped: the archive is opened again and each of them is staged
+    /// and checked against the verified manifest. Every other entry was checked in the first pass and is passed over.
+    private func stageSkippedEntries() throws {
+        let reader = try ArchiveReader(path: archivePath)
+        unpackedBytes = 0
+        var remaining = skipped
+        while !remaining.isEmpty, let entry = try reader.nextEntry() {
+            guard entry.kind == .file, let rawPath = entry.path, let path = try? BundlePath.normalize(rawPath),
+                remaining.remove(path) != nil
+            else { continue }
+            try stageChecked(reader, path: path)
+            reportProgress(reader, force: false)
+        }
+        if let path = remaining.first {
             throw reject(
-                .missingEntry, nil, "it has no manifest.json at its root; it is not a Satchel bundle",
-                "根目录没有 manifest.json，不是 Satchel 软件包")
+                .missingEntry, path,
+                "it was gone when the archive was read a second time; the file changed during the import",
+                "第二次读取归档时该条目不见了；文件在导入过程中被改动")
         }
-        guard signatureData != nil else {
-            throw reject(.badSignature, nil, "it has no manifest.sig, so it is not signed", "没有 manifest.sig，未签名")
-        }
-        guard let manifest else {
-            throw reject(.badSignature, nil, "the manifest could not be verified", "无法验证清单")
-        }
-        for file in manifest.files where !seenPaths.contains(file.path) {
-            throw reject(
-                .missingEntry, file.path, "the manifest lists it but the archive does not hold it",
-                "清单中列出了该文件，但归档中没有")
-        }
-        reportProgress(reader, force: true)
-        return Result(
-            manifest: manifest, manifestData: manifestData!, signature: signatureData!, staged: staged,
-            filesReused: filesReused, alreadyInstalled: false
-        )
     }
 
     // MARK: Verification
@@ -236,11 +279,30 @@ final class ImportSession {
         }
     }
 
-    /// Stages an entry that came before the manifest; it is checked once the manifest arrives.
-    private func stagePending(_ reader: ArchiveReader, path: String) throws {
+    /// Stages an entry that came before the manifest; it is checked once the manifest arrives. Its data may not
+    /// exceed the size its header declares, which the caller has counted against the pending limits.
+    private func stagePending(_ reader: ArchiveReader, path: String, declaredSize: Int64) throws {
         let file = stagingRoot + "/entry-\(entryCount)"
-        let (sha, size) = try stream(reader, path: path, limit: options.maxBundleBytes - unpackedBytes, to: file)
+        let limit = min(declaredSize, options.maxBundleBytes - unpackedBytes)
+        let (sha, size) = try stream(reader, path: path, limit: limit, to: file)
         pending.append(Pending(path: path, stagedFile: file, sha256: sha, size: size))
+        pendingBytes += size
+    }
+
+    /// Reads an entry that came before the manifest without writing it, within the bundle's byte budget and the
+    /// compression-ratio check; the second pass stages it once the manifest is verified.
+    private func skip(_ reader: ArchiveReader, path: String) throws {
+        try reader.readData { block in
+            unpackedBytes += Int64(block.count)
+            guard unpackedBytes <= options.maxBundleBytes else {
+                throw reject(
+                    .tooLarge, path,
+                    "the bundle unpacks to more than \(ByteCount.human(options.maxBundleBytes)) (maxBundleBytes)",
+                    "解压后超过 \(ByteCount.human(options.maxBundleBytes))（maxBundleBytes）")
+            }
+            try checkRatio(reader, path: path)
+            reportProgress(reader, force: false)
+        }
     }
 
     private func adopt(_ item: Pending) throws {
@@ -273,6 +335,11 @@ final class ImportSession {
                         .mismatch, path,
                         "it is larger than the \(ByteCount.human(expected.size)) the manifest lists",
                         "比清单中列出的 \(ByteCount.human(expected.size)) 大")
+                }
+                if manifest == nil, unpackedBytes + Int64(block.count) <= options.maxBundleBytes {
+                    throw reject(
+                        .corruptArchive, path, "it holds more data than its header declares",
+                        "数据比条目头声明的多")
                 }
                 throw reject(
                     .tooLarge, path,

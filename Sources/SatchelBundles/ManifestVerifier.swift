@@ -26,7 +26,16 @@ public struct ManifestVerifier: Sendable {
                 "本节点尚未信任任何发布者公钥；请先运行 satchel trust add 公钥文件.pub")
         }
         guard let signer = trustedKeys.first(where: { $0.isValidSignature(signature, for: manifestData) }) else {
-            let claimed = (try? JSONDecoder().decode(KeyProbe.self, from: manifestData))?.publisherKey ?? "?"
+            guard let claimed = (try? JSONDecoder().decode(KeyProbe.self, from: manifestData))?.publisherKey else {
+                throw reject(
+                    source, .badManifest, "manifest.json",
+                    manifestData.isEmpty
+                        ? "it is empty, so it cannot be checked; the bundle was damaged or altered"
+                        : "it is not a manifest (not JSON, or no publisherKey), so its signature cannot be checked; the bundle was damaged or altered",
+                    manifestData.isEmpty
+                        ? "清单为空，无法校验；软件包已损坏或被篡改"
+                        : "不是有效的清单（不是 JSON 或缺少 publisherKey），无法校验签名；软件包已损坏或被篡改")
+            }
             if trustedKeys.contains(where: { $0.id == claimed }) {
                 throw reject(
                     source, .badSignature, "manifest.sig",

@@ -74,6 +74,7 @@ extension Manifest {
             "最多 \(BundleLimits.maxResources) 个资源")
 
         var paths = Set<String>()
+        var totalSize: Int64 = 0
         for (index, file) in files.enumerated() {
             let field = "files[\(index)]"
             if let problem = BundlePath.problem(with: file.path) {
@@ -92,6 +93,11 @@ extension Manifest {
                 !Self.reservedPaths.contains(file.path), "\(field).path", "not manifest.json or manifest.sig",
                 "不能是 manifest.json 或 manifest.sig")
             try Self.check(file.size >= 0, "\(field).size", "a size of 0 or more", "大于等于 0 的大小")
+            let (sum, overflow) = totalSize.addingReportingOverflow(file.size)
+            try Self.check(
+                !overflow, "\(field).size", "sizes that add up to at most \(Int64.max) bytes",
+                "所有文件大小之和不超过 \(Int64.max) 字节")
+            totalSize = sum
             try Self.check(
                 file.sha256.count == 64 && file.sha256.allSatisfy(Self.isLowercaseHexDigit),
                 "\(field).sha256", "64 lowercase hex digits", "64 位小写十六进制数字"

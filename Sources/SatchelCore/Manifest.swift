@@ -121,8 +121,17 @@ public struct Manifest: Sendable, Hashable, Codable {
         }
     }
 
-    /// The total size of all files.
-    public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
+    /// The total size of all files. A validated manifest's sizes always add up within `Int64`; an unvalidated one whose
+    /// sizes overflow gives `Int64.max` instead of trapping.
+    public var totalSize: Int64 {
+        var total: Int64 = 0
+        for file in files {
+            let (sum, overflow) = total.addingReportingOverflow(file.size)
+            if overflow { return .max }
+            total = sum
+        }
+        return total
+    }
 
     /// The manifest as canonical JSON bytes: sorted keys, no extra whitespace. These are the bytes a publisher signs.
     public func canonicalJSON() throws -> Data {

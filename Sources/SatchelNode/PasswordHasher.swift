@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NIOPosix
 import _CryptoExtras
 
 /// Hashes PINs and passwords with scrypt (N=2^14, r=8, p=1: about 16 MiB and tens of milliseconds per check), so a
@@ -8,6 +9,24 @@ public enum PasswordHasher {
     private static let rounds = 1 << 14
     private static let blockSize = 8
     private static let parallelism = 1
+
+    /// The one thread that runs scrypt for the web UI: hashing never runs on the threads that serve pages, and at
+    /// most one core hashes at a time whatever the number of clients logging in or registering.
+    private static let pool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+
+    /// ``hash(_:)`` on the hashing thread.
+    public static func hashInBackground(_ password: String) async throws -> String {
+        try await pool.runIfActive { try hash(password) }
+    }
+
+    /// ``verify(_:against:)`` on the hashing thread.
+    public static func verifyInBackground(_ password: String, against stored: String) async -> Bool {
+        (try? await pool.runIfActive { verify(password, against: stored) }) ?? false
+    }
 
     /// Hashes `password` with a fresh random salt.
     public static func hash(_ password: String) throws -> String {

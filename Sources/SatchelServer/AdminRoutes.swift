@@ -18,7 +18,7 @@ struct AdminRoutes: Sendable {
     let started = Date()
     var sessions: Sessions { Sessions(database: node.database) }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/admin") { request, _ in try status(request) }
         router.post("/admin/import") { request, context in try await importBundles(request, context) }
         router.post("/admin/bundles/:id/remove") { request, context in
@@ -105,7 +105,7 @@ struct AdminRoutes: Sendable {
             request: request)
     }
 
-    private func checked(_ request: Request, _ context: BasicRequestContext) async throws -> QueryString {
+    private func checked(_ request: Request, _ context: some RequestContext) async throws -> QueryString {
         let form = try await RecordsRoutes.form(request, context)
         guard let (session, _) = admin(request), form["csrf"] == session.csrfToken, Sessions.isSameOrigin(request)
         else {
@@ -114,7 +114,7 @@ struct AdminRoutes: Sendable {
         return form
     }
 
-    private func importBundles(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func importBundles(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let form = try await checked(request, context)
         let path = form["path"] ?? ""
         let language = pages.language(for: request)
@@ -139,7 +139,7 @@ struct AdminRoutes: Sendable {
         return try status(request, message: lines.joined(separator: " · "))
     }
 
-    private func remove(_ request: Request, _ context: BasicRequestContext, id: String) async throws -> Response {
+    private func remove(_ request: Request, _ context: some RequestContext, id: String) async throws -> Response {
         _ = try await checked(request, context)
         let lock = try node.directory.lockForImport()
         defer { withExtendedLifetime(lock) {} }
@@ -148,7 +148,7 @@ struct AdminRoutes: Sendable {
         return RecordsRoutes.redirect("/admin")
     }
 
-    private func syncNow(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func syncNow(_ request: Request, _ context: some RequestContext) async throws -> Response {
         _ = try await checked(request, context)
         let language = pages.language(for: request)
         do {

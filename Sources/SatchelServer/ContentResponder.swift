@@ -94,7 +94,7 @@ struct ContentResponder: Sendable {
             // share one address behind a Wi-Fi router).
             let client =
                 teacher.map { $0.uuidString }
-                ?? (request.headers[Self.peerField] ?? "") + "\u{0}" + (content.userAgent ?? "")
+                ?? request.clientAddress + "\u{0}" + (content.userAgent ?? "")
             if recentUses.isNew(
                 client: client, bundleId: bundleId, resourceId: resourceId, download: content.isDownload)
             {
@@ -124,7 +124,7 @@ struct ContentResponder: Sendable {
         case .bytes(let buffer):
             return Response(status: answer.status, headers: answer.headers, body: ResponseBody(byteBuffer: buffer))
         case .file(let filePath, let offset, let count):
-            guard request.headers[Self.peerField] != nil else {
+            guard request.isBehindConnectionGuard else {
                 // Not behind ConnectionGuard (a router on its own, as in tests): streamed through memory instead.
                 let body = try await fileIO.loadFile(
                     path: filePath, range: Int(offset)...Int(offset + count - 1), context: context)
@@ -137,7 +137,6 @@ struct ContentResponder: Sendable {
     }
 
     private static let fileField = HTTPField.Name(ConnectionGuard.fileField)!
-    private static let peerField = HTTPField.Name(ConnectionGuard.peerField)!
 
     /// The file at `path` in the served version of a bundle, from the cache or the database.
     private func lookup(bundleId: String, path: String) async throws -> ContentCache.Entry {

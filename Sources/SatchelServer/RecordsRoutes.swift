@@ -20,8 +20,10 @@ struct RecordsRoutes: Sendable {
 
     /// Usage beacons, shared with the fast path.
     let beacons: BeaconRecorder
+    /// Wrong-password delays and registration limits, per client.
+    let throttle = LoginThrottle()
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register<Context: RequestContext>(on router: Router<Context>) {
         router.get("/login") { request, _ in
             pages.renderPage("login", title: UIText.login, context: [:], request: request)
         }
@@ -57,6 +59,9 @@ struct RecordsRoutes: Sendable {
         router.post("/admin/teachers/:id/approve") { request, context in
             try await approve(request, context, id: try context.parameters.require("id"))
         }
+        router.post("/admin/teachers/:id/password") { request, context in
+            try await resetPassword(request, context, id: try context.parameters.require("id"))
+        }
         router.get("/admin/report") { request, _ in try adminReport(request) }
         router.get("/admin/report.csv") { request, _ in try adminReportCSV(request) }
         router.post("/api/v1/beacon") { request, context in try await beacon(request, context) }
@@ -65,7 +70,7 @@ struct RecordsRoutes: Sendable {
 
     // MARK: Accounts
 
-    private func login(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func login(_ request: Request, _ context: some RequestContext) async throws -> Response {
         guard Sessions.isSameOrigin(request) else { throw HTTPError(.forbidden) }
         let form = try await Self.form(request, context)
         let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
@@ -78,16 +83,21 @@ struct RecordsRoutes: Sendable {
             response.status = .unauthorized
             return response
         }
-        let since = Date().addingTimeInterval(-Sessions.lockoutWindow)
-        if try database.loginFailures(username: username, since: since) >= Sessions.maxFailures {
-            return refuse(
+        let client = request.clientAddress
+        if let wait = throttle.wait(client: client, username: username) {
+            let seconds = Int(wait.rounded(.up))
+            var response = refuse(
                 LocalizedText(
-                    zh: "密码错误次数太多，请 15 分钟后再试。", en: "Too many wrong passwords. Try again in 15 minutes."))
+                    zh: "这台设备输错密码的次数太多，请 \(seconds) 秒后再试。",
+                    en: "Too many wrong passwords from this device. Try again in \(seconds) s."))
+            response.status = .tooManyRequests
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
         }
-        guard let teacher = try database.teacher(username), teacher.username == username,
-            PasswordHasher.verify(password, against: teacher.passwordHash)
-        else {
-            _ = try database.recordLoginFailure(username: username, window: Sessions.lockoutWindow)
+        let found = try database.teacher(username)
+        let matches = await PasswordHasher.verifyInBackground(password, against: found?.passwordHash ?? "")
+        guard let teacher = found, teacher.username == username, matches else {
+            throttle.recordFailure(client: client, username: username)
             return refuse(LocalizedText(zh: "用户名或密码不正确。", en: "Wrong user name or password."))
         }
         guard teacher.status == .active else {
@@ -95,13 +105,13 @@ struct RecordsRoutes: Sendable {
                 LocalizedText(
                     zh: "账号还在等待管理员批准。", en: "Your account is waiting for an administrator's approval."))
         }
-        try database.clearLoginFailures(username: username)
+        throttle.recordSuccess(client: client, username: username)
         var response = Self.redirect("/me")
         response.headers[.setCookie] = try sessions.start(for: teacher, secure: request.uri.scheme == .https)
         return response
     }
 
-    private func registerTeacher(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func registerTeacher(_ request: Request, _ context: some RequestContext) async throws -> Response {
         guard Sessions.isSameOrigin(request) else { throw HTTPError(.forbidden) }
         let form = try await Self.form(request, context)
         let language = pages.language(for: request)
@@ -121,14 +131,23 @@ struct RecordsRoutes: Sendable {
             problem = LocalizedText(zh: "密码至少 6 位。", en: "The password must have at least 6 characters.")
         } else if number.count > 32 || subjects.count > 100 {
             problem = LocalizedText(zh: "教师编号或学科太长。", en: "The teacher number or subjects are too long.")
+        } else if try database.teacher(username) != nil {
+            problem = LocalizedText(
+                zh: "用户名 \(username) 已被使用，请换一个。", en: "The user name \(username) is taken; choose another.")
+        }
+        var status = HTTPResponse.Status.badRequest
+        if problem == nil, !throttle.allowRegistration(client: request.clientAddress) {
+            status = .tooManyRequests
+            problem = LocalizedText(
+                zh: "这台设备注册的账号太多，请 10 分钟后再试。", en: "Too many registrations from this device. Try again in 10 minutes.")
         }
         if problem == nil {
             do {
+                let hash = try await PasswordHasher.hashInBackground(password)
                 try database.addTeacher(
                     TeacherRecord(
                         username: username, name: name, teacherNumber: number.isEmpty ? nil : number,
-                        subjects: subjects,
-                        role: .teacher, status: .pending, passwordHash: try PasswordHasher.hash(password)))
+                        subjects: subjects, role: .teacher, status: .pending, passwordHash: hash))
             } catch let error as StoreError {
                 problem = error.message
             }
@@ -141,7 +160,7 @@ struct RecordsRoutes: Sendable {
                     "subjects": subjects,
                 ],
                 request: request)
-            response.status = .badRequest
+            response.status = status
             return response
         }
         return pages.renderPage(
@@ -258,7 +277,7 @@ struct RecordsRoutes: Sendable {
             ], request: request)
     }
 
-    private func enrol(_ request: Request, _ context: BasicRequestContext, bundleId: String) async throws -> Response {
+    private func enrol(_ request: Request, _ context: some RequestContext, bundleId: String) async throws -> Response {
         let teacher = try await requireSession(request, context)
         guard let bundle = try database.bundle(id: bundleId), bundle.kind == Manifest.BundleKind.training.rawValue
         else {
@@ -269,7 +288,7 @@ struct RecordsRoutes: Sendable {
     }
 
     private func complete(
-        _ request: Request, _ context: BasicRequestContext, bundleId: String, moduleId: String
+        _ request: Request, _ context: some RequestContext, bundleId: String, moduleId: String
     )
         async throws -> Response
     {
@@ -299,7 +318,7 @@ struct RecordsRoutes: Sendable {
 
     /// `POST /api/v1/beacon` with JSON `{"bundleId", "resourceId", "seconds"}`: time a resource page was visible.
     /// Answers 204 once the event is on disk.
-    private func beacon(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+    private func beacon(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: BeaconRecorder.maxBytes)
         try await beacons.record(body, teacherId: sessions.current(request)?.1.id)
         return Response(status: .noContent)
@@ -321,6 +340,7 @@ struct RecordsRoutes: Sendable {
                 "id": teacher.id.uuidString, "name": teacher.name, "username": teacher.username,
                 "teacherNumber": teacher.teacherNumber ?? "", "subjects": teacher.subjects,
                 "pending": teacher.status == .pending, "csrf": session.csrfToken,
+                "canReset": teacher.role == .teacher,
                 "statusText": teacher.status == .pending
                     ? LocalizedText(zh: "待批准", en: "pending")(language)
                     : (teacher.role == .admin
@@ -333,7 +353,7 @@ struct RecordsRoutes: Sendable {
             context: ["teachers": teachers], request: request)
     }
 
-    private func approve(_ request: Request, _ context: BasicRequestContext, id: String) async throws -> Response {
+    private func approve(_ request: Request, _ context: some RequestContext, id: String) async throws -> Response {
         let form = try await Self.form(request, context)
         guard let (session, _) = try? requireAdmin(request), form["csrf"] == session.csrfToken,
             Sessions.isSameOrigin(request)
@@ -341,6 +361,41 @@ struct RecordsRoutes: Sendable {
         guard let teacherId = UUID(uuidString: id) else { throw HTTPError(.notFound) }
         try database.approveTeacher(id: teacherId)
         return Self.redirect("/admin/teachers")
+    }
+
+    /// `POST /admin/teachers/:id/password`: an admin sets a teacher's new password. The teacher's sessions end and
+    /// every client's wrong-password delays for the account are forgotten.
+    private func resetPassword(_ request: Request, _ context: some RequestContext, id: String) async throws -> Response
+    {
+        let form = try await Self.form(request, context)
+        guard let (session, _) = try? requireAdmin(request), form["csrf"] == session.csrfToken,
+            Sessions.isSameOrigin(request)
+        else { throw HTTPError(.forbidden) }
+        guard let teacherId = UUID(uuidString: id), let teacher = try database.teacher(teacherId.uuidString),
+            teacher.role == .teacher
+        else { throw HTTPError(.notFound) }
+        let password = form["password"] ?? ""
+        let language = pages.language(for: request)
+        guard Self.isAcceptablePassword(password) else {
+            return pages.renderPage(
+                "message", title: UIText.resetPassword,
+                context: [
+                    "heading": UIText.resetPassword(language), "message": UIText.passwordRule(language),
+                    "link": "/admin/teachers", "linkText": UIText.back(language),
+                ], request: request)
+        }
+        try database.setPassword(
+            teacherId: teacherId, passwordHash: try await PasswordHasher.hashInBackground(password))
+        throttle.forget(username: teacher.username)
+        return pages.renderPage(
+            "message", title: UIText.resetPassword,
+            context: [
+                "heading": UIText.resetPassword(language),
+                "message": LocalizedText(
+                    zh: "已为 \(teacher.name) 设置新密码，请当面告诉本人。",
+                    en: "\(teacher.name) has a new password; tell them in person.")(language),
+                "link": "/admin/teachers", "linkText": UIText.back(language),
+            ], request: request)
     }
 
     private func adminReport(_ request: Request) throws -> Response {
@@ -380,7 +435,7 @@ struct RecordsRoutes: Sendable {
 
     // MARK: Helpers
 
-    private func requireSession(_ request: Request, _ context: BasicRequestContext) async throws -> TeacherRecord {
+    private func requireSession(_ request: Request, _ context: some RequestContext) async throws -> TeacherRecord {
         try requireSession(request, form: try await Self.form(request, context))
     }
 
@@ -390,13 +445,18 @@ struct RecordsRoutes: Sendable {
         return teacher
     }
 
-    static func form(_ request: Request, _ context: BasicRequestContext) async throws -> QueryString {
+    static func form(_ request: Request, _ context: some RequestContext) async throws -> QueryString {
         let body = try await request.body.collect(upTo: 16 * 1024)
         return QueryString(String(buffer: body))
     }
 
     static func redirect(_ location: String) -> Response {
         Response(status: .seeOther, headers: [.location: location])
+    }
+
+    /// Whether `password` meets the rule for new passwords: 6 to 128 characters.
+    static func isAcceptablePassword(_ password: String) -> Bool {
+        (6...128).contains(password.count)
     }
 
     static func hours(_ value: Double) -> String {

@@ -60,7 +60,10 @@ extension Templates {
         <h1>{{t.adminTeachers}}</h1>
         {{#teachers}}<div class="card"><strong>{{name}}</strong> <span class="meta">{{username}} · {{teacherNumber}} · {{subjects}} · {{statusText}}</span>
         {{#pending}}<form method="post" action="/admin/teachers/{{id}}/approve"><input type="hidden" name="csrf" value="{{csrf}}">
-        <button class="button" type="submit">{{t.approve}}</button></form>{{/pending}}</div>{{/teachers}}
+        <button class="button" type="submit">{{t.approve}}</button></form>{{/pending}}
+        {{#canReset}}<form method="post" action="/admin/teachers/{{id}}/password"><input type="hidden" name="csrf" value="{{csrf}}">
+        <input name="password" type="password" minlength="6" maxlength="128" autocomplete="new-password" aria-label="{{t.newPassword}}" placeholder="{{t.newPassword}}">
+        <button type="submit">{{t.resetPassword}}</button></form>{{/canReset}}</div>{{/teachers}}
         """,
         "adminReport": """
         <h1>{{t.adminReport}}</h1>

@@ -9,9 +9,6 @@ struct Sessions: Sendable {
     let database: SatchelDatabase
     static let cookieName = "satchel_session"
     static let lifetime: TimeInterval = 30 * 24 * 3600
-    /// Failed logins allowed per account within ``lockoutWindow`` before further tries are refused.
-    static let maxFailures = 5
-    static let lockoutWindow: TimeInterval = 15 * 60
 
     /// The logged-in session and teacher of a request, if any.
     func current(_ request: Request) -> (SessionRecord, TeacherRecord)? {
@@ -40,10 +37,12 @@ struct Sessions: Sendable {
     }
 
     /// Whether a state-changing request is same-origin: its Origin (or Referer) host, when sent, is the Host.
+    /// `Origin: null` (a sandboxed frame, a `data:` page, a file) is not.
     static func isSameOrigin(_ request: Request) -> Bool {
         // Browsers send Origin with every cross-site POST; a request without one comes from the same site or a tool.
         let origin = request.headers[.origin] ?? request.headers[.referer]
-        guard let origin, origin != "null" else { return true }
+        guard let origin else { return true }
+        guard origin != "null" else { return false }
         guard let host = request.head.authority ?? request.uri.host else { return false }
         guard let url = URL(string: origin), let originHost = url.host else { return false }
         let originAuthority = url.port.map { "\(originHost):\($0)" } ?? originHost

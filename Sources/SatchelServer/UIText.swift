@@ -8,6 +8,10 @@ enum UIText {
     static let login = LocalizedText(zh: "登录", en: "Log in")
     static let register = LocalizedText(zh: "注册", en: "Register")
     static let certificateTitle = LocalizedText(zh: "教师培训学时证明", en: "Teacher training certificate")
+    static let resetPassword = LocalizedText(zh: "重设密码", en: "Reset password")
+    static let passwordRule = LocalizedText(
+        zh: "新密码需要 6 到 128 个字符。", en: "The new password must have 6 to 128 characters.")
+    static let back = LocalizedText(zh: "返回", en: "Back")
     static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
     static let notFoundMessage = LocalizedText(
         zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
@@ -53,7 +57,7 @@ enum UIText {
             "certificate": LocalizedText(zh: "打印证书", en: "Print certificate"),
             "certificateTitle": LocalizedText(zh: "教师培训学时证明", en: "Teacher training certificate"),
             "exportData": LocalizedText(zh: "导出我的数据", en: "Export my data"),
-            "back": LocalizedText(zh: "返回", en: "Back"),
+            "back": back,
             "enrol": LocalizedText(zh: "参加培训", en: "Enrol"),
             "loginToEnrol": LocalizedText(zh: "登录后参加培训", en: "Log in to enrol"),
             "completed": LocalizedText(zh: "已完成", en: "completed"),
@@ -63,6 +67,8 @@ enum UIText {
             "adminTeachers": LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
             "adminReport": LocalizedText(zh: "学校报告", en: "School report"),
             "approve": LocalizedText(zh: "批准", en: "Approve"),
+            "resetPassword": resetPassword,
+            "newPassword": LocalizedText(zh: "新密码（至少 6 位）", en: "New password (at least 6 characters)"),
             "usage": LocalizedText(zh: "资源使用（按学科和年级）", en: "Usage by subject and grade"),
             "training": LocalizedText(zh: "培训完成情况", en: "Training completion"),
             "zeroResults": LocalizedText(zh: "没有结果的搜索", en: "Searches with no results"),

@@ -83,31 +83,16 @@ extension SatchelDatabase {
         }
     }
 
-    /// Counts a failed login for `username` and returns how many failed in the last `window`.
-    public func recordLoginFailure(username: String, at date: Date = Date(), window: TimeInterval) throws -> Int {
+    /// Sets a teacher's password hash and ends the teacher's sessions. Returns false when there is no such account.
+    @discardableResult
+    public func setPassword(teacherId: UUID, passwordHash: String) throws -> Bool {
         try writer.write { db in
-            try db.execute(
-                sql: "INSERT INTO loginFailure (username, failedAt) VALUES (?, ?)", arguments: [username, date])
-            try db.execute(
-                sql: "DELETE FROM loginFailure WHERE failedAt < ?", arguments: [date.addingTimeInterval(-window)])
-            return try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM loginFailure WHERE username = ?",
-                arguments: [username]) ?? 0
+            let key = teacherId.uuidString.lowercased()
+            try db.execute(sql: "UPDATE teacher SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, key])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "DELETE FROM session WHERE teacherId = ?", arguments: [key])
+            return true
         }
-    }
-
-    /// How many logins failed for `username` since `since`.
-    public func loginFailures(username: String, since: Date) throws -> Int {
-        try writer.read {
-            try Int.fetchOne(
-                $0, sql: "SELECT COUNT(*) FROM loginFailure WHERE username = ? AND failedAt >= ?",
-                arguments: [username, since]) ?? 0
-        }
-    }
-
-    /// Forgets failed logins after a successful one.
-    public func clearLoginFailures(username: String) throws {
-        try writer.write { try $0.execute(sql: "DELETE FROM loginFailure WHERE username = ?", arguments: [username]) }
     }
 
     // MARK: Sessions

@@ -15,7 +15,7 @@ struct SatchelCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, DemoCommand.self, ImportCommand.self, PackCommand.self, KeygenCommand.self,
             TrustCommand.self, BundlesCommand.self, SyncCommand.self, ExportCommand.self, ProvisionCommand.self,
-            TeachersCommand.self, ReportCommand.self, StatusCommand.self, DoctorCommand.self,
+            TeachersCommand.self, ReportCommand.self, StatusCommand.self, DoctorCommand.self, ImportWorkerCommand.self,
         ]
     )
 }

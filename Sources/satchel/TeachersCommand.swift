@@ -10,7 +10,7 @@ struct TeachersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "teachers",
         abstract: "管理教师账号 · Manage teacher accounts",
-        subcommands: [List.self, Add.self, Approve.self, Remove.self, Export.self]
+        subcommands: [List.self, Add.self, Approve.self, ResetPassword.self, Remove.self, Export.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -56,16 +56,7 @@ struct TeachersCommand: AsyncParsableCommand {
         func run() async throws {
             try await Console.run {
                 let (_, node, _) = try options.openNode()
-                let password: String
-                if let passwordFile {
-                    password = (try String(contentsOfFile: passwordFile, encoding: .utf8))
-                        .trimmingCharacters(in: .newlines)
-                } else {
-                    password = readLine(strippingNewline: true) ?? ""
-                }
-                guard password.count >= 6 else {
-                    throw ValidationError("The password must have at least 6 characters.")
-                }
+                let password = try TeachersCommand.readPassword(file: passwordFile)
                 try node.database.addTeacher(
                     TeacherRecord(
                         username: username.lowercased(), name: name, teacherNumber: number, subjects: subjects,
@@ -96,6 +87,29 @@ struct TeachersCommand: AsyncParsableCommand {
                     return
                 }
                 Console.say(LocalizedText(zh: "已批准 \(record.username)。", en: "Approved \(record.username)."))
+            }
+        }
+    }
+
+    struct ResetPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-password",
+            abstract: "为教师或管理员设置新密码 · Set a new password for a teacher or admin")
+        @OptionGroup var options: NodeOptions
+        @Argument(help: "用户名或编号 · User name or id") var teacher: String
+        @Option(name: .long, help: "从文件读取新密码 · Read the new password from this file (else from stdin)")
+        var passwordFile: String?
+
+        func run() async throws {
+            try await Console.run {
+                let (_, node, _) = try options.openNode()
+                guard let record = try node.database.teacher(teacher) else { throw TeachersCommand.unknown(teacher) }
+                let password = try TeachersCommand.readPassword(file: passwordFile)
+                try node.database.setPassword(teacherId: record.id, passwordHash: try PasswordHasher.hash(password))
+                Console.say(
+                    LocalizedText(
+                        zh: "已为 \(record.username) 设置新密码，其已登录的会话均已退出。",
+                        en: "Set a new password for \(record.username); their sessions were ended."))
             }
         }
     }
@@ -132,6 +146,20 @@ struct TeachersCommand: AsyncParsableCommand {
                 Console.out(try TeacherExport(database: node.database).json(for: record))
             }
         }
+    }
+
+    /// A new password from `file`, else the first line of standard input; 6 to 128 characters.
+    static func readPassword(file: String?) throws -> String {
+        let password: String
+        if let file {
+            password = (try String(contentsOfFile: file, encoding: .utf8)).trimmingCharacters(in: .newlines)
+        } else {
+            password = readLine(strippingNewline: true) ?? ""
+        }
+        guard (6...128).contains(password.count) else {
+            throw ValidationError("The password must have 6 to 128 characters.")
+        }
+        return password
     }
 
     static func unknown(_ teacher: String) -> StoreError {

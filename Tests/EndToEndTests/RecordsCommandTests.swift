@@ -1,9 +1,41 @@
 import Foundation
+import SatchelNode
+import SatchelServer
+import SatchelStore
 import SatchelTestSupport
 import Testing
 
 /// The technician's record commands: teachers, report, status and doctor, as the real binary.
 @Suite struct RecordsCommandTests {
+    @Test func aTeachersPasswordCanBeResetFromTheCommandLine() throws {
+        let folder = TemporaryDirectory("teachers")
+        let data = folder.file("data")
+        let old = folder.write("old", "forgotten\n")
+        let new = folder.write("new", "new-pass-7\n")
+        let short = folder.write("short", "abc\n")
+        #expect(
+            try ProcessRunner.run([
+                "teachers", "add", "zhang", "--name", "张老师", "--password-file", old, "--data", data,
+            ]).status == 0)
+        let reset = try ProcessRunner.run([
+            "teachers", "reset-password", "zhang", "--password-file", new, "--data", data,
+        ])
+        #expect(reset.status == 0, "\(reset.stderr)")
+        #expect(reset.stdout.contains("Set a new password for zhang"))
+        let refused = try ProcessRunner.run([
+            "teachers", "reset-password", "zhang", "--password-file", short, "--data", data,
+        ])
+        #expect(refused.status != 0)
+        let missing = try ProcessRunner.run([
+            "teachers", "reset-password", "nobody", "--password-file", new, "--data", data,
+        ])
+        #expect(missing.status == 65)
+        let database = try SatchelDatabase(path: data + "/satchel.sqlite")
+        let hash = try #require(try database.teacher("zhang")).passwordHash
+        #expect(PasswordHasher.verify("new-pass-7", against: hash))
+        #expect(!PasswordHasher.verify("forgotten", against: hash))
+    }
+
     @Test func teachersCanBeAddedApprovedExportedAndRemoved() throws {
         let folder = TemporaryDirectory("teachers")
         let data = folder.file("data")

@@ -24,6 +24,25 @@ import Testing
         ("info-zip-stored.zip", "cd DIR && zip -q -0 -r OUT ."),
     ])
     func archivesFromOtherToolsImport(name: String, command: String) throws {
+        try importFromTool(name: name, command: command)
+    }
+
+    /// With room for one small entry before the manifest, the entries past it are read without being staged and the
+    /// archive is read a second time for them once the manifest is verified.
+    @Test(arguments: [
+        ("gnu-tar-gzip.tar.gz", "tar -czf OUT -C DIR lesson video.mp4 worksheet.pdf manifest.json manifest.sig"),
+        ("info-zip.zip", "cd DIR && zip -q -r OUT lesson video.mp4 worksheet.pdf manifest.json manifest.sig"),
+    ])
+    func archivesWithTheManifestLastImportInTwoPassesPastThePendingLimits(name: String, command: String) throws {
+        try importFromTool(name: name, command: command) {
+            $0.maxEntriesBeforeManifest = 1
+            $0.maxBytesBeforeManifest = 64
+        }
+    }
+
+    private func importFromTool(
+        name: String, command: String, options: ((inout BundleImporter.Options) -> Void)? = nil
+    ) throws {
         let test = try TestNode()
         let original = try test.pack(ImportTests.lesson)
         let unpacked = test.folder.file("unpacked")
@@ -32,7 +51,12 @@ import Testing
         let output = test.folder.file(name)
         try Self.shell(
             command.replacingOccurrences(of: "OUT", with: output).replacingOccurrences(of: "DIR", with: unpacked))
-        let report = try test.importer().importBundle(at: output)
+        var importerOptions = BundleImporter.Options(configuration: test.node.configuration)
+        options?(&importerOptions)
+        let importer = BundleImporter(
+            directory: test.node.directory, database: test.node.database, trustedKeys: try test.node.trustedKeys(),
+            options: importerOptions)
+        let report = try importer.importBundle(at: output)
         #expect(report.outcome == .installed(previousVersion: nil))
         for file in try test.node.database.files(bundleId: "test-bundle") {
             #expect(test.node.blobStore.verify(file.sha256))

@@ -218,6 +218,103 @@ import Testing
             code: .badManifest, mention: "manifest.json")
     }
 
+    @Test func anEmptyOrUnparseableManifestIsReportedAsSuchNotAsAnUnknownKey() throws {
+        let fixture = try Fixture()
+        for manifest in [Data(), Data(fixture.manifest.prefix(fixture.manifest.count / 2))] {
+            try fixture.expectRejected(
+                [.file("manifest.sig", fixture.signature), .file("manifest.json", manifest)] + fixture.body,
+                code: .badManifest, mention: "entry manifest.json")
+        }
+    }
+
+    /// The most files and bytes seen in staging while an import ran, sampled at each progress report.
+    final class StagingWatch: @unchecked Sendable {
+        private let root: String
+        private let lock = NSLock()
+        private(set) var maxFiles = 0
+        private(set) var maxBytes: Int64 = 0
+
+        init(root: String) { self.root = root }
+
+        func sample() {
+            var files = 0
+            var bytes: Int64 = 0
+            let enumerator = FileManager.default.enumerator(atPath: root)
+            while let name = enumerator?.nextObject() as? String {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: root + "/" + name)
+                guard attributes?[.type] as? FileAttributeType == .typeRegular else { continue }
+                files += 1
+                bytes += (attributes?[.size] as? Int64) ?? 0
+            }
+            lock.withLock {
+                maxFiles = max(maxFiles, files)
+                maxBytes = max(maxBytes, bytes)
+            }
+        }
+    }
+
+    @Test func manyEntriesBeforeAnyManifestAreNotAllStaged() throws {
+        let fixture = try Fixture()
+        let path = fixture.test.folder.file("many.tar")
+        RawArchive.write((0..<100_003).map { .file("f/\($0)", Data([1])) }, to: path)
+        let watch = StagingWatch(root: fixture.test.node.directory.stagingPath)
+        let started = Date()
+        #expect {
+            _ = try fixture.test.importer().importBundle(at: path) { _ in watch.sample() }
+        } throws: { ($0 as? BundleError)?.code == .tooLarge }
+        let seconds = Date().timeIntervalSince(started)
+        print("100,003 entries before any manifest: rejected in \(seconds) s, at most \(watch.maxFiles) files staged")
+        #expect(watch.maxFiles <= 1000)
+        #expect(seconds < 15)
+        #expect(fixture.test.storedFiles().isEmpty)
+    }
+
+    @Test func bytesBeforeAnUntrustedManifestAreNotWrittenToStaging() throws {
+        let fixture = try Fixture(key: SigningKey())
+        let folder = fixture.test.folder
+        // 300 MiB that gzip packs about 750 to 1: zeros with a little random data in every MiB.
+        let big = folder.file("src/big.bin")
+        try FileManager.default.createDirectory(atPath: folder.file("src"), withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: big, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: big))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<300 {
+            var chunk = Data(count: 1024 * 1024)
+            for index in 0..<700 { chunk[index * 1400] = UInt8.random(in: 0...255, using: &generator) }
+            try handle.write(contentsOf: chunk)
+        }
+        try handle.close()
+        try fixture.manifest.write(to: URL(fileURLWithPath: folder.file("src/manifest.json")))
+        try fixture.signature.write(to: URL(fileURLWithPath: folder.file("src/manifest.sig")))
+        let path = folder.file("late-manifest.tar.gz")
+        try ForeignArchiveTests.shell(
+            "tar -czf '\(path)' -C '\(folder.file("src"))' big.bin manifest.json manifest.sig && rm '\(big)'")
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64) ?? 0
+        let watch = StagingWatch(root: fixture.test.node.directory.stagingPath)
+        #expect {
+            _ = try fixture.test.importer().importBundle(at: path) { _ in watch.sample() }
+        } throws: { ($0 as? BundleError)?.code == .untrustedKey }
+        print(
+            "\(size / 1024) KiB archive, 300 MiB before an untrusted manifest: at most \(watch.maxBytes >> 20) MiB staged"
+        )
+        #expect(watch.maxBytes <= 64 * 1024 * 1024)
+        #expect(fixture.test.storedFiles().isEmpty)
+    }
+
+    /// A reader that blocks for ever (here on a FIFO nobody writes) is killed after the stall limit; the import
+    /// lock is free again at once.
+    @Test func aReaderThatMakesNoProgressIsStoppedAtTheStallLimit() throws {
+        let fixture = try Fixture()
+        let fifo = fixture.test.folder.file("stuck.tar")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        try fixture.expectRejected(
+            path: fifo, code: .corruptArchive, mention: "could not be read within 2 s",
+            options: { $0.workerStallSeconds = 2 })
+        #expect(Date().timeIntervalSince(started) < 10)
+        _ = try fixture.test.node.directory.lockForImport(wait: false)
+    }
+
     @Test func oversizedManifestIsRejected() throws {
         let fixture = try Fixture()
         let huge = Data(count: BundleLimits.maxManifestBytes + 1)

@@ -68,6 +68,12 @@ import Testing
                 "entry"
             ),
             ("duplicate file", "files", "[" + fileTemplate + "," + fileTemplate + "]", "twice"),
+            (
+                "sizes that overflow when summed", "files",
+                #"[{"path": "lesson/index.html", "size": 9223372036854775807, "sha256": "SHA", "mediaType": "t/h"},"#
+                    + #"{"path": "b.bin", "size": 9223372036854775807, "sha256": "SHA", "mediaType": "t/h"}]"#,
+                "files[1].size"
+            ),
         ] as [(String, String, String?, String)])
     func invalidManifestsAreRefusedWithTheField(name: String, key: String, value: String?, mention: String) throws {
         var object = try JSONSerialization.jsonObject(with: Self.manifestJSON()) as! [String: Any]
@@ -86,6 +92,15 @@ import Testing
             #expect(error?.message.en.contains(mention) == true, "\(name): \(error?.message.en ?? "")")
             #expect(error?.exitStatus == .dataError)
         }
+    }
+
+    @Test func totalSizeOfAnUnvalidatedManifestSaturatesInsteadOfTrapping() throws {
+        var manifest = try Manifest.decode(Self.manifestJSON())
+        manifest.files += [
+            Manifest.File(path: "a.bin", size: .max, sha256: Self.sha, mediaType: "t/b"),
+            Manifest.File(path: "b.bin", size: .max, sha256: Self.sha, mediaType: "t/b"),
+        ]
+        #expect(manifest.totalSize == .max)
     }
 
     @Test func notJSONIsMalformed() {

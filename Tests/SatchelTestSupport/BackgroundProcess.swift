@@ -67,6 +67,16 @@ public final class BackgroundProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits up to `timeout` seconds for the process to end by itself and returns its exit status; nil when it still
+    /// runs then (it is left running).
+    public func waitForExit(timeout: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        guard !process.isRunning else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
     /// Waits for the process to end by itself.
     public func wait() -> Int32 {
         process.waitUntilExit()
