@@ -32,7 +32,8 @@ import Testing
         let folder = TemporaryDirectory("cli")
         let config = folder.file("satchel.json")
         let first = try ProcessRunner.run([
-            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n." + String(repeating: "A", count: 43), "--school", "S-9",
+            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n." + String(repeating: "A", count: 43),
+            "--school", "S-9",
             "--data", folder.file("data"), "--config", config,
         ])
         #expect(first.status == 0, "\(first.stderr)")
@@ -63,13 +64,15 @@ import Testing
         let inode = { (try? FileManager.default.attributesOfItem(atPath: config)[.systemFileNumber] as? Int) ?? nil }
         let before = inode()
         let run = try ProcessRunner.run([
-            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n." + String(repeating: "A", count: 43), "--school", "S-7",
+            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n." + String(repeating: "A", count: 43),
+            "--school", "S-7",
             "--data", folder.file("data"), "--config", config,
         ])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(inode() == before, "the config was rewritten although nothing in it changed")
         let changed = try ProcessRunner.run([
-            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n." + String(repeating: "A", count: 43), "--school", "S-8",
+            "provision", "--platform", "http://127.0.0.1:9/", "--token", "t0k3n." + String(repeating: "A", count: 43),
+            "--school", "S-8",
             "--data", folder.file("data2"), "--config", config,
         ])
         #expect(changed.status == 0, "\(changed.stderr)")
