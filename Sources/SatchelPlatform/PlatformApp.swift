@@ -19,6 +19,11 @@ public enum PlatformApp {
         public var idleTimeout: Duration = .seconds(60)
         /// The most connections open at once; further ones wait in the listen backlog until one closes.
         public var maxConnections = 512
+        /// The most one client address may hold; a further one is closed at once. Half the default ``maxConnections``.
+        public var maxConnectionsPerAddress = 256
+        /// While a request body is read, each 10 s must bring this many bytes a second on average (1 kbit/s: below
+        /// the slowest sync bandwidth cap a school would set), or the connection is closed.
+        public var minimumBodyRate = 128
 
         /// The defaults: 60 s idle timeout, 512 connections.
         public init() {}
@@ -38,10 +43,18 @@ public enum PlatformApp {
         -> some ApplicationProtocol
     {
         let (seconds, attoseconds) = limits.idleTimeout.components
-        let idle = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        var guarded = SatchelHTTP.ConnectionLimits()
+        guarded.idleTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        guarded.maxConnections = limits.maxConnections
+        guarded.maxConnectionsPerAddress = limits.maxConnectionsPerAddress
+        // A school's sync may be capped to a few kbit/s: the body rate is set for the slowest link a node may have.
+        guarded.minimumBodyRate = limits.minimumBodyRate
         return Application(
             router: router(platform: platform),
-            server: .http1(configuration: HTTP1Channel.Configuration(idleTimeout: idle)),
+            server: HTTPServerBuilder {
+                [guarded, addresses = ConnectionsByAddress(limit: guarded.maxConnectionsPerAddress)] in
+                GuardedHTTPChannel(responder: $0, limits: guarded, addresses: addresses)
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(host, port: port), serverName: "satchel-platform",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
@@ -51,6 +64,7 @@ public enum PlatformApp {
     /// The platform's routes.
     public static func router(platform: Platform) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: StrictRequestMiddleware())
         let database = platform.database
 
         router.post("/api/v1/enrol") { request, _ -> Response in

@@ -22,7 +22,7 @@ public func buildApplication(
         router: router,
         server: HTTPServerBuilder {
             [addresses = ConnectionsByAddress(limit: limits.maxConnectionsPerAddress)] responder in
-            NodeHTTPChannel(responder: responder, limits: limits, addresses: addresses)
+            GuardedHTTPChannel(responder: responder, limits: limits, addresses: addresses)
         },
         configuration: ApplicationConfiguration(
             address: .hostname(node.configuration.listenHost, port: node.configuration.port),

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SatchelHTTP
 import SatchelStore
 
 /// Keeps the content route off SQLite and the disk for most requests: file lookups for a short time, which blobs have

@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import SatchelHTTP
 
 /// Delays after wrong passwords, kept per account and client and per client, instead of a lock on the account that
 /// anyone could set: a stranger's wrong guesses slow that stranger down, never the account's owner on another device.
@@ -23,7 +25,7 @@ final class LoginThrottle: @unchecked Sendable {
     /// The window of ``registrationsPerWindow``.
     static let registrationWindow: TimeInterval = 10 * 60
     /// The client name used when the request context does not know the address.
-    static let unknownClient = "unknown"
+    static let unknownClient = Request.unknownClient
     /// The most clients and pairs remembered; beyond it the oldest are dropped.
     static let maxRecords = 20_000
 

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
 import SatchelSync
 import ServiceLifecycle
 

@@ -167,19 +167,10 @@ private final class DevToolsConnection {
     /// Connects to `ws://127.0.0.1:PORT/devtools/browser/ID`.
     init(_ address: String) throws {
         guard let url = URL(string: address), let port = url.port else { throw ChromiumFailure(description: address) }
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var target = sockaddr_in()
-        target.sin_family = sa_family_t(AF_INET)
-        target.sin_port = in_port_t(UInt16(port).bigEndian)
-        target.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &target) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        guard let connected = try? LoopbackSocket.connect(port: port, receiveTimeout: 60) else {
+            throw ChromiumFailure(description: "cannot reach DevTools at \(address)")
         }
-        guard connected == 0 else { throw ChromiumFailure(description: "cannot reach DevTools at \(address)") }
-        var timeout = timeval(tv_sec: 60, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        descriptor = connected
         try write(
             Array(
                 ("GET \(url.path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SatchelHTTP
 import SatchelServer
 import SatchelSync
 import SatchelTestSupport
@@ -10,42 +11,13 @@ import Testing
 @Suite struct ConnectionLimitsTests {
     /// Opens a TCP connection to 127.0.0.1:port from the loopback address `source` and returns its descriptor.
     static func connect(_ port: Int, from source: String = "127.0.0.1") throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var local = sockaddr_in()
-        local.sin_family = sa_family_t(AF_INET)
-        local.sin_addr.s_addr = inet_addr(source)
-        let bound = withUnsafePointer(to: &local) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard bound == 0 else { throw POSIXError(.EADDRNOTAVAIL) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return descriptor
+        try LoopbackSocket.connect(port: port, from: source)
     }
 
-    /// Reads until the peer closes (or resets: a server that closes with unread input resets the connection) or the
-    /// 10 s receive timeout; returns what arrived and whether it closed.
+    /// Reads until the peer closes (or resets) or the 10 s receive timeout; returns what arrived and whether it closed.
     static func readAll(_ descriptor: Int32) -> (String, closed: Bool) {
-        var data = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = recv(descriptor, &buffer, buffer.count, 0)
-            if count == 0 { return (String(decoding: data, as: UTF8.self), true) }
-            if count < 0 { return (String(decoding: data, as: UTF8.self), errno == ECONNRESET) }
-            data.append(contentsOf: buffer[0..<count])
-        }
+        let (text, closed) = LoopbackSocket.readToEnd(descriptor)
+        return (text, closed)
     }
 
     @Test func slowClientIsCutOffWhileOthersAreServed() async throws {

@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SatchelBundles
+import SatchelHTTP
 import SatchelServer
 import SatchelSync
 import SatchelTestSupport

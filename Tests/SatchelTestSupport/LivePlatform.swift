@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import SatchelHTTP
 import SatchelPlatform
 
 /// The reference platform running in-process on a free loopback port, for end-to-end sync tests.

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SatchelBundles
+import SatchelHTTP
 import SatchelServer
 
 /// The node's real HTTP application listening on a free loopback port, for tests over real sockets.

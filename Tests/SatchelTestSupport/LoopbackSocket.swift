@@ -11,14 +11,32 @@ public final class LoopbackSocket: @unchecked Sendable {
 
     /// Connects to `127.0.0.1:port`; reads give up after `receiveTimeout` seconds.
     public init(port: Int, receiveTimeout: Int = 10) throws {
-        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        descriptor = try Self.connect(port: port, receiveTimeout: receiveTimeout)
+    }
+
+    /// Opens a TCP connection to `127.0.0.1:port` from the loopback address `source` (so that a server's limits per
+    /// address can tell clients apart) and returns its descriptor; reads give up after `receiveTimeout` seconds.
+    public static func connect(port: Int, from source: String = "127.0.0.1", receiveTimeout: Int = 10) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        local.sin_addr.s_addr = inet_addr(source)
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard bound == 0 else {
+            close(descriptor)
+            throw POSIXError(.EADDRNOTAVAIL)
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
         guard connected == 0 else {
@@ -27,6 +45,7 @@ public final class LoopbackSocket: @unchecked Sendable {
         }
         var timeout = timeval(tv_sec: receiveTimeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return descriptor
     }
 
     deinit { close(descriptor) }
@@ -53,6 +72,12 @@ public final class LoopbackSocket: @unchecked Sendable {
     /// Reads until the server closes the connection or the receive timeout passes: what arrived, and whether the
     /// server closed.
     public func readToEnd() -> (text: String, closed: Bool) {
+        Self.readToEnd(descriptor)
+    }
+
+    /// ``readToEnd()`` on a descriptor from ``connect(port:from:receiveTimeout:)``. A server that closes with input
+    /// unread resets the connection: that counts as closed too.
+    public static func readToEnd(_ descriptor: Int32) -> (text: String, closed: Bool) {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -8,18 +8,28 @@ import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOPosix
 
-/// The node's HTTP/1.1 connections: Hummingbird's `HTTP1Channel` pipeline (NIO's decoder, Hummingbird's idle
-/// timeout, the router) with one handler of ours behind the decoder, ``ConnectionGuard``, and a bound on the
-/// connections one client address may hold.
-struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
-    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+/// The HTTP/1.1 connections of the node and of the platform: Hummingbird's `HTTP1Channel` pipeline (NIO's decoder,
+/// Hummingbird's idle timeout, the router) with one handler of ours behind the decoder, ``ConnectionGuard``, and a
+/// bound on the connections one client address may hold.
+public struct GuardedHTTPChannel: ServerChildChannel, HTTPChannelHandler {
+    public typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
-    let responder: HTTPChannelHandler.Responder
+    public let responder: HTTPChannelHandler.Responder
     let limits: ConnectionLimits
     let addresses: ConnectionsByAddress
     let fileIO = NonBlockingFileIO(threadPool: .singleton)
 
-    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+    /// Connections answered by `responder` within `limits`; `addresses` counts them per client address and is shared
+    /// by every connection of one server.
+    public init(
+        responder: @escaping HTTPChannelHandler.Responder, limits: ConnectionLimits, addresses: ConnectionsByAddress
+    ) {
+        self.responder = responder
+        self.limits = limits
+        self.addresses = addresses
+    }
+
+    public func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         guard let address = channel.remoteAddress?.ipAddress, addresses.admit(address) else {
             logger.debug("connection refused: its address holds its share of the connections")
             channel.close(promise: nil)
@@ -56,7 +66,7 @@ struct NodeHTTPChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
-    func handle(value: Value, logger: Logger) async {
+    public func handle(value: Value, logger: Logger) async {
         await handleHTTP(asyncChannel: value, logger: logger)
     }
 }

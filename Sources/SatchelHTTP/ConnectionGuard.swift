@@ -16,19 +16,19 @@ import NIOPosix
 /// - A response whose head carries ``fileField`` gets its body from that file as a `FileRegion`, which NIO sends
 ///   with sendfile; the file is opened on NIO's thread pool, never on the event loop, and the parts written after
 ///   that head wait so that answers leave in order. A file that cannot be opened is answered 404.
-final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPServerRequestPart
+    public typealias InboundOut = HTTPServerRequestPart
+    public typealias OutboundIn = HTTPServerResponsePart
+    public typealias OutboundOut = HTTPServerResponsePart
 
     /// Response field naming the body's file: `"<offset> <count> <path>"`. Never leaves the node.
-    static let fileField = "x-satchel-file"
+    public static let fileField = "x-satchel-file"
     /// Request field saying why the request is refused (`host`). Never accepted from a client.
-    static let rejectField = "x-satchel-reject"
+    public static let rejectField = "x-satchel-reject"
     /// Request field with the client's IP address, for the routes that tell clients apart (usage counted once per
     /// client, login delays per client). Never accepted from a client.
-    static let peerField = "x-satchel-peer"
+    public static let peerField = "x-satchel-peer"
 
     /// The response side: parts pass, or wait behind a file being opened.
     private enum Output {
@@ -62,7 +62,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Requests
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(var head):
             head.headers.remove(name: Self.rejectField)
@@ -91,19 +91,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func read(context: ChannelHandlerContext) {
+    public func read(context: ChannelHandlerContext) {
         if case .readingBody(let bytes, _, let check) = input {
             input = .readingBody(bytesThisWindow: bytes, askedToRead: true, check: check)
         }
         context.read()
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
+    public func channelInactive(context: ChannelHandlerContext) {
         stopBodyClock()
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         stopBodyClock()
     }
 
@@ -140,7 +140,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Responses
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let part = unwrapOutboundIn(data)
         if case .opening(var held) = output {
             held.append((part, promise))
@@ -170,7 +170,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
             }
     }
 
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         guard case .opening = output, context.channel.isActive else {
             context.close(mode: mode, promise: promise)
             return

@@ -44,12 +44,13 @@ public struct ConnectionLimits: Sendable {
 }
 
 /// Counts the open connections of each client address, so that one address holds at most its share.
-final class ConnectionsByAddress: @unchecked Sendable {
+public final class ConnectionsByAddress: @unchecked Sendable {
     private let lock = NSLock()
     private var counts: [String: Int] = [:]
     private let limit: Int
 
-    init(limit: Int) {
+    /// A count that lets each address hold at most `limit` connections.
+    public init(limit: Int) {
         self.limit = limit
     }
 

@@ -3,10 +3,13 @@ import Hummingbird
 
 /// Refuses, in its turn among pipelined requests, a request that ``ConnectionGuard`` marked as malformed: one
 /// without exactly one `Host` (RFC 9112 3.2). The connection closes after the answer.
-struct StrictRequestMiddleware<Context: RequestContext>: RouterMiddleware {
+public struct StrictRequestMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The middleware.
+    public init() {}
+
     private static var rejectField: HTTPField.Name { HTTPField.Name(ConnectionGuard.rejectField)! }
 
-    func handle(
+    public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws
         -> Response
