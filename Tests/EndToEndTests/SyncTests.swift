@@ -216,7 +216,11 @@ import Testing
         for attempt in 0..<40 {
             let process = try BackgroundProcess(["sync", "--once", "--data", data])
             if attempt < 3 {
-                try await Task.sleep(for: .milliseconds(300 + attempt * 200))
+                // Killed in the middle of the push: once the platform has stored more of the backlog than before.
+                let before = try platform.database.status().eventsReceived
+                while process.isRunning, try platform.database.status().eventsReceived <= before {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 if process.isRunning {
                     await process.stop(signal: SIGKILL)
                     kills += 1
