@@ -43,6 +43,51 @@ import Testing
         return State(version: bundle?.version, intact: intact, strayBlobs: stray, stagingEntries: staging.count)
     }
 
+    /// Where in an import the test kills it.
+    enum KillPoint: CustomStringConvertible {
+        /// Once at least this many files are in staging.
+        case staged(Int)
+        /// Once staging, having filled, holds fewer than half its most files: blobs are being moved into the store.
+        case moving
+        /// Not at all: the import runs to its end.
+        case never
+
+        var kills: Bool {
+            if case .never = self { return false }
+            return true
+        }
+
+        var description: String {
+            switch self {
+            case .staged(let count): "\(count) files staged"
+            case .moving: "moving blobs"
+            case .never: "never"
+            }
+        }
+    }
+
+    /// Waits until the import reaches `point`, or ends, or a minute passes (which only ends a test that would
+    /// otherwise hang).
+    static func wait(for point: KillPoint, in staging: String, while process: BackgroundProcess) {
+        if case .never = point { return }
+        let deadline = Date().addingTimeInterval(60)
+        var most = 0
+        while process.isRunning, Date() < deadline {
+            var staged = 0
+            if let files = FileManager.default.enumerator(atPath: staging) {
+                while files.nextObject() != nil {
+                    if (files.fileAttributes?[.type] as? FileAttributeType) == .typeRegular { staged += 1 }
+                }
+            }
+            most = max(most, staged)
+            switch point {
+            case .staged(let count) where staged >= count: return
+            case .moving where most >= 16 && staged < most / 2: return
+            default: usleep(2_000)
+            }
+        }
+    }
+
     @Test func killDashNineDuringImportLeavesOldOrNewState() throws {
         let test = try TestNode()
         let data = test.folder.file("victim")
@@ -51,17 +96,17 @@ import Testing
         let v2 = try test.pack(Self.files(version: 2), id: "crash", version: 2)
         let environment = ["SATCHEL_TRUSTED_KEYS": key.publicKey.base64, "SATCHEL_DISK_RESERVE_BYTES": "0"]
 
-        // First a fresh node (nothing installed), then an update from v1 to v2, each killed at growing delays.
+        // First a fresh node (nothing installed), then an update from v1 to v2, each killed at points the import
+        // itself reaches: once 1, 4, 16, 64 and 256 files are staged, then while staged files are moved into the blob
+        // store (staging shrinking again), then not at all.
+        let killPoints: [KillPoint] = [.staged(1), .staged(4), .staged(16), .staged(64), .staged(256), .moving, .never]
         for (archive, before, after) in [(v1, nil, 1), (v2, 1 as Int?, 2)] as [(String, Int?, Int)] {
-            var delay = 0.01
             var completed = false
             var kills = 0
-            while !completed {
+            for point in killPoints where !completed {
                 let process = try BackgroundProcess(["import", "--data", data, archive], environment: environment)
-                // A synchronous test with a blocking sleep: Task.sleep can overshoot by seconds while other tests keep the
-                // cooperative pool busy, and the import would finish before the kill.
-                usleep(useconds_t(delay * 1_000_000))
-                if process.isRunning {
+                Self.wait(for: point, in: data + "/staging", while: process)
+                if process.isRunning, point.kills {
                     process.terminate(signal: SIGKILL)
                     kills += 1
                 } else {
@@ -71,12 +116,11 @@ import Testing
                 let state = try Self.inspect(data, key: key)
                 #expect(
                     state.version == before || state.version == after,
-                    "after \(delay) s: v\(String(describing: state.version))")
-                #expect(state.intact, "after \(delay) s a served file is damaged")
+                    "killed at \(point): v\(String(describing: state.version))")
+                #expect(state.intact, "killed at \(point) a served file is damaged")
                 #expect(
-                    state.strayBlobs == 0 && state.stagingEntries == 0, "after \(delay) s recovery left files behind")
+                    state.strayBlobs == 0 && state.stagingEntries == 0, "killed at \(point) recovery left files behind")
                 if state.version == after { completed = true }
-                delay *= 1.5
             }
             #expect(kills > 0, "the import finished before it could be killed; make the bundle larger")
             #expect(try Self.inspect(data, key: key).version == after)

@@ -99,7 +99,10 @@ import Testing
         let test = try TestNode()
         let description = #"{"title": {"zh": "课", "en": "Lesson"}}"#
         let first = try test.pack(Self.lesson, format: format, description: description)
-        Thread.sleep(forTimeInterval: 1.1)
+        // The second pack's files are written in a later second of the clock than the first's, so that their times
+        // differ: wait until the clock has moved on by more than a second.
+        let packed = Date()
+        while Date().timeIntervalSince(packed) <= 1.1 { Thread.sleep(forTimeInterval: 0.05) }
         let second = try test.pack(Self.lesson, format: format, description: description)
         let firstBytes = try Data(contentsOf: URL(fileURLWithPath: first))
         let secondBytes = try Data(contentsOf: URL(fileURLWithPath: second))

@@ -192,7 +192,8 @@ import Testing
         }
         // Views and searches are recorded without delaying the response; wait for them to land.
         let database = fixture.test.node.database
-        for _ in 0..<100 where try database.pendingEventCount() < 5 { try await Task.sleep(for: .milliseconds(20)) }
+        let deadline = Date().addingTimeInterval(30)
+        while try database.pendingEventCount() < 5, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         let usage = try database.usageReport()
         let maths = try #require(usage.first { $0.subject == "数学" })
         #expect(maths.views == 1 && maths.downloads == 1)
