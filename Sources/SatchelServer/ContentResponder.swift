@@ -89,15 +89,15 @@ struct ContentResponder: Sendable {
         }
         let file = try await lookup(bundleId: bundleId, path: path)
         if shouldRecord(content, file: file), let resourceId = file.resourceId {
-            let teacher = Sessions(database: database).current(request)?.1.id
             // A client is the teacher's session where there is one, else the address and browser (a whole class may
-            // share one address behind a Wi-Fi router).
+            // share one address behind a Wi-Fi router). The session is read from the database only for a new visit.
             let client =
-                teacher.map { $0.uuidString }
+                Sessions.cookie(Sessions.cookieName, in: request).map { "session\u{0}" + $0 }
                 ?? request.clientAddress + "\u{0}" + (content.userAgent ?? "")
             if recentUses.isNew(
                 client: client, bundleId: bundleId, resourceId: resourceId, download: content.isDownload)
             {
+                let teacher = Sessions(database: database).current(request)?.1.id
                 record(content, bundleId: bundleId, resourceId: resourceId, size: file.size, teacherId: teacher)
             }
         }
@@ -111,9 +111,9 @@ struct ContentResponder: Sendable {
             }
         }
         var answer = answer(content, file: file, gzipped: gzipped)
+        // A whole blob (not a range, not its gzip copy) comes from memory when it is kept there or there is room.
         if case .file(let filePath, 0, let count) = answer.body, count == file.size,
-            count <= Int64(ContentCache.maxCachedBlob), filePath == blobStore.path(for: file.sha256),
-            let buffer = await keepInMemory(file.file)
+            filePath == blobStore.path(for: file.sha256), let buffer = await keepInMemory(file.file)
         {
             answer.body = .bytes(buffer)
         }
@@ -223,9 +223,6 @@ struct ContentResponder: Sendable {
         case .full:
             headers[.contentLength] = String(file.size)
             if request.isHead || file.size == 0 { return ContentAnswer(status: .ok, headers: headers, body: .none) }
-            if let cached = cache.blob(file.sha256) {
-                return ContentAnswer(status: .ok, headers: headers, body: .bytes(cached))
-            }
             return ContentAnswer(
                 status: .ok, headers: headers, body: .file(path: blobPath, offset: 0, count: file.size))
         }

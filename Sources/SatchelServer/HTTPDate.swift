@@ -70,20 +70,6 @@ enum HTTPDate {
         return Date(timeIntervalSince1970: TimeInterval(days * 86_400 + hour * 3600 + minute * 60 + min(second, 59)))
     }
 
-    /// The `Date` header for now, formatted once per second.
-    static func now() -> String {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        let second = Int64(spec.tv_sec)
-        return lock.withLock {
-            if current.second != second { current = (second, format(seconds: second)) }
-            return current.text
-        }
-    }
-
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var current: (second: Int64, text: String) = (-1, "")
-
     private static func monthNumber(_ name: Substring) -> Int64? {
         months.firstIndex(of: String(name)).map { Int64($0) + 1 }
     }
