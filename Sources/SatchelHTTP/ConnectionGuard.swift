@@ -71,11 +71,9 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
             if let peer { head.headers.add(name: Self.peerField, value: peer) }
             let hosts = head.headers[canonicalForm: "host"].count
             let isHTTP11 = head.version.major == 1 && head.version.minor >= 1
-            if hosts > 1 || (hosts == 0 && isHTTP11) {
-                head.headers.add(name: Self.rejectField, value: "host")
-                head.headers.replaceOrAdd(name: "connection", value: "close")
-            }
-            let staysOpen = head.isKeepAlive && head.headers[Self.rejectField].isEmpty
+            let rejected = hosts > 1 || (hosts == 0 && isHTTP11)
+            if rejected { head.headers.add(name: Self.rejectField, value: "host") }
+            let staysOpen = head.isKeepAlive && !rejected
             if !staysOpen { head.headers.replaceOrAdd(name: "connection", value: "close") }
             keepAlive.append(staysOpen)
             if Self.hasBody(head) { startBodyClock(context) }
