@@ -148,6 +148,13 @@ extension Manifest {
                 try Self.check(
                     hours >= 0 && hours <= 1000, "\(field).creditHours", "a number from 0 to 1000", "0 到 1000 之间的数")
             }
+            if let minutes = resource.minimumMinutes {
+                try Self.check(
+                    minutes >= 0 && minutes <= Double(BundleLimits.maxMinimumMinutes), "\(field).minimumMinutes",
+                    "a number from 0 to \(BundleLimits.maxMinimumMinutes)", "0 到 \(BundleLimits.maxMinimumMinutes) 之间的数"
+                )
+            }
+            if let quiz = resource.quiz { try Self.checkQuiz(quiz, "\(field).quiz") }
             guard paths.contains(resource.entry) else {
                 throw ManifestError(
                     code: .inconsistent,
@@ -188,6 +195,28 @@ extension Manifest {
                     en: "manifest.json field \(field) is invalid: expected \(expected)."
                 )
             )
+        }
+    }
+
+    private static func checkQuiz(_ quiz: Quiz, _ field: String) throws {
+        try check(
+            (1...100).contains(quiz.passMark), "\(field).passingScore", "a whole number from 1 to 100",
+            "1 到 100 之间的整数")
+        try check(
+            (1...BundleLimits.maxQuizQuestions).contains(quiz.questions.count), "\(field).questions",
+            "1 to \(BundleLimits.maxQuizQuestions) questions", "1 到 \(BundleLimits.maxQuizQuestions) 道题")
+        for (index, question) in quiz.questions.enumerated() {
+            let place = "\(field).questions[\(index)]"
+            try checkText(question.prompt, "\(place).prompt", BundleLimits.maxQuizTextLength)
+            try check(
+                (2...BundleLimits.maxQuizChoices).contains(question.choices.count), "\(place).choices",
+                "2 to \(BundleLimits.maxQuizChoices) choices", "2 到 \(BundleLimits.maxQuizChoices) 个选项")
+            for choice in question.choices {
+                try checkText(choice, "\(place).choices", BundleLimits.maxQuizTextLength)
+            }
+            try check(
+                question.choices.indices.contains(question.answer), "\(place).answer",
+                "the index of one of its choices, from 0", "某个选项的序号（从 0 开始）")
         }
     }
 

@@ -78,12 +78,18 @@ public struct Manifest: Sendable, Hashable, Codable {
         public var tags: [String]?
         /// For training modules: the credit hours a completed module earns.
         public var creditHours: Double?
+        /// For training modules: the minutes a teacher must spend in the module before it can be completed. When
+        /// absent, ``minimumSeconds`` derives it from ``creditHours``.
+        public var minimumMinutes: Double?
+        /// For training modules: questions the node asks and scores before the module counts as completed.
+        public var quiz: Quiz?
 
         /// Creates a resource.
         public init(
             id: String, title: LocalizedText, type: String, stage: String? = nil, grade: String? = nil,
             subject: String? = nil, edition: String? = nil, term: String? = nil, language: String? = nil,
-            entry: String, description: LocalizedText? = nil, tags: [String]? = nil, creditHours: Double? = nil
+            entry: String, description: LocalizedText? = nil, tags: [String]? = nil, creditHours: Double? = nil,
+            minimumMinutes: Double? = nil, quiz: Quiz? = nil
         ) {
             self.id = id
             self.title = title
@@ -98,6 +104,66 @@ public struct Manifest: Sendable, Hashable, Codable {
             self.description = description
             self.tags = tags
             self.creditHours = creditHours
+            self.minimumMinutes = minimumMinutes
+            self.quiz = quiz
+        }
+
+        /// The minutes one credit hour asks for when a module gives no ``minimumMinutes``: one 学时 is a 45-minute
+        /// class period, as in China's teacher-training rules.
+        public static let minutesPerCreditHour = 45.0
+
+        /// The seconds a teacher must spend in this module before it can be completed: ``minimumMinutes`` where the
+        /// publisher set it, else 45 minutes per credit hour.
+        public var minimumSeconds: Int {
+            Self.minimumSeconds(minimumMinutes: minimumMinutes, creditHours: creditHours)
+        }
+
+        /// The minimum time rule for a module's fields, as stored in the catalog.
+        public static func minimumSeconds(minimumMinutes: Double?, creditHours: Double?) -> Int {
+            Int(((minimumMinutes ?? (creditHours ?? 0) * minutesPerCreditHour) * 60).rounded(.up))
+        }
+    }
+
+    /// A quiz on a training module: multiple-choice questions with one correct choice each. The answers live in the
+    /// signed manifest the node holds; the node shows the questions without them and scores what the teacher chose.
+    public struct Quiz: Sendable, Hashable, Codable {
+        /// The percentage of right answers needed to pass, 1 to 100; 60 when absent.
+        public var passingScore: Int?
+        /// The questions, in the order they are asked.
+        public var questions: [Question]
+
+        /// Creates a quiz.
+        public init(passingScore: Int? = nil, questions: [Question]) {
+            self.passingScore = passingScore
+            self.questions = questions
+        }
+
+        /// The pass mark used: ``passingScore`` or 60.
+        public var passMark: Int { passingScore ?? 60 }
+
+        /// One multiple-choice question.
+        public struct Question: Sendable, Hashable, Codable {
+            /// What is asked.
+            public var prompt: LocalizedText
+            /// The choices, in the order shown.
+            public var choices: [LocalizedText]
+            /// The index in ``choices`` of the correct one, from 0.
+            public var answer: Int
+
+            /// Creates a question.
+            public init(prompt: LocalizedText, choices: [LocalizedText], answer: Int) {
+                self.prompt = prompt
+                self.choices = choices
+                self.answer = answer
+            }
+        }
+
+        /// The score from 0 to 100 for `chosen` (one choice index per question, nil where none was chosen),
+        /// rounded to a whole number: the share of questions whose chosen index is the correct one.
+        public func score(_ chosen: [Int?]) -> Int {
+            guard !questions.isEmpty else { return 100 }
+            let right = zip(questions, chosen).filter { $0.0.answer == $0.1 }.count
+            return Int((Double(right) * 100 / Double(questions.count)).rounded())
         }
     }
 
@@ -165,4 +231,12 @@ public enum BundleLimits {
     public static let maxFieldLength = 100
     /// The most tags one resource may carry.
     public static let maxTags = 50
+    /// The most questions in one module's quiz.
+    public static let maxQuizQuestions = 50
+    /// The most choices one quiz question may offer.
+    public static let maxQuizChoices = 8
+    /// The longest quiz question or choice, in characters.
+    public static let maxQuizTextLength = 1000
+    /// The largest minimum time a module may ask for, in minutes (a ten-hour module).
+    public static let maxMinimumMinutes = 600
 }

@@ -5,7 +5,7 @@ import SatchelHTTP
 import SatchelStore
 
 /// The usage beacon that resource pages send while they are visible: `{"bundleId", "resourceId", "seconds"}`, recorded
-/// as a `timeSpent` event that is on disk before the answer.
+/// as a `timeSpent` event with the other usage of the next minute (see ``EventLog/record(_:)``).
 struct BeaconRecorder: Sendable {
     let database: SatchelDatabase
     let events: EventLog
@@ -24,14 +24,22 @@ struct BeaconRecorder: Sendable {
         var seconds: Int
     }
 
-    /// Validates and records one beacon; throws an ``APIError`` that says what was wrong.
-    func record(_ body: ByteBuffer, teacherId: UUID?) async throws {
+    /// When each client opened each resource: a beacon is credited only the time the node saw pass.
+    let visits: VisitClock
+
+    /// Validates one beacon from `client` and records the time the node credits it (see ``VisitClock``); throws an
+    /// ``APIError`` that says what was wrong. A beacon credited nothing is answered but writes nothing.
+    func record(_ body: ByteBuffer, client: String, teacherId: UUID?) async throws {
         let beacon = try Self.decode(body)
         guard try knownResources.contains(bundleId: beacon.bundleId, resourceId: beacon.resourceId, database: database)
         else {
             throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
         }
-        try await events.append(event(beacon, teacherId: teacherId))
+        let seconds = visits.credit(
+            client: client, bundleId: beacon.bundleId, resourceId: beacon.resourceId, reported: beacon.seconds,
+            cap: Self.maxSeconds)
+        guard seconds > 0 else { return }
+        events.record(event(beacon, seconds: seconds, teacherId: teacherId))
     }
 
     private static func decode(_ body: ByteBuffer) throws -> Beacon {
@@ -43,11 +51,10 @@ struct BeaconRecorder: Sendable {
         return beacon
     }
 
-    private func event(_ beacon: Beacon, teacherId: UUID?) -> NodeEvent {
+    private func event(_ beacon: Beacon, seconds: Int, teacherId: UUID?) -> NodeEvent {
         NodeEvent(
             .timeSpent(
-                .init(
-                    bundleId: beacon.bundleId, resourceId: beacon.resourceId,
-                    seconds: min(beacon.seconds, Self.maxSeconds), teacherId: teacherId)))
+                .init(bundleId: beacon.bundleId, resourceId: beacon.resourceId, seconds: seconds, teacherId: teacherId))
+        )
     }
 }

@@ -78,7 +78,9 @@ struct ContentResponder: Sendable {
     /// Lookups, gzip copies and small blobs kept in memory.
     let cache = ContentCache()
     /// Which client used which resource lately: a view counts once per client, resource and half hour.
-    let recentUses = RecentUses()
+    var recentUses = RecentUses()
+    /// When each client opened each resource, for crediting the time its page reports.
+    var visits = VisitClock()
 
     /// The Hummingbird route: looks the file up (in the database if need be), makes the gzip copy on first use, and
     /// reads small blobs into the memory cache.
@@ -89,11 +91,11 @@ struct ContentResponder: Sendable {
         }
         let file = try await lookup(bundleId: bundleId, path: path)
         if shouldRecord(content, file: file), let resourceId = file.resourceId {
-            // A client is the teacher's session where there is one, else the address and browser (a whole class may
-            // share one address behind a Wi-Fi router). The session is read from the database only for a new visit.
-            let client =
-                Sessions.cookie(Sessions.cookieName, in: request).map { "session\u{0}" + $0 }
-                ?? request.clientAddress + "\u{0}" + (content.userAgent ?? "")
+            // The session is read from the database only for a new visit.
+            let client = RecentUses.client(of: request, userAgent: content.userAgent)
+            if !content.isDownload {
+                visits.opened(client: client, bundleId: bundleId, resourceId: resourceId)
+            }
             if recentUses.isNew(
                 client: client, bundleId: bundleId, resourceId: resourceId, download: content.isDownload)
             {
@@ -259,7 +261,7 @@ struct ContentResponder: Sendable {
             bundleId: bundleId, resourceId: resourceId, bytes: size,
             deviceClass: DeviceClass.of(userAgent: request.userAgent), teacherId: teacherId)
         let event = NodeEvent(request.isDownload ? .download(use) : .view(use))
-        events.enqueue(event) { _ in }
+        events.record(event)
     }
 
     /// RFC 9110 13.2.2: If-None-Match first (weak comparison); If-Modified-Since only without it.

@@ -55,6 +55,16 @@ struct RecordsRoutes: Sendable {
                 request, context, bundleId: try context.parameters.require("bundle"),
                 moduleId: try context.parameters.require("module"))
         }
+        router.get("/training/:bundle/:module/quiz") { request, context in
+            try quiz(
+                request, bundleId: try context.parameters.require("bundle"),
+                moduleId: try context.parameters.require("module"))
+        }
+        router.post("/training/:bundle/:module/quiz") { request, context in
+            try await answerQuiz(
+                request, context, bundleId: try context.parameters.require("bundle"),
+                moduleId: try context.parameters.require("module"))
+        }
         router.get("/admin/teachers") { request, _ in try adminTeachers(request) }
         router.post("/admin/teachers/:id/approve") { request, context in
             try await approve(request, context, id: try context.parameters.require("id"))
@@ -265,7 +275,9 @@ struct RecordsRoutes: Sendable {
                 "bundleSegment": HTMLText.segment(bundleId), "idSegment": HTMLText.segment(module.id),
                 "title": module.title(language), "creditHours": Self.hours(module.creditHours ?? 0),
                 "done": record?.completedAt != nil, "minutes": (record?.secondsSpent ?? 0) / 60,
-                "canComplete": enrolled && record?.completedAt == nil, "hasQuiz": module.type == "exercise",
+                "requiredMinutes": (module.minimumSeconds + 59) / 60,
+                "score": record?.completedAt != nil ? record?.score.map { Self.hours($0) } ?? "" : "",
+                "canComplete": enrolled && record?.completedAt == nil, "hasQuiz": module.quiz != nil,
                 "csrf": current?.0.csrfToken ?? "",
             ]
         }
@@ -294,33 +306,157 @@ struct RecordsRoutes: Sendable {
     {
         let form = try await Self.form(request, context)
         let teacher = try requireSession(request, form: form)
-        guard try database.enrolments(teacherId: teacher.id).contains(where: { $0.bundleId == bundleId }),
-            let module = try database.resource(bundleId: bundleId, id: moduleId)
-        else { throw HTTPError(.notFound) }
-        var score: Double?
-        if let text = form["score"], !text.isEmpty {
-            guard let value = Double(text), (0...100).contains(value) else {
-                throw HTTPError(.badRequest, message: "The score must be a number from 0 to 100.")
-            }
-            score = value
+        let module = try enrolledModule(teacher, bundleId: bundleId, moduleId: moduleId)
+        if module.quiz != nil {
+            // A score is never taken from the client: a module with a quiz is completed by passing it.
+            return trainingMessage(
+                request, bundleId: bundleId, status: .conflict,
+                LocalizedText(
+                    zh: "这个模块需要通过测验才能完成。", en: "This module is completed by passing its quiz."),
+                link: "/training/\(HTMLText.segment(bundleId))/\(HTMLText.segment(moduleId))/quiz")
+        }
+        if let problem = try await missingEvidence(teacher, module) {
+            return trainingMessage(request, bundleId: bundleId, status: .conflict, problem)
         }
         try await events.append(
             NodeEvent(
                 .moduleCompleted(
                     .init(
                         teacherId: teacher.id, bundleId: bundleId, resourceId: moduleId,
-                        creditHours: module.creditHours ?? 0,
-                        score: score))))
+                        creditHours: module.creditHours ?? 0))))
         return Self.redirect("/training/\(HTMLText.segment(bundleId))")
+    }
+
+    /// `GET /training/:bundle/:module/quiz`: the module's questions and choices, never its answers.
+    private func quiz(_ request: Request, bundleId: String, moduleId: String) throws -> Response {
+        guard let (session, teacher) = sessions.current(request) else { return Self.redirect("/login") }
+        let module = try enrolledModule(teacher, bundleId: bundleId, moduleId: moduleId)
+        guard let quiz = module.decodedQuiz else { throw HTTPError(.notFound) }
+        let language = pages.language(for: request)
+        let questions = quiz.questions.enumerated().map { index, question -> [String: Any] in
+            [
+                "number": index + 1, "prompt": question.prompt(language),
+                "choices": question.choices.enumerated().map { choice, text -> [String: Any] in
+                    ["name": "q\(index)", "value": choice, "text": text(language)]
+                },
+            ]
+        }
+        return pages.renderPage(
+            "quiz", title: module.title,
+            context: [
+                "title": module.title(language), "bundleSegment": HTMLText.segment(bundleId),
+                "idSegment": HTMLText.segment(moduleId), "csrf": session.csrfToken, "passMark": quiz.passMark,
+                "courseTitle": try database.bundle(id: bundleId)?.title(language) ?? bundleId, "questions": questions,
+            ], request: request)
+    }
+
+    /// `POST /training/:bundle/:module/quiz` with `q0`, `q1`, … the chosen choice indexes: the node scores the answers
+    /// against the manifest it holds. A pass with the module's time spent completes it with that score; any `score`
+    /// field in the form is ignored.
+    private func answerQuiz(
+        _ request: Request, _ context: some RequestContext, bundleId: String, moduleId: String
+    ) async throws -> Response {
+        let form = try await Self.form(request, context)
+        let teacher = try requireSession(request, form: form)
+        let module = try enrolledModule(teacher, bundleId: bundleId, moduleId: moduleId)
+        guard let quiz = module.decodedQuiz else { throw HTTPError(.notFound) }
+        var chosen: [Int?] = []
+        for (index, question) in quiz.questions.enumerated() {
+            guard let text = form["q\(index)"], !text.isEmpty else {
+                chosen.append(nil)
+                continue
+            }
+            guard let choice = Int(text), question.choices.indices.contains(choice) else {
+                return trainingMessage(
+                    request, bundleId: bundleId, status: .badRequest,
+                    LocalizedText(
+                        zh: "第 \(index + 1) 题的答案无效，请在页面上重新选择。",
+                        en: "The answer to question \(index + 1) is not one of its choices; choose again on the page."))
+            }
+            chosen.append(choice)
+        }
+        if let problem = try await missingEvidence(teacher, module) {
+            return trainingMessage(request, bundleId: bundleId, status: .conflict, problem)
+        }
+        let score = quiz.score(chosen)
+        guard score >= quiz.passMark else {
+            return trainingMessage(
+                request, bundleId: bundleId, status: .ok,
+                LocalizedText(
+                    zh: "得分 \(score)，及格分 \(quiz.passMark)，未通过。请复习本模块后再试。",
+                    en: "You scored \(score); the pass mark is \(quiz.passMark). Review the module and try again."))
+        }
+        try await events.append(
+            NodeEvent(
+                .moduleCompleted(
+                    .init(
+                        teacherId: teacher.id, bundleId: bundleId, resourceId: moduleId,
+                        creditHours: module.creditHours ?? 0, score: Double(score)))))
+        let hours = Self.hours(module.creditHours ?? 0)
+        return trainingMessage(
+            request, bundleId: bundleId, status: .ok,
+            LocalizedText(
+                zh: "得分 \(score)，通过！本模块已完成，计 \(hours) 学时。",
+                en: "You scored \(score) and passed. The module is completed: \(hours) credit hours."))
+    }
+
+    /// The module of a course `teacher` is enrolled in; 404 otherwise.
+    private func enrolledModule(_ teacher: TeacherRecord, bundleId: String, moduleId: String) throws -> ResourceRecord {
+        guard try database.enrolments(teacherId: teacher.id).contains(where: { $0.bundleId == bundleId }),
+            let module = try database.resource(bundleId: bundleId, id: moduleId)
+        else { throw HTTPError(.notFound) }
+        return module
+    }
+
+    /// What keeps `teacher` from completing `module`, or nil: they must have opened its content, and spent its minimum
+    /// time in it as the node counted it (see ``VisitClock``).
+    private func missingEvidence(_ teacher: TeacherRecord, _ module: ResourceRecord) async throws -> LocalizedText? {
+        // The views and time held in memory to share a write are counted too.
+        await events.flush()
+        let record = try database.progress(teacherId: teacher.id).first {
+            $0.bundleId == module.bundleId && $0.resourceId == module.id
+        }
+        guard record?.openedAt != nil else {
+            return LocalizedText(
+                zh: "请先打开本模块的内容学习，再完成它。", en: "Open the module's content and study it before completing it.")
+        }
+        let spent = record?.secondsSpent ?? 0
+        guard spent >= module.minimumSeconds else {
+            let left = (module.minimumSeconds - spent + 59) / 60
+            let required = (module.minimumSeconds + 59) / 60
+            return LocalizedText(
+                zh: "本模块要求学习 \(required) 分钟，已学习 \(spent / 60) 分钟，还需 \(left) 分钟。",
+                en: "This module asks for \(required) minutes of study; you have \(spent / 60). \(left) minutes to go.")
+        }
+        return nil
+    }
+
+    /// A message page about a module, with a link back to its course (or to `link`).
+    private func trainingMessage(
+        _ request: Request, bundleId: String, status: HTTPResponse.Status, _ text: LocalizedText, link: String? = nil
+    ) -> Response {
+        let language = pages.language(for: request)
+        let message = text(language)
+        var response = pages.renderPage(
+            "message", title: UIText.training,
+            context: [
+                "heading": UIText.training(language), "message": message,
+                "link": link ?? "/training/\(HTMLText.segment(bundleId))",
+                "linkText": UIText.back(language),
+            ], request: request)
+        response.status = status
+        return response
     }
 
     // MARK: Usage
 
     /// `POST /api/v1/beacon` with JSON `{"bundleId", "resourceId", "seconds"}`: time a resource page was visible.
-    /// Answers 204 once the event is on disk.
+    /// Answers 204 once the beacon is accepted; its time is written with the next minute's usage.
     private func beacon(_ request: Request, _ context: some RequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: BeaconRecorder.maxBytes)
-        try await beacons.record(body, teacherId: sessions.current(request)?.1.id)
+        try await beacons.record(
+            body, client: RecentUses.client(of: request, userAgent: request.headers[.userAgent]),
+            teacherId: sessions.current(request)?.1.id)
         return Response(status: .noContent)
     }
 

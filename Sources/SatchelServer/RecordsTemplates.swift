@@ -51,10 +51,22 @@ extension Templates {
         <input type="hidden" name="csrf" value="{{csrf}}"><button class="button" type="submit">{{t.enrol}}</button></form>{{/enrolled}}{{/loggedIn}}
         {{^loggedIn}}<p><a class="button" href="/login">{{t.loginToEnrol}}</a></p>{{/loggedIn}}
         {{#modules}}<div class="card"><strong><a href="/resources/{{bundleSegment}}/{{idSegment}}">{{title}}</a></strong>
-        <div class="meta">{{creditHours}} {{t.hours}}{{#done}} · ✔ {{t.completed}}{{/done}}{{#minutes}} · {{minutes}} {{t.minutes}}{{/minutes}}</div>
-        {{#canComplete}}<form method="post" action="/training/{{bundleSegment}}/{{idSegment}}/complete">
-        <input type="hidden" name="csrf" value="{{csrf}}">{{#hasQuiz}}<label>{{t.score}} <input name="score" type="number" min="0" max="100" required></label>{{/hasQuiz}}
-        <button class="button" type="submit">{{t.markComplete}}</button></form>{{/canComplete}}</div>{{/modules}}
+        <div class="meta">{{creditHours}} {{t.hours}}{{#done}} · ✔ {{t.completed}}{{/done}} · {{t.studied}} {{minutes}} / {{t.required}} {{requiredMinutes}} {{t.minutes}}{{#score}} · {{t.score}} {{score}}{{/score}}</div>
+        {{#canComplete}}{{#hasQuiz}}<p><a class="button" href="/training/{{bundleSegment}}/{{idSegment}}/quiz">{{t.takeQuiz}}</a></p>{{/hasQuiz}}\
+        {{^hasQuiz}}<form method="post" action="/training/{{bundleSegment}}/{{idSegment}}/complete">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <button class="button" type="submit">{{t.markComplete}}</button></form>{{/hasQuiz}}{{/canComplete}}</div>{{/modules}}
+        """,
+        "quiz": """
+        <p class="crumbs"><a href="/training/{{bundleSegment}}">{{courseTitle}}</a> ›</p>
+        <h1>{{title}}</h1>
+        <p class="meta">{{t.quizNote}} {{t.passMark}} {{passMark}}.</p>
+        <form method="post" action="/training/{{bundleSegment}}/{{idSegment}}/quiz">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        {{#questions}}<fieldset class="card"><legend>{{number}}. {{prompt}}</legend>
+        {{#choices}}<label class="choice"><input type="radio" name="{{name}}" value="{{value}}"> {{text}}</label>{{/choices}}
+        </fieldset>{{/questions}}
+        <button class="button" type="submit">{{t.submitAnswers}}</button></form>
         """,
         "adminTeachers": """
         <h1>{{t.adminTeachers}}</h1>

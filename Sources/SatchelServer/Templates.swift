@@ -119,7 +119,8 @@ enum Templates {
         {{#isImage}}<img src="{{url}}" alt="{{resourceTitle}}">{{/isImage}}
         {{#isPage}}<p><a class="button" href="{{url}}">{{t.openFull}}</a> \
         <a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>\
-        <iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPage}}
+        {{^isTraining}}<iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isTraining}}\
+        {{#isTraining}}<iframe src="{{url}}" title="{{resourceTitle}}"></iframe>{{/isTraining}}{{/isPage}}
         {{#isPDF}}<p><a class="button" href="{{url}}">{{t.openFull}}</a> \
         <a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>\
         <iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPDF}}

@@ -12,6 +12,7 @@ enum UIText {
     static let passwordRule = LocalizedText(
         zh: "新密码需要 6 到 128 个字符。", en: "The new password must have 6 to 128 characters.")
     static let back = LocalizedText(zh: "返回", en: "Back")
+    static let training = LocalizedText(zh: "教师培训", en: "Teacher training")
     static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
     static let notFoundMessage = LocalizedText(
         zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
@@ -63,6 +64,13 @@ enum UIText {
             "completed": LocalizedText(zh: "已完成", en: "completed"),
             "score": LocalizedText(zh: "测验得分", en: "Quiz score"),
             "markComplete": LocalizedText(zh: "标记为已完成", en: "Mark as completed"),
+            "takeQuiz": LocalizedText(zh: "参加测验", en: "Take the quiz"),
+            "submitAnswers": LocalizedText(zh: "提交答案", en: "Submit answers"),
+            "studied": LocalizedText(zh: "已学习", en: "Studied"),
+            "required": LocalizedText(zh: "要求", en: "required"),
+            "passMark": LocalizedText(zh: "及格分", en: "Pass mark"),
+            "quizNote": LocalizedText(
+                zh: "每题选一个答案。答案由本校服务器评分。", en: "Choose one answer for each question. The school's server scores them."),
             "admin": LocalizedText(zh: "节点管理", en: "Node admin"),
             "adminTeachers": LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
             "adminReport": LocalizedText(zh: "学校报告", en: "School report"),

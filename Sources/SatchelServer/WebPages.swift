@@ -13,6 +13,10 @@ struct WebPages: Sendable {
     let defaultLanguage: Language
     /// Where searches are recorded (their result counts are the platform's demand signal); nil records nothing.
     var events: EventLog?
+    /// Who searched for what lately: a search counts once per client and query a minute.
+    var recentUses = RecentUses()
+    /// When each client opened each resource page, for crediting the time the page reports.
+    var visits = VisitClock()
 
     /// The language for a request: `?lang=` first, then the `lang` cookie, then the node's default.
     func language(for request: Request) -> Language {
@@ -64,6 +68,10 @@ struct WebPages: Sendable {
         else { return try notFound(request) }
         let isPage = ["html", "exercise", "course-module"].contains(resource.type)
         let isTraining = bundle.kind == Manifest.BundleKind.training.rawValue
+        // The page's beacon reports time from now: the node starts its own clock for this visit here.
+        visits.opened(
+            client: RecentUses.client(of: request, userAgent: request.headers[.userAgent]), bundleId: bundleId,
+            resourceId: resource.id)
         let context: [String: Any] = [
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
@@ -88,9 +96,12 @@ struct WebPages: Sendable {
         let query = (parameters["q"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let page = Int(parameters["page"] ?? "1") ?? 1
         let results = try database.search(query, page: page, pageSize: 20)
-        if !query.isEmpty, page == 1, let events {
+        if !query.isEmpty, page == 1, let events,
+            recentUses.isNewSearch(
+                client: RecentUses.client(of: request, userAgent: request.headers[.userAgent]), query: query)
+        {
             let event = NodeEvent(.search(.init(query: query, results: results.total)))
-            events.enqueue(event) { _ in }
+            events.record(event)
         }
         let terms = SearchText.highlightTerms(query)
         let summary =

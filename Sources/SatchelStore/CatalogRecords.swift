@@ -60,9 +60,23 @@ public struct ResourceRecord: Codable, Sendable, Hashable, FetchableRecord, Pers
     /// The size of the entry file, shown before a download.
     public var entrySize: Int64
     public var updatedAt: Date
+    /// The minutes a training module asks for, where its publisher set them.
+    public var minimumMinutes: Double?
+    /// The module's quiz as JSON (``Manifest/Quiz``), answers included: never sent to a client as it is.
+    public var quiz: String?
 
     /// The title in both languages.
     public var title: LocalizedText { LocalizedText(zh: titleZh, en: titleEn) }
+
+    /// The seconds a teacher must spend in this module before completing it (see ``Manifest/Resource/minimumSeconds``).
+    public var minimumSeconds: Int {
+        Manifest.Resource.minimumSeconds(minimumMinutes: minimumMinutes, creditHours: creditHours)
+    }
+
+    /// The module's quiz, or nil when it has none (or its stored JSON cannot be read).
+    public var decodedQuiz: Manifest.Quiz? {
+        quiz.flatMap { try? JSONDecoder().decode(Manifest.Quiz.self, from: Data($0.utf8)) }
+    }
 }
 
 /// A publisher key this node accepts bundles from.

@@ -36,7 +36,9 @@ extension SatchelDatabase {
                     edition: resource.edition, term: resource.term, language: resource.language,
                     entry: resource.entry, descriptionZh: resource.description?.zh,
                     descriptionEn: resource.description?.en, tags: resource.tags?.joined(separator: "\n"),
-                    creditHours: resource.creditHours, entrySize: sizes[resource.entry] ?? 0, updatedAt: date
+                    creditHours: resource.creditHours, entrySize: sizes[resource.entry] ?? 0, updatedAt: date,
+                    minimumMinutes: resource.minimumMinutes,
+                    quiz: try resource.quiz.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
                 ).upsert(db)
             }
             for row in try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE bundleId = ?", arguments: [manifest.id])

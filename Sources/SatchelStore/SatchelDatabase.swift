@@ -254,6 +254,15 @@ public struct SatchelDatabase: Sendable {
             try db.execute(
                 sql: "INSERT INTO resourceSearch (resourceSearch, rank) VALUES ('rank', 'bm25(0, 0, 10.0, 1.0)')")
         }
+        migrator.registerMigration("v5-training-evidence") { db in
+            // A module's minimum time and quiz come from its manifest; when a teacher first opened its content is
+            // derived from their view events.
+            try db.alter(table: "resource") { t in
+                t.add(column: "minimumMinutes", .double)
+                t.add(column: "quiz", .text)
+            }
+            try db.alter(table: "moduleProgress") { t in t.add(column: "openedAt", .datetime) }
+        }
         return migrator
     }
 }

@@ -75,4 +75,6 @@ public struct ModuleProgressRecord: Codable, Sendable, Hashable, FetchableRecord
     public var completedAt: Date?
     public var score: Double?
     public var creditedHours: Double
+    /// When the teacher first opened the module's content (its entry file was served to their session).
+    public var openedAt: Date?
 }

@@ -36,38 +36,9 @@ import Testing
         func curl(
             _ path: String, from client: String = "127.0.0.1", form: [String: String]? = nil,
             headers: [String] = [], cookies: String? = nil
-        ) async -> (status: Int, retryAfter: String, location: String, body: String) {
-            var arguments = [
-                "-s", "--interface", client, "-w", "\n%{http_code} %header{retry-after} %header{location}",
-            ]
-            for header in headers { arguments += ["-H", header] }
-            if let cookies { arguments += ["-b", cookies, "-c", cookies] }
-            for (key, value) in form ?? [:] { arguments += ["--data-urlencode", "\(key)=\(value)"] }
-            arguments.append("http://127.0.0.1:\(port)\(path)")
-            let output = await Self.run("/usr/bin/curl", arguments)
-            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
-            let fields = (lines.last ?? "").split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            return (
-                Int(fields.first ?? "") ?? 0, fields.count > 1 ? fields[1] : "", fields.count > 2 ? fields[2] : "",
-                lines.dropLast().joined(separator: "\n")
-            )
-        }
-
-        /// Runs a program off the cooperative threads, which serve the requests.
-        static func run(_ program: String, _ arguments: [String]) async -> String {
-            await withCheckedContinuation { continuation in
-                DispatchQueue.global().async {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: program)
-                    process.arguments = arguments
-                    let pipe = Pipe()
-                    process.standardOutput = pipe
-                    try? process.run()
-                    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    continuation.resume(returning: String(decoding: data, as: UTF8.self))
-                }
-            }
+        ) async -> CurlClient.Answer {
+            await CurlClient(baseURL: "http://127.0.0.1:\(port)", interface: client, cookieJar: cookies)
+                .request(path, form: form, headers: headers)
         }
     }
 
