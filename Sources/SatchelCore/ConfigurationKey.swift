@@ -246,6 +246,14 @@ struct ConfigurationKey: Sendable {
             name: "minimumBodyBytesPerSecond", kind: .integer,
             check: { $0.integer >= 0 ? nil : ("0 (off) or more bytes a second", "0（不检查）或更多字节每秒") },
             assign: { $1.minimumBodyBytesPerSecond = Int($0.integer) }),
+        ConfigurationKey(
+            name: "usageWriteDelaySeconds", kind: .integer,
+            check: { (0...600).contains($0.integer) ? nil : ("0 to 600 seconds", "0 到 600 秒") },
+            assign: { $1.usageWriteDelaySeconds = Int($0.integer) }),
+        ConfigurationKey(
+            name: "compactionIntervalMinutes", kind: .integer,
+            check: { (1...1440).contains($0.integer) ? nil : ("1 to 1440 minutes", "1 到 1440 分钟") },
+            assign: { $1.compactionIntervalMinutes = Int($0.integer) }),
     ]
 
     /// The keys by name.

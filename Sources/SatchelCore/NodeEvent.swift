@@ -37,6 +37,8 @@ public struct NodeEvent: Sendable, Hashable, Codable {
         case teacher(TeacherChange)
         /// Usage events folded into daily totals because the unsynced backlog passed its cap.
         case usageRollup(Rollup)
+        /// Searches folded into daily totals per query because the unsynced backlog passed its cap.
+        case searchRollup(SearchRollup)
     }
 
     /// The event's type name, stored in its own column.
@@ -50,6 +52,7 @@ public struct NodeEvent: Sendable, Hashable, Codable {
         case .moduleCompleted: "moduleCompleted"
         case .teacher: "teacher"
         case .usageRollup: "usageRollup"
+        case .searchRollup: "searchRollup"
         }
     }
 
@@ -156,6 +159,22 @@ public struct NodeEvent: Sendable, Hashable, Codable {
         }
     }
 
+    /// Daily totals of rolled-up searches for one query (lower-cased, at most 200 characters).
+    public struct SearchRollup: Sendable, Hashable, Codable {
+        public var day: String
+        public var query: String
+        public var searches: Int
+        /// The result count of the day's last search for the query.
+        public var results: Int
+
+        public init(day: String, query: String, searches: Int, results: Int) {
+            self.day = day
+            self.query = query
+            self.searches = searches
+            self.results = results
+        }
+    }
+
     /// Daily totals of rolled-up usage events for one resource.
     public struct Rollup: Sendable, Hashable, Codable {
         public var day: String
@@ -215,6 +234,7 @@ extension NodeEvent.Body {
         case .moduleCompleted(let completion): return try encoder.encode(completion)
         case .teacher(let change): return try encoder.encode(change)
         case .usageRollup(let rollup): return try encoder.encode(rollup)
+        case .searchRollup(let rollup): return try encoder.encode(rollup)
         }
     }
 
@@ -251,6 +271,7 @@ extension NodeEvent.Body {
         case "moduleCompleted": self = .moduleCompleted(try decoder.decode(NodeEvent.Completion.self, from: payload))
         case "teacher": self = .teacher(try decoder.decode(NodeEvent.TeacherChange.self, from: payload))
         case "usageRollup": self = .usageRollup(try decoder.decode(NodeEvent.Rollup.self, from: payload))
+        case "searchRollup": self = .searchRollup(try decoder.decode(NodeEvent.SearchRollup.self, from: payload))
         default:
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "unknown event type \(type)"))
         }

@@ -12,11 +12,12 @@ import ServiceLifecycle
 /// Builds the node's HTTP application: the router, the address from the configuration, and the connection limits.
 ///
 /// Tests and `satchel serve` share this wiring.
+/// `events` is the node's event log; by default one with the configured usage write delay.
 public func buildApplication(
     node: Node, logger: Logger, limits: ConnectionLimits = ConnectionLimits(), services: [any Service] = [],
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    events: EventLog? = nil, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let shared = SharedHandlers(node: node)
+    let shared = SharedHandlers(node: node, events: events)
     let router = buildRouter(node: node, shared: shared)
     return Application(
         router: router,
@@ -46,10 +47,19 @@ struct SharedHandlers {
     let content: ContentResponder
     let beacons: BeaconRecorder
 
-    init(node: Node) {
-        events = EventLog(database: node.database)
-        content = ContentResponder(database: node.database, blobStore: node.blobStore, events: events)
-        beacons = BeaconRecorder(database: node.database, events: events)
+    /// Who used what lately: views, downloads and searches count once per client and window.
+    let recentUses = RecentUses()
+    /// When each client opened each resource, for crediting beacon time.
+    let visits = VisitClock()
+
+    init(node: Node, events: EventLog? = nil) {
+        self.events =
+            events
+            ?? EventLog(database: node.database, usageDelay: TimeInterval(node.configuration.usageWriteDelaySeconds))
+        content = ContentResponder(
+            database: node.database, blobStore: node.blobStore, events: self.events, recentUses: recentUses,
+            visits: visits)
+        beacons = BeaconRecorder(database: node.database, events: self.events, visits: visits)
     }
 }
 
@@ -60,7 +70,9 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
     let router = Router(context: BasicRequestContext.self)
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: StrictRequestMiddleware())
-    let pages = WebPages(database: node.database, defaultLanguage: node.configuration.language, events: events)
+    let pages = WebPages(
+        database: node.database, defaultLanguage: node.configuration.language, events: events,
+        recentUses: shared.recentUses, visits: shared.visits)
     let api = CatalogAPI(database: node.database)
     let health = HealthCheck(node: node)
 

@@ -5,6 +5,8 @@ import NIOCore
 import SatchelBundles
 import SatchelCore
 import SatchelHTTP
+import SatchelNode
+import SatchelStore
 import SatchelSync
 import ServiceLifecycle
 
@@ -22,14 +24,17 @@ public enum NodeServer {
         let reopened = Node(reopening: node, with: configuration)
         let configuredPort = configuration.port
         // Sync runs beside the server in the same ServiceGroup when there is a platform or a LAN peer to talk to.
-        var services: [any Service] = []
+        let events = EventLog(
+            database: reopened.database, usageDelay: TimeInterval(configuration.usageWriteDelaySeconds))
+        var services: [any Service] = [RecordsMaintenance(node: reopened, events: events, logger: logger)]
         if !configuration.platformURL.isEmpty || !configuration.peers.isEmpty
             || (try? Enrolment.load(node.database)) != nil
         {
             services.append(SyncService(node: reopened, logger: logger))
         }
         let app = buildApplication(
-            node: reopened, logger: logger, limits: ConnectionLimits(configuration), services: services
+            node: reopened, logger: logger, limits: ConnectionLimits(configuration), services: services,
+            events: events
         ) { channel in
             let port = channel.localAddress?.port ?? configuredPort
             logger.info("serving", metadata: ["satchel.http.port": "\(port)"])
@@ -37,6 +42,8 @@ public enum NodeServer {
             announce(port)
         }
         try await app.runService()
+        // The server has stopped: write the usage still held in memory.
+        await events.flush()
     }
 
     /// The addresses to print for teachers: the machine's IPv4 LAN addresses when bound to every interface.

@@ -20,10 +20,63 @@ public final class EventLog: @unchecked Sendable {
     private let queue = DispatchQueue(label: "satchel.event-log")
     /// The most events in one transaction.
     private let maxBatch = 4096
+    /// Usage events held back so that they share one write; see ``record(_:)``.
+    private var held: [NodeEvent] = []
+    private var holdScheduled = false
+    /// How long a usage event may wait in memory for others to share its write.
+    private let usageDelay: TimeInterval
+    /// A write of held usage events starts early once this many wait.
+    private static let maxHeld = 1024
 
-    /// An event log writing to `database`.
-    public init(database: SatchelDatabase) {
+    /// An event log writing to `database`. Usage events given to ``record(_:)`` wait up to `usageDelay` seconds in
+    /// memory so that they share one transaction: on an SD card every transaction costs a WAL write and an fsync.
+    public init(database: SatchelDatabase, usageDelay: TimeInterval = 0) {
         self.database = database
+        self.usageDelay = usageDelay
+    }
+
+    /// Records a usage event (a view, a download, a search, time on a page) without waiting for it: it is written
+    /// with the others that arrive within the log's usage delay. A power cut loses at most that much usage; training
+    /// and account records go through ``append(_:)`` and are on disk before their answer.
+    public func record(_ event: NodeEvent) {
+        guard usageDelay > 0 else {
+            enqueue(event) { _ in }
+            return
+        }
+        let (schedule, release) = lock.withLock { () -> (Bool, [NodeEvent]) in
+            held.append(event)
+            if held.count >= Self.maxHeld {
+                defer { held = [] }
+                return (false, held)
+            }
+            if holdScheduled { return (false, []) }
+            holdScheduled = true
+            return (true, [])
+        }
+        for event in release { enqueue(event) { _ in } }
+        if schedule {
+            queue.asyncAfter(deadline: .now() + usageDelay) { [self] in
+                let release = lock.withLock { () -> [NodeEvent] in
+                    holdScheduled = false
+                    defer { held = [] }
+                    return held
+                }
+                for event in release { enqueue(event) { _ in } }
+            }
+        }
+    }
+
+    /// Writes the usage events held in memory now, and returns once they, and every event given to the log before
+    /// this call, are on disk. Called before a decision reads them (a module's time) and at shutdown.
+    public func flush() async {
+        let release = lock.withLock { () -> [NodeEvent] in
+            defer { held = [] }
+            return held
+        }
+        for event in release { enqueue(event) { _ in } }
+        // The queue is serial and a write drains everything pending before it returns: a block queued now runs after
+        // the events above are written.
+        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
     }
 
     /// Appends `event` and returns its sequence number once it is durably stored.
@@ -43,10 +96,10 @@ public final class EventLog: @unchecked Sendable {
             flushing = true
             return true
         }
-        if startFlushing { queue.async { self.flush() } }
+        if startFlushing { queue.async { self.writePending() } }
     }
 
-    private func flush() {
+    private func writePending() {
         while true {
             let batch = lock.withLock { () -> [(NodeEvent, Completion)] in
                 if pending.isEmpty {
@@ -100,7 +153,10 @@ extension SatchelDatabase {
                 ])
             sequences.append(db.lastInsertedRowID)
             switch event.body {
-            case .view, .download:
+            case .view(let use):
+                usage.append(event)
+                if let teacher = use.teacherId { try markOpened(teacher, use, at: event.occurredAt, db) }
+            case .download:
                 usage.append(event)
             case .timeSpent(let spent) where spent.teacherId == nil:
                 usage.append(event)
@@ -150,6 +206,36 @@ extension SatchelDatabase {
         ).execute(arguments: [day, bundleId, resourceId, views, downloads, seconds, bytes])
     }
 
+    /// Adds to a day's search count for one query in `searchDaily` (live totals) or `searchArchive` (compacted).
+    static func addSearches(
+        _ db: Database, table: String, day: String, query: String, searches: Int, results: Int
+    ) throws {
+        precondition(table == "searchDaily" || table == "searchArchive")
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO \(table) (day, query, searches, results) VALUES (?, ?, ?, ?)
+                ON CONFLICT (day, query) DO UPDATE SET searches = searches + excluded.searches,
+                    results = excluded.results
+                """
+        ).execute(arguments: [day, searchKey(query), searches, results])
+    }
+
+    /// How a query is kept in the daily totals: lower-cased, at most 200 characters.
+    static func searchKey(_ query: String) -> String {
+        String(query.lowercased().prefix(200))
+    }
+
+    /// Notes in `moduleProgress` when a teacher first opened a resource: the evidence a module's completion needs.
+    static func markOpened(_ teacher: UUID, _ use: NodeEvent.ResourceUse, at date: Date, _ db: Database) throws {
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO moduleProgress (teacherId, bundleId, resourceId, openedAt) VALUES (?, ?, ?, ?)
+                ON CONFLICT (teacherId, bundleId, resourceId) DO UPDATE
+                SET openedAt = COALESCE(openedAt, excluded.openedAt)
+                """
+        ).execute(arguments: [teacher.uuidString.lowercased(), use.bundleId, use.resourceId, date])
+    }
+
     /// Updates the derived tables (daily usage, searches, enrolments, module progress) for one event.
     ///
     /// A rollup event replaces raw events that were already counted when they arrived, so it is applied only when
@@ -167,6 +253,7 @@ extension SatchelDatabase {
         switch event.body {
         case .view(let use):
             try usage(use.bundleId, use.resourceId, views: 1, bytes: use.bytes)
+            if let teacher = use.teacherId { try markOpened(teacher, use, at: event.occurredAt, db) }
         case .download(let use):
             try usage(use.bundleId, use.resourceId, downloads: 1, bytes: use.bytes)
         case .timeSpent(let spent):
@@ -181,12 +268,14 @@ extension SatchelDatabase {
                     arguments: [teacher.uuidString.lowercased(), spent.bundleId, spent.resourceId, spent.seconds])
             }
         case .search(let search):
-            try db.execute(
-                sql: """
-                    INSERT INTO searchDaily (day, query, searches, results) VALUES (?, ?, 1, ?)
-                    ON CONFLICT (day, query) DO UPDATE SET searches = searches + 1, results = excluded.results
-                    """,
-                arguments: [day, String(search.query.lowercased().prefix(200)), search.results])
+            try addSearches(
+                db, table: "searchDaily", day: day, query: search.query, searches: 1, results: search.results)
+        case .searchRollup(let rollup):
+            if !live {
+                try addSearches(
+                    db, table: "searchDaily", day: rollup.day, query: rollup.query, searches: rollup.searches,
+                    results: rollup.results)
+            }
         case .enrol(let training):
             try db.execute(
                 sql: "INSERT OR IGNORE INTO enrolment (teacherId, bundleId, enrolledAt) VALUES (?, ?, ?)",

@@ -280,14 +280,9 @@ extension SatchelDatabase {
                 arguments: [acknowledged, cutoff])
             for event in old {
                 guard case .search(let search) = event.body else { continue }
-                try db.execute(
-                    sql: """
-                        INSERT INTO searchArchive (day, query, searches, results) VALUES (?, ?, 1, ?)
-                        ON CONFLICT (day, query) DO UPDATE SET searches = searches + 1, results = excluded.results
-                        """,
-                    arguments: [
-                        Self.day(event.occurredAt), String(search.query.lowercased().prefix(200)), search.results,
-                    ])
+                try Self.addSearches(
+                    db, table: "searchArchive", day: Self.day(event.occurredAt), query: search.query, searches: 1,
+                    results: search.results)
             }
             for (key, totals) in Self.usageTotals(old) {
                 try Self.addUsage(
@@ -298,9 +293,34 @@ extension SatchelDatabase {
                 sql: "DELETE FROM event WHERE seq <= ? AND occurredAt < ? AND \(usageCondition)",
                 arguments: [acknowledged, cutoff])
             report.compacted = db.changesCount
+            // Rollups the platform has acknowledged go the same way once old: their totals into the archive.
+            let oldRollups = try Self.usageEvents(
+                db, where: "seq <= ? AND occurredAt < ? AND type IN ('usageRollup', 'searchRollup')",
+                arguments: [acknowledged, cutoff])
+            for event in oldRollups {
+                switch event.body {
+                case .usageRollup(let rollup):
+                    try Self.addUsage(
+                        db, table: "usageArchive", day: rollup.day, bundleId: rollup.bundleId,
+                        resourceId: rollup.resourceId, views: rollup.views, downloads: rollup.downloads,
+                        seconds: rollup.seconds, bytes: rollup.bytes)
+                case .searchRollup(let rollup):
+                    try Self.addSearches(
+                        db, table: "searchArchive", day: rollup.day, query: rollup.query, searches: rollup.searches,
+                        results: rollup.results)
+                default:
+                    break
+                }
+            }
+            try db.execute(
+                sql: """
+                    DELETE FROM event WHERE seq <= ? AND occurredAt < ? AND type IN ('usageRollup', 'searchRollup')
+                    """,
+                arguments: [acknowledged, cutoff])
+            report.compacted += db.changesCount
 
             let rollable = """
-                type IN ('view', 'download', 'timeSpent')
+                type IN ('view', 'download', 'timeSpent', 'search')
                 AND NOT (type = 'timeSpent' AND json_extract(payload, '$.teacherId') IS NOT NULL)
                 """
             let pending =
@@ -328,6 +348,11 @@ extension SatchelDatabase {
                             events: totals.events)
                         try Self.insert(
                             NodeEvent(occurredAt: rows.first?.occurredAt ?? Date(), .usageRollup(rollup)), db)
+                        report.rollups += 1
+                    }
+                    for rollup in Self.searchTotals(rows) {
+                        try Self.insert(
+                            NodeEvent(occurredAt: rows.first?.occurredAt ?? Date(), .searchRollup(rollup)), db)
                         report.rollups += 1
                     }
                 }
@@ -394,6 +419,26 @@ extension SatchelDatabase {
                 }
                 return NodeEvent(id: UUID(uuidString: $0["id"]) ?? UUID(), occurredAt: $0["occurredAt"], body)
             }
+    }
+
+    /// Daily totals per query of search events, in the order the queries first appear; other events are ignored.
+    static func searchTotals(_ events: [NodeEvent]) -> [NodeEvent.SearchRollup] {
+        var result: [NodeEvent.SearchRollup] = []
+        var index: [String: Int] = [:]
+        for event in events {
+            guard case .search(let search) = event.body else { continue }
+            let day = day(event.occurredAt)
+            let query = searchKey(search.query)
+            let key = day + "\u{0}" + query
+            if let at = index[key] {
+                result[at].searches += 1
+                result[at].results = search.results
+            } else {
+                index[key] = result.count
+                result.append(.init(day: day, query: query, searches: 1, results: search.results))
+            }
+        }
+        return result
     }
 
     /// Daily totals per resource of view, download and time-spent events; other events are ignored.

@@ -18,6 +18,8 @@ public struct TestNode: Sendable {
         folder = TemporaryDirectory("node")
         var configuration = Configuration.defaults(dataDirectory: folder.file("data"))
         configuration.diskReserveBytes = 0
+        // Usage is written at once, so that a test sees it without waiting out the delay; the delay has its own test.
+        configuration.usageWriteDelaySeconds = 0
         publisher = SigningKey()
         configuration.trustedKeys = [publisher.publicKey.base64]
         configure(&configuration)
