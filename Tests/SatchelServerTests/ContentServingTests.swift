@@ -315,11 +315,17 @@ import Testing
 
     /// Usage counts visits, not requests: 2,000 requests for a lesson from one phone make one view; one request from
     /// each of 40 phones, each at its own address, make 40 more.
-    @Test func viewsCountOncePerClientAndResource() async throws {
+    @Test func viewsDownloadsAndSearchesCountOncePerClient() async throws {
         let fixture = try RecordsFlowTests.Fixture()
         let database = fixture.test.node.database
         try await LiveServer.serving(fixture.test.node) { server in
             let curl = CurlTransport()
+            // Searches first: usage is written in order, so once the last download is stored, so are they.
+            for userAgent in ["phone-a", "phone-a", "phone-a", "Phone-A-other", "phone-a"] {
+                let answer = try await curl.get(
+                    server.baseURL + "/search?q=%E5%88%86%E6%95%B0", headers: ["User-Agent": userAgent])
+                #expect(answer.status == 200)
+            }
             for _ in 0..<2000 {
                 #expect(try await curl.get(server.baseURL + "/content/maths/lesson.html").status == 200)
             }
@@ -330,15 +336,23 @@ import Testing
                 )
                 #expect(answer.hasPrefix("HTTP/1.1 200"), "\(answer.prefix(40))")
             }
-            // A beacon is on disk before its answer and is written after the views: once answered, they are stored.
-            let beacon = try await curl.post(
-                server.baseURL + "/api/v1/beacon",
-                body: Data(#"{"bundleId": "maths", "resourceId": "lesson", "seconds": 5}"#.utf8),
-                headers: ["Content-Type": "application/json"])
-            #expect(beacon.status == 204)
+            // A download counts once per client and file (a day).
+            for _ in 0..<3 {
+                #expect(try await curl.get(server.baseURL + "/content/maths/clip.mp4?dl=1").status == 200)
+            }
         }
-        let maths = try #require(try database.usageReport().first { $0.subject == "数学" })
-        #expect(maths.views == 41, "\(maths)")
+        // Usage is written in the background; wait for it to land.
+        let deadline = Date().addingTimeInterval(30)
+        var maths = try database.usageReport().first { $0.subject == "数学" }
+        while (maths?.views ?? 0) < 41 || (maths?.downloads ?? 0) < 1, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            maths = try database.usageReport().first { $0.subject == "数学" }
+        }
+        #expect(maths?.views == 41 && maths?.downloads == 1, "\(String(describing: maths))")
+        let searches = try await database.reader.read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM event WHERE type = 'search'") ?? 0
+        }
+        #expect(searches == 2, "five searches for 分数 by two browsers in a minute are two searches")
     }
 
     /// This process's resident memory in bytes (the node under test runs in it).
