@@ -189,6 +189,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Benchmarks that drive the store directly (not shipped in the .deb); see docs/performance.md.
+        .executableTarget(
+            name: "satchel-bench",
+            dependencies: [
+                "SatchelCore",
+                "SatchelStore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SatchelTestSupport",
             dependencies: [

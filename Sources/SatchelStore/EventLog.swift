@@ -22,6 +22,24 @@ public final class EventLog: @unchecked Sendable {
     private let maxBatch = 4096
     /// Usage events held back so that they share one write; see ``record(_:)``.
     private var held: [NodeEvent] = []
+    /// Where in `held` the time event of each page (resource and teacher) is, so that beacons add up.
+    private var heldTime: [TimeKey: Int] = [:]
+
+    private struct TimeKey: Hashable {
+        var bundleId: String
+        var resourceId: String
+        var teacherId: UUID?
+
+        init(_ spent: NodeEvent.TimeSpent) {
+            (bundleId, resourceId, teacherId) = (spent.bundleId, spent.resourceId, spent.teacherId)
+        }
+    }
+
+    /// Empties the held events; the caller holds the lock.
+    private func releaseHeld() {
+        held = []
+        heldTime = [:]
+    }
     private var holdScheduled = false
     /// How long a usage event may wait in memory for others to share its write.
     private let usageDelay: TimeInterval
@@ -36,17 +54,27 @@ public final class EventLog: @unchecked Sendable {
     }
 
     /// Records a usage event (a view, a download, a search, time on a page) without waiting for it: it is written
-    /// with the others that arrive within the log's usage delay. A power cut loses at most that much usage; training
-    /// and account records go through ``append(_:)`` and are on disk before their answer.
+    /// with the others that arrive within the log's usage delay, and time on the same page in that window is added
+    /// into one event. A power cut loses at most that much usage; training and account records go through
+    /// ``append(_:)`` and are on disk before their answer.
     public func record(_ event: NodeEvent) {
         guard usageDelay > 0 else {
             enqueue(event) { _ in }
             return
         }
         let (schedule, release) = lock.withLock { () -> (Bool, [NodeEvent]) in
+            if case .timeSpent(let spent) = event.body, let index = heldTime[TimeKey(spent)],
+                case .timeSpent(var total) = held[index].body
+            {
+                // Time on the same page in the same window is one event: a minute's beacons become one row.
+                total.seconds += spent.seconds
+                held[index].body = .timeSpent(total)
+                return (false, [])
+            }
+            if case .timeSpent(let spent) = event.body { heldTime[TimeKey(spent)] = held.count }
             held.append(event)
             if held.count >= Self.maxHeld {
-                defer { held = [] }
+                defer { releaseHeld() }
                 return (false, held)
             }
             if holdScheduled { return (false, []) }
@@ -58,7 +86,7 @@ public final class EventLog: @unchecked Sendable {
             queue.asyncAfter(deadline: .now() + usageDelay) { [self] in
                 let release = lock.withLock { () -> [NodeEvent] in
                     holdScheduled = false
-                    defer { held = [] }
+                    defer { releaseHeld() }
                     return held
                 }
                 for event in release { enqueue(event) { _ in } }
@@ -70,7 +98,7 @@ public final class EventLog: @unchecked Sendable {
     /// this call, are on disk. Called before a decision reads them (a module's time) and at shutdown.
     public func flush() async {
         let release = lock.withLock { () -> [NodeEvent] in
-            defer { held = [] }
+            defer { releaseHeld() }
             return held
         }
         for event in release { enqueue(event) { _ in } }

@@ -75,6 +75,8 @@ struct DemoCommand: AsyncParsableCommand {
                         "  \(loopback)/resources/\(result.report.manifest.id)/\(resource.id)  \(resource.title(Console.language))"
                     )
                 }
+                let course = result.courseReport.manifest
+                Console.out("  \(loopback)/training/\(course.id)  \(course.title(Console.language))")
                 Console.say(LocalizedText(zh: "按 Ctrl+C 停止。", en: "Press Ctrl+C to stop."))
             }
         }

@@ -26,7 +26,8 @@ import Testing
         try await withDemoNode { base in
             let home = try await chromium.dumpDOM(url: base + "/")
             let bundle = try #require(
-                links(in: home).first { $0.hasPrefix("/bundles/") }, "no bundle link on the home page:\n\(home)")
+                links(in: home).first { $0 == "/bundles/demo-primary-g3" },
+                "no link to the sample curriculum on the home page:\n\(home)")
             let bundlePage = try await chromium.dumpDOM(url: base + bundle)
             let found = links(in: bundlePage)
             var resources: [String] = []

@@ -30,6 +30,10 @@ import Testing
         #expect(video.status == 206 && video.body.count == 1024)
         let pdf = try await curl.get(base + "/content/demo-primary-g3/worksheet.pdf")
         #expect(pdf.body.prefix(5) == Data("%PDF-".utf8))
+        // The sample training course: a module asks its minimum time, a quiz module is completed by its quiz.
+        _ = try await first.waitFor(#"(/training/demo-ict-training)"#)
+        let course = String(decoding: try await curl.get(base + "/training/demo-ict-training").body, as: UTF8.self)
+        #expect(course.contains("单元一：做一份好读的课件") && course.contains("要求 5 分钟"), "\(course.prefix(2000))")
         let resourcePage = try await curl.get(base + "/resources/demo-primary-g3/intro-video")
         #expect(String(decoding: resourcePage.body, as: UTF8.self).contains("<video"))
         #expect(await first.stop() == 0)

@@ -28,6 +28,29 @@ import Testing
         #expect(views == 2000)
     }
 
+    @Test func usageHeldForItsDelayIsWrittenTogetherWithAPagesTimeAddedUp() async throws {
+        let folder = TemporaryDirectory("events")
+        let database = try SatchelDatabase(path: folder.file("e.sqlite"))
+        let log = EventLog(database: database, usageDelay: 3600)
+        log.record(Self.view("r1"))
+        for _ in 0..<30 {
+            log.record(NodeEvent(.timeSpent(.init(bundleId: "b", resourceId: "r1", seconds: 60))))
+        }
+        log.record(NodeEvent(.timeSpent(.init(bundleId: "b", resourceId: "r2", seconds: 5))))
+        // Held in memory: nothing written yet, until a flush (a decision that reads them, or shutdown).
+        #expect(try database.pendingEventCount() == 0)
+        await log.flush()
+        let rows = try await database.reader.read {
+            try Row.fetchAll(
+                $0, sql: "SELECT type, json_extract(payload, '$.seconds') AS seconds FROM event ORDER BY seq")
+        }
+        #expect(rows.map { $0["type"] as String } == ["view", "timeSpent", "timeSpent"])
+        #expect(rows.map { $0["seconds"] as Int? } == [nil, 1800, 5])
+        // A training record is written before append returns, whatever the delay.
+        try await log.append(NodeEvent(.enrol(.init(teacherId: UUID(), bundleId: "ict"))))
+        #expect(try database.pendingEventCount() == 4)
+    }
+
     @Test func derivedTablesRebuildToTheSameTotals() throws {
         let folder = TemporaryDirectory("events")
         let database = try SatchelDatabase(path: folder.file("e.sqlite"))
