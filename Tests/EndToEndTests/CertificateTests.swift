@@ -109,6 +109,11 @@ import Testing
         for text in ["李老师 (T-7)", "S-042", "信息技术应用能力培训 [ict]", "Hours credited: 2", "1 / 2"] {
             #expect(valid.stdout.contains(text), "\(text) is missing from:\n\(valid.stdout)")
         }
+        // Typed in its groups without quotes, each group is an argument.
+        let grouped = try ProcessRunner.run(
+            binary: "satchel-platform",
+            ["verify"] + code.split(separator: " ").map(String.init) + ["--data", platformData])
+        #expect(grouped.status == 0, "\(grouped.stderr)")
         // The page: the code as printed, in its groups, as a browser's form sends it.
         let checked = try await Self.page(
             live.baseURL + "/verify?code=" + code.replacingOccurrences(of: " ", with: "+"))
