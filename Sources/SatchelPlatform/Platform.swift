@@ -63,6 +63,16 @@ public struct Platform: Sendable {
         return answer
     }
 
+    /// The statement a certificate's verification code holds, checked against the key and school of the node that
+    /// signed it; throws a ``CertificateError`` saying why the code is not valid.
+    public func verifyCertificate(code: String) throws -> CertificateStatement {
+        try CertificateStatement.verified(code: code) { nodeId in
+            try database.enrolledNode(id: nodeId).map {
+                CertificateStatement.EnrolledNode(publicKey: $0.publicKey, schoolCode: $0.schoolCode)
+            }
+        }
+    }
+
     /// Publishes a signed bundle: verifies and stores it, keeps the archive for USB exports, and adds it to the
     /// catalog. Returns the manifest.
     @discardableResult

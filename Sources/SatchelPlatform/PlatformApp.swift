@@ -165,6 +165,7 @@ public enum PlatformApp {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
         }
         router.get("/api/v1/status") { _, _ in try json(try database.status()) }
+        router.get("/verify") { request, _ in CertificateVerifyPage.respond(to: request, platform: platform) }
         return router
     }
 

@@ -116,6 +116,15 @@ public struct PlatformDatabase: Sendable {
         try writer.read { try String.fetchOne($0, sql: "SELECT publicKey FROM node WHERE id = ?", arguments: [node]) }
     }
 
+    /// The key and school of an enrolled node, or nil when no node has that id: what checking a certificate needs.
+    public func enrolledNode(id: String) throws -> (publicKey: String, schoolCode: String)? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT publicKey, schoolCode FROM node WHERE id = ?", arguments: [id]).map {
+                ($0["publicKey"], $0["schoolCode"])
+            }
+        }
+    }
+
     /// Stores a batch of events exactly once and returns the node's new cursor with the counts.
     ///
     /// A batch id this node used before changes nothing (the same id from another node is another batch); an event id

@@ -197,20 +197,26 @@ struct RecordsRoutes: Sendable {
             ], request: request)
     }
 
+    /// `GET /me/certificate[?course=BUNDLE][&download=1]`: the teacher's certificates, one A4 page per course with
+    /// credited hours, each with a verification code; `download=1` sends the same page as a file to keep.
     private func certificate(_ request: Request) throws -> Response {
         guard let (_, teacher) = sessions.current(request) else { return Self.redirect("/login") }
-        let courses = try transcript(teacher)
+        let parameters = QueryString(request.uri.query)
+        let course = parameters["course"].flatMap { $0.isEmpty ? nil : $0 }
+        let issuer = TrainingCertificates(node: node)
+        let certificates = try issuer.certificates(for: teacher, bundleId: course)
         let language = pages.language(for: request)
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd"
-        return pages.renderPage(
+        let verifyURL = try issuer.verifyURL()
+        var response = pages.renderPage(
             "certificate", title: UIText.certificateTitle,
             context: [
-                "name": teacher.name, "teacherNumber": teacher.teacherNumber ?? "",
-                "totalHours": Self.hours(courses.reduce(0) { $0 + $1.hours }),
-                "courses": courses.filter { $0.completed > 0 }.map { $0.context(language) },
-                "date": formatter.string(from: Date()),
+                "certificates": certificates.map { $0.context(language, verifyURL: verifyURL) },
+                "c": CertificateText.strings(language),
             ], request: request)
+        if parameters["download"] == "1" {
+            response.headers[.contentDisposition] = "attachment; filename=\"satchel-certificate.html\""
+        }
+        return response
     }
 
     /// A teacher's own data as JSON: the account (without the password hash) and training records.

@@ -38,11 +38,35 @@ extension Templates {
         {{#isAdmin}}<p><a href="/admin/teachers">{{t.adminTeachers}}</a> · <a href="/admin/report">{{t.adminReport}}</a></p>{{/isAdmin}}
         """,
         "certificate": """
-        <style>@media print{header,.noprint{display:none}} .cert{border:6px double #1f6f54;padding:2rem;text-align:center;background:#fff}</style>
-        <div class="cert"><h1>{{t.certificateTitle}}</h1>
-        <p>{{name}}{{#teacherNumber}}（{{teacherNumber}}）{{/teacherNumber}}</p>
-        {{#courses}}<p>{{title}}: {{completed}} / {{total}} {{t.modulesDone}}, {{hours}} {{t.hours}}</p>{{/courses}}
-        <p><strong>{{t.totalHours}}: {{totalHours}}</strong></p><p class="meta">{{date}} · Satchel</p></div>
+        <style>@page{size:A4;margin:14mm}
+        @media print{header,.noprint{display:none!important}body{background:#fff;font-size:11.5pt}
+        main{max-width:none;padding:0}.cert{margin:0;box-shadow:none}}
+        .cert{border:6px double #1f6f54;padding:1.2rem 1.6rem;background:#fff;margin:1rem 0;break-inside:avoid}
+        section.cert+section.cert{break-before:page}
+        .cert h1{text-align:center;font-size:1.6rem;margin:.2rem 0 .8rem;letter-spacing:.1em}
+        .cert dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1.2rem;margin:1rem 0}
+        .cert dt{color:#5a6270}.cert dd{margin:0;font-weight:bold}
+        .code{font-family:"DejaVu Sans Mono",monospace;font-size:.95rem;word-spacing:.25em;line-height:1.5;
+        border:1px solid #cfd6df;padding:.4rem .6rem;margin:.3rem 0}.cert button.button{border:0;font:inherit;cursor:pointer}</style>
+        {{#certificates}}<section class="cert"><h1>{{t.certificateTitle}}</h1>
+        <p>{{c.certifies}}</p>
+        <dl><dt>{{c.teacher}}</dt><dd>{{name}}{{#teacherNumber}}（{{teacherNumber}}）{{/teacherNumber}}</dd>
+        <dt>{{c.school}}</dt><dd>{{school}}</dd>
+        <dt>{{c.course}}</dt><dd>{{title}}</dd>
+        <dt>{{c.hours}}</dt><dd>{{hours}} {{t.hours}}</dd>
+        <dt>{{c.modules}}</dt><dd>{{completed}} / {{total}}</dd>
+        <dt>{{c.enrolled}}</dt><dd>{{enrolled}}</dd>
+        <dt>{{c.completed}}</dt><dd>{{completedOn}}</dd>
+        <dt>{{c.issued}}</dt><dd>{{issued}}</dd></dl>
+        <h2>{{c.code}}</h2>
+        {{#hasCode}}<p class="code">{{code}}</p>
+        <p class="meta">{{#hasVerifyURL}}{{c.howToVerify}}<a href="{{verifyLink}}">{{verifyURL}}</a>{{/hasVerifyURL}}\
+        {{^hasVerifyURL}}{{c.howToVerifyOffline}}{{/hasVerifyURL}}</p>
+        <p class="meta">Satchel · {{nodeId}}</p>{{/hasCode}}
+        {{^hasCode}}<p class="meta">{{missingCode}}</p>{{/hasCode}}
+        <p class="noprint"><button class="button" type="button" onclick="window.print()">{{c.print}}</button> \
+        <a class="button" href="{{downloadURL}}">{{c.save}}</a></p></section>{{/certificates}}
+        {{^certificates}}<div class="card">{{c.none}}</div>{{/certificates}}
         <p class="noprint"><a href="/me">{{t.back}}</a></p>
         """,
         "course": """

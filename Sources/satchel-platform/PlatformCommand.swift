@@ -12,7 +12,7 @@ struct PlatformCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satchel-platform",
         abstract: "Satchel 参考国家平台 · The reference national platform",
-        subcommands: [Serve.self, Token.self, Publish.self, Import.self, Export.self, Status.self]
+        subcommands: [Serve.self, Token.self, Publish.self, Import.self, Export.self, Status.self, Verify.self]
     )
 
     struct Options: ParsableArguments {
@@ -132,6 +132,40 @@ struct PlatformCommand: AsyncParsableCommand {
             try await PlatformCommand.run {
                 let files = try options.open().exportBundles(to: to, since: since)
                 print("wrote \(files.count) bundle files for \(node) to \(to)")
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "核验教师培训证书的验证码 · Check the verification code of a teacher's training certificate",
+            discussion: """
+                Prints the certificate's contents and exits 0 when the code is signed by the node it names, enrolled \
+                for the school it names; otherwise says why and exits 65. The code may be given in its groups, \
+                quoted or not.
+                """)
+        @OptionGroup var options: Options
+        @Argument(help: "验证码（可分成几段）· The code, whole or in its groups") var code: [String]
+
+        func validate() throws {
+            let text = code.joined(separator: " ")
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw ValidationError("Give the verification code printed on the certificate.")
+            }
+            guard text.count <= CertificateCode.maxTextLength else {
+                throw ValidationError(
+                    "The code is \(text.count) characters long; a code has at most \(CertificateCode.maxTextLength).")
+            }
+            guard FileManager.default.fileExists(atPath: options.data + "/platform.sqlite") else {
+                throw ValidationError("There is no platform in \(options.data): give its data directory with --data.")
+            }
+        }
+
+        func run() async throws {
+            try await PlatformCommand.run {
+                let statement = try options.open().verifyCertificate(code: code.joined(separator: " "))
+                print("有效 · valid")
+                for line in statement.lines { print("\(line.label.zh) · \(line.label.en): \(line.value)") }
             }
         }
     }
