@@ -3,7 +3,7 @@
 
     scripts/bench-sd-day.py BASE_URL CONTENT_BUNDLE_JSON SCALE
 
-A school day is 8 hours; at SCALE 60 it runs in 8 minutes and every pause below is divided by SCALE:
+A school day is 8 hours; at SCALE 30 it runs in 16 minutes and every pause below is divided by SCALE:
   40 teachers log in (t01..t40, password bench-pass) and, spread over the day, open 2,000 lesson pages in all (50
   each, different lessons): the resource page, its content, then the page's beacon once a (compressed) minute while it
   is visible, 3 minutes on average;

@@ -82,7 +82,7 @@ public struct Configuration: Sendable, Equatable {
             syncSchoolHoursKbps: 0,
             syncOtherKbps: 0,
             eventRetentionDays: 30,
-            maxPendingUsageEvents: 200_000,
+            maxPendingUsageEvents: 100_000,
             maxConnections: 512,
             maxConnectionsPerAddress: 256,
             idleTimeoutSeconds: 15,

@@ -28,6 +28,9 @@ public struct SatchelDatabase: Sendable {
             // FULL makes each commit durable across power loss, which the event log promises.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -1024")
+            // After a checkpoint, a WAL grown by one large transaction (a compaction) is cut back to 4 MiB instead of
+            // keeping its largest size on the card for good.
+            try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
         }
         let pool: DatabasePool
         do {

@@ -25,7 +25,9 @@ struct BenchCommand: ParsableCommand {
         @Option(help: "每天搜索次数 · Searches a day") var searches = 300
         @Option(help: "每天完成的培训模块 · Training modules completed a day") var modules = 20
         @Option(help: "目录中的资源数 · Resources in the catalog") var resources = 500
-        @Option(help: "未同步使用记录上限 · maxPendingUsageEvents") var maxPending = 200_000
+        @Option(help: "每天用到的不同资源数 · Different resources used a day (the day's lessons of every class)")
+        var resourcesADay = 60
+        @Option(help: "未同步使用记录上限 · maxPendingUsageEvents") var maxPending = 100_000
 
         func run() throws {
             try? FileManager.default.removeItem(atPath: data)
@@ -36,7 +38,7 @@ struct BenchCommand: ParsableCommand {
             let teachers = (0..<40).map { _ in UUID() }
             let start = Date().addingTimeInterval(-Double(days) * 86_400)
             let words = ["分数", "三年级数学", "长方形周长", "古诗", "拼音", "乘法口诀", "英语字母", "科学实验", "时分秒", "万以内加减法"]
-            print("day  events  database+WAL (MB)  seconds")
+            Self.say("day  events  database+WAL (MB)  seconds")
             let clock = ContinuousClock()
             let began = clock.now
             for day in 0..<days {
@@ -45,8 +47,9 @@ struct BenchCommand: ParsableCommand {
                 func at(_ index: Int, of count: Int) -> Date {
                     morning.addingTimeInterval(Double(index) * 8 * 3600 / Double(max(count, 1)))
                 }
+                let today = (0..<resourcesADay).map { _ in "r\(Int.random(in: 0..<resources, using: &generator))" }
                 for index in 0..<views {
-                    let resource = "r\(Int.random(in: 0..<resources, using: &generator))"
+                    let resource = today.randomElement(using: &generator)!
                     let teacher = Bool.random(using: &generator) ? teachers.randomElement(using: &generator) : nil
                     events.append(
                         NodeEvent(
@@ -83,12 +86,17 @@ struct BenchCommand: ParsableCommand {
                 // The node compacts every hour; once a day gives the same bound at a year's scale.
                 try database.compact(olderThan: morning, maxPendingUsageEvents: maxPending)
                 if [0, 29, 89, 179, days - 1].contains(day) {
-                    print(
+                    Self.say(
                         String(
                             format: "%3d  %6d  %17.1f  %7lld", day + 1, try database.pendingEventCount(),
                             Self.megabytes(path), (clock.now - began).components.seconds))
                 }
             }
+        }
+
+        /// Prints a line at once (stdout to a file is otherwise buffered until the end).
+        static func say(_ line: String) {
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
 
         static func megabytes(_ path: String) -> Double {
