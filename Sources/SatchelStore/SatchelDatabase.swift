@@ -254,6 +254,14 @@ public struct SatchelDatabase: Sendable {
             try db.execute(
                 sql: "INSERT INTO resourceSearch (resourceSearch, rank) VALUES ('rank', 'bm25(0, 0, 10.0, 1.0)')")
         }
+        migrator.registerMigration("v5-event-clock") { db in
+            // The boot and monotonic seconds of each event, so that its true time can be worked out once its boot
+            // learns one; NULL for events stored before this migration.
+            try db.alter(table: "event") { t in
+                t.add(column: "bootId", .text)
+                t.add(column: "monotonic", .double)
+            }
+        }
         return migrator
     }
 }
