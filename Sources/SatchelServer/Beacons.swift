@@ -5,12 +5,22 @@ import SatchelHTTP
 import SatchelStore
 
 /// The usage beacon that resource pages send while they are visible: `{"bundleId", "resourceId", "seconds"}`, recorded
-/// as a `timeSpent` event that is on disk before the answer.
+/// as a `timeSpent` event that is on disk before the answer, with an optional `clientTime` (the phone's clock, Unix
+/// milliseconds) that counts towards the node's clock when a teacher is logged in (see ``PhoneClocks``).
 struct BeaconRecorder: Sendable {
     let database: SatchelDatabase
     let events: EventLog
     /// Resources recently confirmed to exist, so that a burst of beacons does not read the catalog each time.
     let knownResources = KnownResources()
+    /// Logged-in teachers' phone clocks.
+    let phoneClocks: PhoneClocks
+
+    /// A recorder writing to `events`, dating boots in `database` by phones when nothing better is known.
+    init(database: SatchelDatabase, events: EventLog) {
+        self.database = database
+        self.events = events
+        phoneClocks = PhoneClocks(database: database)
+    }
 
     /// The largest beacon body accepted.
     static let maxBytes = 4096
@@ -22,6 +32,8 @@ struct BeaconRecorder: Sendable {
         var bundleId: String
         var resourceId: String
         var seconds: Int
+        /// The phone's clock, Unix milliseconds; optional.
+        var clientTime: Double?
     }
 
     /// Validates and records one beacon; throws an ``APIError`` that says what was wrong.
@@ -32,6 +44,9 @@ struct BeaconRecorder: Sendable {
             throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
         }
         try await events.append(event(beacon, teacherId: teacherId))
+        if let teacherId, let clientTime = beacon.clientTime {
+            phoneClocks.record(clientTimeMilliseconds: clientTime, teacherId: teacherId)
+        }
     }
 
     private static func decode(_ body: ByteBuffer) throws -> Beacon {
