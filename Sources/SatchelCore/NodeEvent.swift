@@ -6,16 +6,22 @@ import Foundation
 public struct NodeEvent: Sendable, Hashable, Codable {
     /// Unique across every node and every time: the platform's deduplication key.
     public var id: UUID
-    /// When it happened, by the node's clock.
+    /// When it happened, by the node's wall clock (which may be years off on a board without a real-time clock).
     public var occurredAt: Date
+    /// The boot and monotonic seconds it happened at, from which its true time is worked out once the boot learns
+    /// one (see ``ClockAnchor``); nil for an event made with a given time, or where there is no boot id.
+    public var boot: BootInstant?
     /// What happened.
     public var body: Body
 
-    /// Creates an event happening now (or at `occurredAt`). A new id is time-ordered (UUID version 7), so the unique
-    /// index on ids grows at its end like the log itself instead of touching a random page per event.
-    public init(id: UUID? = nil, occurredAt: Date = Date(), _ body: Body) {
-        self.id = id ?? .timeOrdered(at: occurredAt)
-        self.occurredAt = occurredAt
+    /// Creates an event happening now, stamped with the wall clock and the boot instant, or at a given
+    /// `occurredAt` (with the `boot` instant that goes with it, if any). A new id is time-ordered (UUID version 7),
+    /// so the unique index on ids grows at its end like the log itself instead of touching a random page per event.
+    public init(id: UUID? = nil, occurredAt: Date? = nil, boot: BootInstant? = nil, _ body: Body) {
+        let time = occurredAt ?? Date()
+        self.id = id ?? .timeOrdered(at: time)
+        self.occurredAt = time
+        self.boot = occurredAt == nil ? (boot ?? BootInstant.now()) : boot
         self.body = body
     }
 

@@ -103,7 +103,8 @@ public struct Platform: Sendable {
             let batch = try SneakernetFiles.read(batch: file) { node in try database.publicKey(node: node) }
             guard
                 let result = try database.receive(
-                    batch.events.map { ($0.s, $0.i, $0.t, $0.o, $0.p) }, batchId: batch.batchId, node: batch.nodeId,
+                    batch.events.map { ReceivedEvent(wire: $0, receivedAt: Date()) }, batchId: batch.batchId,
+                    node: batch.nodeId,
                     from: batch.from, to: batch.to)
             else {
                 throw SyncError(

@@ -110,9 +110,8 @@ public enum PlatformApp {
             else { return error(.badRequest, "bad_batch", "The body is not a valid event batch for this node.") }
             guard
                 let result = try database.receive(
-                    batch.events.map { ($0.s, $0.i, $0.t, $0.o, $0.p) }, batchId: batch.batchId, node: node,
-                    from: batch.from,
-                    to: batch.to)
+                    batch.events.map { ReceivedEvent(wire: $0, receivedAt: Date()) }, batchId: batch.batchId,
+                    node: node, from: batch.from, to: batch.to)
             else {
                 return error(.conflict, "gap", "The batch starts after the acknowledged cursor; ask for the cursor.")
             }
@@ -201,9 +200,17 @@ public enum PlatformApp {
         for name in [RequestSignature.nodeHeader, RequestSignature.timeHeader, RequestSignature.signatureHeader] {
             headers[name] = request.headers[.init(name)!]
         }
-        guard headers[RequestSignature.nodeHeader] == node, RequestSignature.isFresh(headers: headers),
-            let key = try database.publicKey(node: node)
-        else { return nil }
+        guard headers[RequestSignature.nodeHeader] == node, let key = try database.publicKey(node: node) else {
+            return nil
+        }
+        guard RequestSignature.isFresh(headers: headers) else {
+            // A signed request from an enrolled node whose clock is off is told the platform's time (see
+            // ClockSkewRefusal); anything else about it is still checked when it comes again.
+            guard headers[RequestSignature.timeHeader].flatMap({ Int64($0) }) != nil,
+                headers[RequestSignature.signatureHeader] != nil
+            else { return nil }
+            throw ClockSkewRefusal(platformTime: Date())
+        }
         let body = try await BoundedBody.read(request, limit: limit)
         guard
             RequestSignature.verify(

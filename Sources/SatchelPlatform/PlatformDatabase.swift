@@ -72,6 +72,16 @@ public struct PlatformDatabase: Sendable {
             try db.drop(table: "pushBatch")
             try db.rename(table: "nodeBatch", to: "pushBatch")
         }
+        // Each event's corrected occurrence time (NULL when none could be had) and where it came from, beside the
+        // node's raw wall-clock time in `occurredAt` and the boot instant the node recorded it at.
+        migrator.registerMigration("p3-event-clock") { db in
+            try db.alter(table: "receivedEvent") { t in
+                t.add(column: "correctedAt", .double)
+                t.add(column: "timeSource", .text)
+                t.add(column: "bootId", .text)
+                t.add(column: "monotonic", .double)
+            }
+        }
         try migrator.migrate(pool)
         writer = pool
     }
@@ -131,8 +141,7 @@ public struct PlatformDatabase: Sendable {
     /// seen before (in another batch) is not stored again.
     /// The cursor only advances over a contiguous run, so a batch that skips ahead is refused.
     public func receive(
-        _ batch: [(seq: Int64, id: String, type: String, occurredAt: Double, payload: String)],
-        batchId: String, node: String, from: Int64, to: Int64
+        _ batch: [ReceivedEvent], batchId: String, node: String, from: Int64, to: Int64
     ) throws -> (Int64, Int, Int)? {
         try writer.write { db in
             let acknowledged =
@@ -149,9 +158,15 @@ public struct PlatformDatabase: Sendable {
             var accepted = 0
             for event in batch {
                 try db.execute(
-                    sql:
-                        "INSERT OR IGNORE INTO receivedEvent (id, nodeId, seq, type, occurredAt, payload) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [event.id, node, event.seq, event.type, event.occurredAt, event.payload])
+                    sql: """
+                        INSERT OR IGNORE INTO receivedEvent (id, nodeId, seq, type, occurredAt, payload, correctedAt,
+                            timeSource, bootId, monotonic)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        event.id, node, event.seq, event.type, event.occurredAt, event.payload, event.correctedAt,
+                        event.timeSource, event.bootId, event.monotonic,
+                    ])
                 accepted += db.changesCount
             }
             let cursor = max(acknowledged, to)
@@ -162,6 +177,26 @@ public struct PlatformDatabase: Sendable {
                 sql: "INSERT INTO pushBatch (batchId, nodeId, acknowledged) VALUES (?, ?, ?)",
                 arguments: [batchId, node, cursor])
             return (cursor, accepted, batch.count - accepted)
+        }
+    }
+
+    /// The occurrence times of a node's received events, by sequence: the node's raw wall-clock time and the
+    /// corrected time the platform reports (nil when none could be had), with where it came from.
+    public func occurrences(node: String) throws -> [Occurrence] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, seq, type, occurredAt, correctedAt, timeSource FROM receivedEvent WHERE nodeId = ?
+                    ORDER BY seq
+                    """,
+                arguments: [node]
+            ).map {
+                Occurrence(
+                    id: $0["id"], sequence: $0["seq"], type: $0["type"], nodeClock: $0["occurredAt"],
+                    corrected: $0["correctedAt"],
+                    source: $0["timeSource"])
+            }
         }
     }
 
@@ -228,4 +263,21 @@ public struct PlatformStatus: Codable, Sendable {
     public var eventsReceived: Int
     public var nodes: [NodeCursor]
     public var bundles: Int
+}
+
+/// One received event's times, as ``PlatformDatabase/occurrences(node:)`` reports them.
+public struct Occurrence: Codable, Sendable, Hashable {
+    /// The event id.
+    public var id: String
+    /// The node's sequence number of the event.
+    public var sequence: Int64
+    /// The event type.
+    public var type: String
+    /// When it happened by the node's wall clock, in seconds since 1970.
+    public var nodeClock: Double
+    /// The corrected time of the event, in seconds since 1970, or nil when neither the node nor the platform could
+    /// date it.
+    public var corrected: Double?
+    /// `platform`, `phones` or `node` (see ``ReceivedEvent/timeSource``).
+    public var source: String?
 }

@@ -5,12 +5,25 @@ import SatchelHTTP
 import SatchelStore
 
 /// The usage beacon that resource pages send while they are visible: `{"bundleId", "resourceId", "seconds"}`, recorded
-/// as a `timeSpent` event with the other usage of the next minute (see ``EventLog/record(_:)``).
+/// as a `timeSpent` event with the other usage of the next minute (see ``EventLog/record(_:)``), with an optional
+/// `clientTime` (the phone's clock, Unix milliseconds) that counts towards the node's clock when a teacher is logged
+/// in (see ``PhoneClocks``).
 struct BeaconRecorder: Sendable {
     let database: SatchelDatabase
     let events: EventLog
     /// Resources recently confirmed to exist, so that a burst of beacons does not read the catalog each time.
     let knownResources = KnownResources()
+    /// Logged-in teachers' phone clocks.
+    let phoneClocks: PhoneClocks
+
+    /// A recorder writing to `events`, crediting time by `visits`, dating boots in `database` by phones when nothing
+    /// better is known.
+    init(database: SatchelDatabase, events: EventLog, visits: VisitClock) {
+        self.database = database
+        self.events = events
+        self.visits = visits
+        phoneClocks = PhoneClocks(database: database)
+    }
 
     /// The largest beacon body accepted.
     static let maxBytes = 4096
@@ -22,6 +35,8 @@ struct BeaconRecorder: Sendable {
         var bundleId: String
         var resourceId: String
         var seconds: Int
+        /// The phone's clock, Unix milliseconds; optional.
+        var clientTime: Double?
     }
 
     /// When each client opened each resource: a beacon is credited only the time the node saw pass.
@@ -34,6 +49,9 @@ struct BeaconRecorder: Sendable {
         guard try knownResources.contains(bundleId: beacon.bundleId, resourceId: beacon.resourceId, database: database)
         else {
             throw APIError.notFound("No resource \(beacon.resourceId) in bundle \(beacon.bundleId).")
+        }
+        if let teacherId, let clientTime = beacon.clientTime {
+            phoneClocks.record(clientTimeMilliseconds: clientTime, teacherId: teacherId)
         }
         let seconds = visits.credit(
             client: client, bundleId: beacon.bundleId, resourceId: beacon.resourceId, reported: beacon.seconds,

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SatchelCore
 import SatchelHTTP
 import SatchelStore
 

@@ -136,7 +136,8 @@ enum Templates {
             if (seconds < 1 || !navigator.sendBeacon) return;
             sent = 0;
             navigator.sendBeacon("/api/v1/beacon", new Blob([JSON.stringify(
-              {bundleId: "{{bundleId}}", resourceId: "{{resourceId}}", seconds: seconds})], {type: "application/json"}));
+              {bundleId: "{{bundleId}}", resourceId: "{{resourceId}}", seconds: seconds, clientTime: Date.now()})],
+              {type: "application/json"}));
           }
           document.addEventListener("visibilitychange", function () {
             if (document.visibilityState === "visible") { shown = Date.now(); } else { report(); }

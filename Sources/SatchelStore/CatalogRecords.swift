@@ -118,4 +118,6 @@ public struct StoredEvent: Sendable, Hashable {
     public var type: String
     public var occurredAt: Date
     public var payload: String
+    /// The boot instant the event was recorded at, when it was stamped with one.
+    public var boot: BootInstant?
 }

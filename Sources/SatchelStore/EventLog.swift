@@ -151,15 +151,21 @@ public final class EventLog: @unchecked Sendable {
 }
 
 extension SatchelDatabase {
+    private static let insertSQL =
+        "INSERT INTO event (id, type, occurredAt, payload, bootId, monotonic) VALUES (?, ?, ?, ?, ?, ?)"
+
+    private static func insertArguments(_ event: NodeEvent, payload: String) -> StatementArguments {
+        [
+            event.id.uuidString.lowercased(), event.type, CivilDate.databaseText(event.occurredAt), payload,
+            event.boot?.bootId, event.boot?.monotonic,
+        ]
+    }
+
     /// Writes one event and updates the derived tables in the caller's transaction.
     @discardableResult
     static func insert(_ event: NodeEvent, _ db: Database) throws -> Int64 {
         let payload = String(decoding: try event.body.payload(), as: UTF8.self)
-        try db.cachedStatement(sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)")
-            .execute(
-                arguments: [
-                    event.id.uuidString.lowercased(), event.type, CivilDate.databaseText(event.occurredAt), payload,
-                ])
+        try db.cachedStatement(sql: insertSQL).execute(arguments: insertArguments(event, payload: payload))
         let sequence = db.lastInsertedRowID
         try applyDerived(event, db, live: true)
         return sequence
@@ -171,14 +177,10 @@ extension SatchelDatabase {
         var sequences: [Int64] = []
         sequences.reserveCapacity(events.count)
         var usage: [NodeEvent] = []
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO event (id, type, occurredAt, payload) VALUES (?, ?, ?, ?)")
+        let insert = try db.cachedStatement(sql: insertSQL)
         for event in events {
             let payload = String(decoding: try event.body.payload(), as: UTF8.self)
-            try insert.execute(
-                arguments: [
-                    event.id.uuidString.lowercased(), event.type, CivilDate.databaseText(event.occurredAt), payload,
-                ])
+            try insert.execute(arguments: insertArguments(event, payload: payload))
             sequences.append(db.lastInsertedRowID)
             switch event.body {
             case .view(let use):

@@ -204,12 +204,20 @@ extension SatchelDatabase {
     public func storedEvents(after: Int64, limit: Int) throws -> [StoredEvent] {
         try writer.read { db in
             try Row.fetchAll(
-                db, sql: "SELECT seq, id, type, occurredAt, payload FROM event WHERE seq > ? ORDER BY seq LIMIT ?",
+                db,
+                sql: """
+                    SELECT seq, id, type, occurredAt, payload, bootId, monotonic FROM event
+                    WHERE seq > ? ORDER BY seq LIMIT ?
+                    """,
                 arguments: [after, limit]
             ).map { row in
-                StoredEvent(
+                var boot: BootInstant?
+                if let bootId = row["bootId"] as String?, let monotonic = row["monotonic"] as Double? {
+                    boot = BootInstant(bootId: bootId, monotonic: monotonic)
+                }
+                return StoredEvent(
                     sequence: row["seq"], id: row["id"], type: row["type"], occurredAt: row["occurredAt"],
-                    payload: row["payload"])
+                    payload: row["payload"], boot: boot)
             }
         }
     }

@@ -266,6 +266,14 @@ public struct SatchelDatabase: Sendable {
             }
             try db.alter(table: "moduleProgress") { t in t.add(column: "openedAt", .datetime) }
         }
+        migrator.registerMigration("v6-event-clock") { db in
+            // The boot and monotonic seconds of each event, so that its true time can be worked out once its boot
+            // learns one; NULL for events stored before this migration.
+            try db.alter(table: "event") { t in
+                t.add(column: "bootId", .text)
+                t.add(column: "monotonic", .double)
+            }
+        }
         return migrator
     }
 }

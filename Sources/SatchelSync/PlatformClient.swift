@@ -13,20 +13,32 @@ public struct PlatformClient: Sendable {
     public var transport: CurlTransport
     let identity: NodeIdentity?
     let nodeId: String?
+    /// Where the platform's time is learned and read; nil for a peer, whose time is never trusted.
+    let clock: PlatformClock?
 
-    /// A client for a platform the node is enrolled with (`identity` and `nodeId` sign requests), or for a peer.
-    public init(baseURL: String, transport: CurlTransport = CurlTransport(), identity: NodeIdentity?, nodeId: String?) {
+    /// A client for a platform the node is enrolled with (`identity` and `nodeId` sign requests, `clock` learns the
+    /// platform's time and dates the signatures), or for a peer.
+    public init(
+        baseURL: String, transport: CurlTransport = CurlTransport(), identity: NodeIdentity?, nodeId: String?,
+        clock: PlatformClock? = nil
+    ) {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.transport = transport
         self.identity = identity
         self.nodeId = nodeId
+        self.clock = clock
     }
 
     /// Exchanges a one-time token for a node id.
     public func enrol(_ request: SyncProtocol.EnrolRequest) async throws -> SyncProtocol.EnrolResponse {
-        let response = try await transport.post(
-            baseURL + "/api/v1/enrol", body: try JSONEncoder().encode(request),
-            headers: ["Content-Type": "application/json"], limit: SyncProtocol.maxMessageBytes)
+        let body = try JSONEncoder().encode(request)
+        let response = try await exchange("POST", "/api/v1/enrol", body, signed: false) { headers in
+            try await transport.post(
+                baseURL + "/api/v1/enrol", body: body,
+                headers: headers.merging(["Content-Type": "application/json"]) {
+                    $1
+                }, limit: SyncProtocol.maxMessageBytes)
+        }
         return try decode(response, what: "enrolment")
     }
 
@@ -36,31 +48,33 @@ public struct PlatformClient: Sendable {
         var buffer = ByteBuffer(bytes: json)
         let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
         let path = "/api/v1/nodes/\(batch.nodeId)/events"
-        var headers = try signed("POST", path, compressed)
-        headers["Content-Type"] = "application/json"
-        headers["Content-Encoding"] = "gzip"
-        let response = try await transport.post(
-            baseURL + path, body: compressed, headers: headers, limit: SyncProtocol.maxMessageBytes)
+        let response = try await exchange("POST", path, compressed) { signature in
+            var headers = signature
+            headers["Content-Type"] = "application/json"
+            headers["Content-Encoding"] = "gzip"
+            return try await transport.post(
+                baseURL + path, body: compressed, headers: headers, limit: SyncProtocol.maxMessageBytes)
+        }
         return (try decode(response, what: "push"), compressed.count)
     }
 
     /// The platform's acknowledged cursor for this node.
     public func cursor() async throws -> SyncProtocol.Cursor {
         let path = "/api/v1/nodes/\(try requireNodeId())/cursor"
-        return try decode(
-            try await transport.get(
-                baseURL + path, headers: try signed("GET", path, Data()), limit: SyncProtocol.maxMessageBytes),
-            what: "cursor")
+        let response = try await exchange("GET", path, Data()) { headers in
+            try await transport.get(baseURL + path, headers: headers, limit: SyncProtocol.maxMessageBytes)
+        }
+        return try decode(response, what: "cursor")
     }
 
     /// Bundle versions published after `since`.
     public func catalog(since: Int64) async throws -> SyncProtocol.Catalog {
         let path = "/api/v1/catalog"
-        let headers = identity == nil ? [:] : try signed("GET", path, Data())
-        return try decode(
+        let response = try await exchange("GET", path, Data(), signed: identity != nil) { headers in
             try await transport.get(
-                baseURL + path + "?since=\(since)", headers: headers, limit: SyncProtocol.maxCatalogBytes),
-            what: "catalog")
+                baseURL + path + "?since=\(since)", headers: headers, limit: SyncProtocol.maxCatalogBytes)
+        }
+        return try decode(response, what: "catalog")
     }
 
     /// Downloads a blob into `path`, resuming a partial file, and returns the bytes received in this call. The file
@@ -85,10 +99,12 @@ public struct PlatformClient: Sendable {
     public func health(_ report: SyncProtocol.HealthReport) async throws {
         let path = "/api/v1/nodes/\(try requireNodeId())/health"
         let body = try JSONEncoder().encode(report)
-        var headers = try signed("POST", path, body)
-        headers["Content-Type"] = "application/json"
-        let response = try await transport.post(
-            baseURL + path, body: body, headers: headers, limit: SyncProtocol.maxMessageBytes)
+        let response = try await exchange("POST", path, body) { signature in
+            var headers = signature
+            headers["Content-Type"] = "application/json"
+            return try await transport.post(
+                baseURL + path, body: body, headers: headers, limit: SyncProtocol.maxMessageBytes)
+        }
         guard (200..<300).contains(response.status) else { throw refusal(response, what: "health report") }
     }
 
@@ -105,7 +121,33 @@ public struct PlatformClient: Sendable {
     private func signed(_ method: String, _ path: String, _ body: Data) throws -> [String: String] {
         guard let identity else { return [:] }
         return try RequestSignature.headers(
-            nodeId: try requireNodeId(), key: identity.key, method: method, path: path, body: body)
+            nodeId: try requireNodeId(), key: identity.key, method: method, path: path, body: body,
+            now: clock?.now() ?? Date())
+    }
+
+    /// Sends one request with `send` (given the signature headers when `signed`), learns the platform's time from
+    /// the answer, and when the platform refused the signature for clock skew alone, sends it once more signed with
+    /// the time it just learned. A platform answer never fails for skew alone, but it is not asked a third time.
+    private func exchange(
+        _ method: String, _ path: String, _ body: Data, signed isSigned: Bool = true,
+        _ send: ([String: String]) async throws -> CurlTransport.Response
+    ) async throws -> CurlTransport.Response {
+        func attempt() async throws -> CurlTransport.Response {
+            let headers = isSigned ? try signed(method, path, body) : [:]
+            let sent = BootInstant.now()
+            let response = try await send(headers)
+            clock?.learn(from: response, sent: sent, received: BootInstant.now())
+            return response
+        }
+        let response = try await attempt()
+        guard isSigned, clock != nil, response.status == 401, Self.isSkewRefusal(response) else { return response }
+        return try await attempt()
+    }
+
+    /// Whether an answer is the platform's refusal for clock skew.
+    static func isSkewRefusal(_ response: CurlTransport.Response) -> Bool {
+        let error = (try? JSONDecoder().decode([String: [String: String]].self, from: response.body))?["error"]
+        return error?["code"] == RequestSignature.skewErrorCode
     }
 
     private func decode<T: Decodable>(_ response: CurlTransport.Response, what: String) throws -> T {

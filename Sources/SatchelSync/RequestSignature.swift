@@ -8,6 +8,11 @@ public enum RequestSignature {
     public static let nodeHeader = "X-Satchel-Node"
     public static let timeHeader = "X-Satchel-Time"
     public static let signatureHeader = "X-Satchel-Signature"
+    /// On a refusal for clock skew (401, error code ``skewErrorCode``), the platform's time in seconds since 1970,
+    /// so that the node can correct its clock and sign again.
+    public static let platformTimeHeader = "X-Satchel-Platform-Time"
+    /// The error code of a refusal for clock skew alone.
+    public static let skewErrorCode = "clock_skew"
     /// The largest clock difference accepted, in seconds.
     public static let maxSkew: TimeInterval = 24 * 3600
 

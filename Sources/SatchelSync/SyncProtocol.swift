@@ -1,4 +1,5 @@
 import Foundation
+import SatchelCore
 
 /// The messages of sync protocol v1 between a node and the national platform (or a LAN peer); see
 /// `docs/protocol.md`. Every body is JSON; event batches travel gzip-compressed.
@@ -66,21 +67,35 @@ public enum SyncProtocol {
         }
     }
 
-    /// One event on the wire. Short keys keep batches small: `s` sequence, `i` id, `t` type, `o` time (seconds since
-    /// 1970), `p` payload JSON.
+    /// One event on the wire. Short keys keep batches small: `s` sequence, `i` id, `t` type, `o` time by the node's
+    /// wall clock (seconds since 1970), `p` payload JSON. Optional, and absent from older nodes (an older platform
+    /// ignores them): `b` boot id and `m` monotonic seconds the event was recorded at, `c` its corrected time (seconds
+    /// since 1970) and `x` where the correction came from (`platform` or `phones`); see "Time correction" in
+    /// `docs/protocol.md`.
     public struct WireEvent: Codable, Sendable, Hashable {
         public var s: Int64
         public var i: String
         public var t: String
         public var o: Double
         public var p: String
+        public var b: String?
+        public var m: Double?
+        public var c: Double?
+        public var x: String?
 
-        public init(sequence: Int64, id: String, type: String, occurredAt: Double, payload: String) {
+        public init(
+            sequence: Int64, id: String, type: String, occurredAt: Double, payload: String, boot: BootInstant? = nil,
+            corrected: (time: Double, source: ClockAnchor.Source)? = nil
+        ) {
             s = sequence
             i = id
             t = type
             o = occurredAt
             p = payload
+            b = boot?.bootId
+            m = boot?.monotonic
+            c = corrected?.time
+            x = corrected?.source.rawValue
         }
     }
 

@@ -73,7 +73,7 @@ public struct SyncSession: Sendable {
             }
             let client = PlatformClient(
                 baseURL: enrolment.platformURL, transport: transport(), identity: identity,
-                nodeId: enrolment.nodeId)
+                nodeId: enrolment.nodeId, clock: PlatformClock(database: node.database))
             try await push(client, nodeId: enrolment.nodeId!, report: &report)
             try await pull(client, source: enrolment.platformURL, cursorKey: "catalogCursor", report: &report)
             _ = try? node.database.compact(
@@ -111,7 +111,9 @@ public struct SyncSession: Sendable {
                     en: "Enrolment is incomplete and no token is left. Run satchel provision again."))
         }
         let parsed = try EnrolmentToken(text: token)
-        let client = PlatformClient(baseURL: enrolment.platformURL, transport: transport, identity: nil, nodeId: nil)
+        let client = PlatformClient(
+            baseURL: enrolment.platformURL, transport: transport, identity: nil, nodeId: nil,
+            clock: PlatformClock(database: node.database))
         let answer = try await client.enrol(
             SyncProtocol.EnrolRequest(
                 token: parsed.secret, schoolCode: enrolment.schoolCode, publicKey: identity.publicKey,
@@ -367,12 +369,15 @@ public struct Subscriptions: Sendable {
 
 /// Reads events from the log in their wire form.
 public enum EventExport {
-    /// Up to `limit` events with a sequence above `after`, oldest first.
+    /// Up to `limit` events with a sequence above `after`, oldest first, each with its boot instant and, when its
+    /// boot learned a true time (before or after the event), its corrected time.
     public static func events(after: Int64, limit: Int, database: SatchelDatabase) throws -> [SyncProtocol.WireEvent] {
-        try database.storedEvents(after: after, limit: limit).map { event in
+        let anchors = try database.clockAnchors()
+        return try database.storedEvents(after: after, limit: limit).map { event in
             SyncProtocol.WireEvent(
                 sequence: event.sequence, id: event.id, type: event.type,
-                occurredAt: event.occurredAt.timeIntervalSince1970, payload: event.payload)
+                occurredAt: event.occurredAt.timeIntervalSince1970, payload: event.payload, boot: event.boot,
+                corrected: anchors.corrected(event.boot))
         }
     }
 }

@@ -12,7 +12,9 @@ struct PlatformCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satchel-platform",
         abstract: "Satchel 参考国家平台 · The reference national platform",
-        subcommands: [Serve.self, Token.self, Publish.self, Import.self, Export.self, Status.self, Verify.self]
+        subcommands: [
+            Serve.self, Token.self, Publish.self, Import.self, Export.self, Status.self, Verify.self, Events.self,
+        ]
     )
 
     struct Options: ParsableArguments {
@@ -166,6 +168,23 @@ struct PlatformCommand: AsyncParsableCommand {
                 let statement = try options.open().verifyCertificate(code: code.joined(separator: " "))
                 print("有效 · valid")
                 for line in statement.lines { print("\(line.label.zh) · \(line.label.en): \(line.value)") }
+            }
+        }
+    }
+
+    struct Events: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "节点事件的发生时间（已校正）· A node's events with their corrected occurrence times")
+        @OptionGroup var options: Options
+        @Option(name: .long, help: "节点编号 · Node id") var node: String
+
+        func run() async throws {
+            try await PlatformCommand.run {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                for occurrence in try options.open().database.occurrences(node: node) {
+                    print(String(decoding: try encoder.encode(occurrence), as: UTF8.self))
+                }
             }
         }
     }

@@ -34,7 +34,7 @@ import Testing
         // node-a's batch is still known to node-a, and the same id is a new batch for node-b.
         let again = try #require(try database.receive([], batchId: "node-a:1-10", node: "node-a", from: 1, to: 10))
         #expect(again.0 == 10)
-        let event = (seq: Int64(1), id: "e1", type: "view", occurredAt: 0.0, payload: "{}")
+        let event = ReceivedEvent(seq: 1, id: "e1", type: "view", occurredAt: 0, payload: "{}")
         let other = try #require(try database.receive([event], batchId: "node-a:1-10", node: "node-b", from: 1, to: 1))
         #expect(other.1 == 1, "node-b's batch was taken for node-a's")
     }

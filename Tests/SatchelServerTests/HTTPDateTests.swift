@@ -1,7 +1,6 @@
 import Foundation
+import SatchelCore
 import Testing
-
-@testable import SatchelServer
 
 /// HTTP dates as RFC 9110 5.6.7 defines them, formatted and parsed without DateFormatter.
 @Suite struct HTTPDateTests {

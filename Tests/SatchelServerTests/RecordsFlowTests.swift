@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import SatchelBundles
+import SatchelCore
 import SatchelNode
 import SatchelServer
 import SatchelStore
@@ -182,6 +183,32 @@ import Testing
         let report = try fixture.test.node.database.trainingReport()
         #expect(report.first?.name == "李老师", "\(report)")
         #expect(report.first?.creditedHours == 2 && report.first?.modulesCompleted == 1, "\(report)")
+
+        // A logged-in teacher's phone clock (the beacon's clientTime) dates this boot, as no platform has; an
+        // anonymous beacon's clock, a day fast, does not count.
+        try await fixture.app.test(.router) { client in
+            var teacherCookie = ""
+            try await client.execute(
+                uri: "/login", method: .post, headers: Self.formHeaders,
+                body: Self.form(["username": "liwei", "password": "123456"])
+            ) { teacherCookie = Self.cookie($0) }
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for (cookie, clientTime) in [("", now + 86_400_000), (teacherCookie, now)] {
+                var headers: HTTPFields = [.contentType: "application/json"]
+                if !cookie.isEmpty { headers[.cookie] = cookie }
+                try await client.execute(
+                    uri: "/api/v1/beacon", method: .post, headers: headers,
+                    body: ByteBuffer(
+                        string:
+                            #"{"bundleId": "maths", "resourceId": "lesson", "seconds": 5, "clientTime": \#(clientTime)}"#
+                    )
+                ) { #expect($0.status == .noContent) }
+            }
+        }
+        let instant = try #require(BootInstant.now())
+        let anchor = try #require(try fixture.test.node.database.clockAnchors().anchor(boot: instant.bootId))
+        #expect(anchor.source == .phones)
+        #expect(abs((anchor.trueTime(of: instant) ?? 0) - Date().timeIntervalSince1970) < 5)
     }
 
     @Test func viewsSearchesAndBeaconsAreRecordedAndReported() async throws {

@@ -6,9 +6,10 @@ public final class BackgroundProcess: @unchecked Sendable {
     private let lock = NSLock()
     private var output = ""
 
-    /// Starts `binary` from the package's build folder with `arguments`.
+    /// Starts `binary` from the package's build folder (or, given an absolute path, any program) with `arguments`.
     public init(binary: String = "satchel", _ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: ProcessRunner.binaryFolder + "/" + binary)
+        process.executableURL = URL(
+            fileURLWithPath: binary.hasPrefix("/") ? binary : ProcessRunner.binaryFolder + "/" + binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env["SATCHEL_LANG"] = env["SATCHEL_LANG"] ?? "en"

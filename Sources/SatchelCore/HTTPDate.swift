@@ -1,19 +1,20 @@
 import Foundation
-import SatchelCore
 
 /// HTTP dates (RFC 9110 section 5.6.7), formatted and parsed by hand: no DateFormatter, whose ICU tables cost
-/// megabytes of memory on first use and microseconds a call.
-enum HTTPDate {
+/// megabytes of memory on first use and microseconds a call. Used by the node's server (Last-Modified, conditional
+/// requests) and by sync (the platform's `Date` header).
+public enum HTTPDate {
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
     private static let longWeekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     /// `date` in IMF-fixdate form, `Sun, 06 Nov 1994 08:49:37 GMT`, to the second below.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         format(seconds: Int64(date.timeIntervalSince1970.rounded(.down)))
     }
 
-    static func format(seconds: Int64) -> String {
+    /// `seconds` since 1970 in IMF-fixdate form.
+    public static func format(seconds: Int64) -> String {
         let (days, secondOfDay) = CivilDate.split(seconds: seconds)
         let (year, month, day) = CivilDate.date(days: days)
         let weekday = Int(((days % 7) + 11) % 7)  // 1970-01-01 was a Thursday
@@ -23,7 +24,7 @@ enum HTTPDate {
 
     /// Parses the three forms a recipient must accept (RFC 9110 5.6.7): IMF-fixdate, RFC 850 and asctime. Anything
     /// else, including impossible dates such as 31 February, is nil.
-    static func parse(_ text: String) -> Date? {
+    public static func parse(_ text: String) -> Date? {
         let words = text.split(separator: " ", omittingEmptySubsequences: true)
         var day: Int64?
         var month: Int64?
@@ -62,7 +63,7 @@ enum HTTPDate {
             return nil
         }
         let fields = clock.split(separator: ":", omittingEmptySubsequences: false)
-        guard fields.count == 3, fields.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
+        guard fields.count == 3, fields.allSatisfy({ $0.count == 2 && $0.allSatisfy { ("0"..."9").contains($0) } }),
             let hour = Int64(fields[0]), let minute = Int64(fields[1]), let second = Int64(fields[2]),
             hour < 24, minute < 60, second <= 60
         else { return nil }
