@@ -178,7 +178,10 @@ public struct PostgresPlatformDatabase: PlatformStorage {
             return "\(error.code)"
         }
         if let error = error as? PostgresTransactionError {
-            return describe(error.closureError ?? error.beginError ?? error.commitError ?? error)
+            guard let inner = error.closureError ?? error.beginError ?? error.commitError else {
+                return "the transaction failed"
+            }
+            return describe(inner)
         }
         return "\(error)"
     }
