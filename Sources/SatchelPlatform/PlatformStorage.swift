@@ -52,9 +52,9 @@ public protocol PlatformStorage: Sendable {
 }
 
 /// The platform's state for scripts: `eventsReceived` counts distinct events.
-public struct PlatformStatus: Codable, Sendable {
+public struct PlatformStatus: Codable, Sendable, Equatable {
     /// One node and how far its events have arrived.
-    public struct NodeCursor: Codable, Sendable {
+    public struct NodeCursor: Codable, Sendable, Equatable {
         /// The node's id.
         public var id: String
         /// The school it was enrolled for.

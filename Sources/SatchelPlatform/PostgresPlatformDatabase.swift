@@ -153,6 +153,7 @@ public struct PostgresPlatformDatabase: PlatformStorage {
     }
 
     /// Runs `body`, turning database errors into a ``PlatformError`` that names the URL without its password.
+    @discardableResult
     private func run<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
