@@ -34,13 +34,30 @@ public struct Platform: Sendable {
         self.root = (root as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: self.root + "/archives", withIntermediateDirectories: true)
         let keyPath = self.root + "/" + Self.keyFileName
-        if !FileManager.default.fileExists(atPath: keyPath) { try SigningKey().write(to: keyPath) }
+        if !FileManager.default.fileExists(atPath: keyPath) { try Self.createKey(at: keyPath) }
         signingKey = try SigningKey(contentsOf: keyPath)
         self.storage = try storage ?? PlatformDatabase(path: self.root + "/platform.sqlite")
         var configuration = SatchelCore.Configuration.defaults(dataDirectory: self.root + "/store")
         configuration.diskReserveBytes = 0
         configuration.trustedKeys = publisherKeys
         store = try Node.open(configuration: configuration)
+    }
+
+    /// Makes the platform's key at `path` unless another process got there first. The key is written whole under a
+    /// name of its own and then hard-linked into place, which fails rather than replaces when `path` exists: processes
+    /// starting together on an empty data folder all end up reading the one key that won.
+    private static func createKey(at path: String) throws {
+        let draft = path + ".new-" + UUID().uuidString
+        try SigningKey().write(to: draft)
+        defer {
+            unlink(draft)
+            unlink(draft + ".pub")
+        }
+        if link(draft, path) == 0 {
+            guard rename(draft + ".pub", path + ".pub") == 0 else { throw PlatformError.keyUnwritable(path) }
+        } else if errno != EEXIST {
+            throw PlatformError.keyUnwritable(path)
+        }
     }
 
     /// The publisher keys nodes should trust.

@@ -1,3 +1,4 @@
+import Foundation
 import SatchelCore
 
 /// Why the platform's storage could not be used: a bad database URL, a database that cannot be reached, or one that
@@ -6,7 +7,7 @@ public struct PlatformError: UserFacingError, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
-            case badDatabaseURL, databaseUnavailable, databaseFailed
+            case badDatabaseURL, databaseUnavailable, databaseFailed, keyUnwritable
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -17,6 +18,8 @@ public struct PlatformError: UserFacingError, CustomStringConvertible {
         public static let databaseUnavailable = Code(.databaseUnavailable)
         /// The database answered an operation with an error.
         public static let databaseFailed = Code(.databaseFailed)
+        /// The platform's key could not be written into its data folder.
+        public static let keyUnwritable = Code(.keyUnwritable)
 
         public var description: String { value.rawValue }
     }
@@ -32,11 +35,22 @@ public struct PlatformError: UserFacingError, CustomStringConvertible {
         self.message = message
     }
 
+    /// The platform's key could not be made at `path`.
+    static func keyUnwritable(_ path: String) -> PlatformError {
+        PlatformError(
+            code: .keyUnwritable,
+            message: LocalizedText(
+                zh: "无法在 \(path) 写入平台密钥：\(String(cString: strerror(errno)))。请检查数据目录是否可写。",
+                en: "Cannot write the platform key \(path): \(String(cString: strerror(errno))). "
+                    + "Check that the data folder is writable."))
+    }
+
     /// A bad URL is a usage error; an unreachable database is unavailable; anything else a failure.
     public var exitStatus: ExitStatus {
         switch code {
         case .badDatabaseURL: .usage
         case .databaseUnavailable: .unavailable
+        case .keyUnwritable: .ioError
         default: .failure
         }
     }
