@@ -238,8 +238,10 @@ import Testing
         let peak = try #require(ProcessRunner.peakResidentBytes(of: server.pid))
         await server.stop()
         #expect(answers.count == 12 && answers.allSatisfy { $0.hasPrefix("HTTP/1.1 413") }, "\(answers)")
+        // The debug binary idles near 56 MiB since it links the PostgreSQL client (52 MiB before): the cap is on the
+        // whole process, the bound below on what the bodies add.
         #expect(
-            peak < 64 * Self.mebibyte,
+            peak < 72 * Self.mebibyte,
             "peak RSS \(peak / Self.mebibyte) MiB (\(idle / Self.mebibyte) MiB before the bodies)")
         #expect(
             peak - idle < 24 * Self.mebibyte, "the bodies grew the platform by \((peak - idle) / Self.mebibyte) MiB")
