@@ -1,6 +1,6 @@
 # Satchel: the two commands of the README's quick start, and a few helpers.
 #   make demo   installs what is missing, builds, and serves the built-in sample content on port 8080
-#   make test   installs what is missing, builds, and runs every test
+#   make test   installs what is missing, builds, starts the test PostgreSQL, and runs every test
 
 SWIFT ?= swift
 export PATH := $(PATH):/opt/swift/usr/bin
@@ -19,7 +19,7 @@ demo: build
 
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	url=$$(sh scripts/start-test-postgres.sh) && SATCHEL_TEST_POSTGRES="$$url" $(SWIFT) test --skip-build --no-parallel
 	$(MAKE) package-check
 
 # Builds a .deb from the debug binary and checks its contents, modes and maintainer scripts (the school package is

@@ -4,7 +4,7 @@
 set -eu
 
 BUILD_PACKAGES="libarchive-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config"
-TEST_PACKAGES="libarchive-tools tar zip unzip zstd xz-utils curl ca-certificates chromium fonts-noto-cjk dpkg-dev lintian fakeroot time faketime"
+TEST_PACKAGES="postgresql libarchive-tools tar zip unzip zstd xz-utils curl ca-certificates chromium fonts-noto-cjk dpkg-dev lintian fakeroot time faketime"
 
 missing=""
 for package in $BUILD_PACKAGES $TEST_PACKAGES; do

@@ -56,6 +56,8 @@ public enum TrueTimeBounds {
 public struct ClockAnchors: Sendable, Hashable, Codable {
     /// The most boots remembered.
     public static let maxBoots = 16
+    /// Two true times this close are the same for dating events: a new one does not replace the anchor.
+    public static let sameTime: Double = 1
 
     /// Newest learned last.
     public private(set) var anchors: [ClockAnchor]
@@ -84,6 +86,13 @@ public struct ClockAnchors: Sendable, Hashable, Codable {
             return false
         }
         if let existing = self.anchor(boot: anchor.bootId), existing.source == .platform, anchor.source == .phones {
+            return false
+        }
+        // A time that the anchor already kept predicts to within a second changes nothing (and costs no write).
+        if let existing = self.anchor(boot: anchor.bootId), existing.source == anchor.source,
+            let predicted = existing.trueTime(of: BootInstant(bootId: anchor.bootId, monotonic: anchor.monotonic)),
+            abs(predicted - anchor.trueTime) < Self.sameTime
+        {
             return false
         }
         anchors.removeAll { $0.bootId == anchor.bootId }

@@ -12,7 +12,7 @@ import SatchelSync
 /// exist). The command `satchel-platform verify` tells those apart for an operator.
 enum CertificateVerifyPage {
     /// Answers the form, or the verdict on `?code=`: 200 when valid, 422 when not, 400 when the code is too long.
-    static func respond(to request: Request, platform: Platform) -> Response {
+    static func respond(to request: Request, platform: Platform) async -> Response {
         // A form sent by GET encodes spaces as `+`, which the URI's parameters leave as they are.
         guard let code = request.uri.queryParameters["code"].map({ $0.replacingOccurrences(of: "+", with: " ") }),
             !code.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
@@ -27,7 +27,7 @@ enum CertificateVerifyPage {
                         en: "Too long: a code has at most \(CertificateCode.maxTextLength) characters.")))
         }
         do {
-            let statement = try platform.verifyCertificate(code: code)
+            let statement = try await platform.verifyCertificate(code: code)
             var rows = ""
             for line in statement.lines {
                 rows +=

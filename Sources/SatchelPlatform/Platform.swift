@@ -13,8 +13,9 @@ import SatchelSync
 public struct Platform: Sendable {
     /// The platform's data directory.
     public let root: String
-    /// Enrolment, events and the catalog.
-    public let database: PlatformDatabase
+    /// Enrolment, events and the catalog: one SQLite file by default, or a PostgreSQL database shared by several
+    /// platform processes.
+    public let storage: any PlatformStorage
     /// A node-style store holding every published bundle's blobs, verified on publishing.
     public let store: Node
     /// The name nodes are told at enrolment.
@@ -27,17 +28,36 @@ public struct Platform: Sendable {
     public static let keyFileName = "platform.key"
 
     /// Opens (creating) the platform in `root`; `publisherKeys` (base64) are the keys whose bundles it publishes.
-    public init(root: String, publisherKeys: [String] = []) throws {
+    /// Its state is kept in `storage`, or in `<root>/platform.sqlite` when none is given. The folder always holds the
+    /// platform's key and the published bundles' blobs.
+    public init(root: String, publisherKeys: [String] = [], storage: (any PlatformStorage)? = nil) throws {
         self.root = (root as NSString).standardizingPath
         try FileManager.default.createDirectory(atPath: self.root + "/archives", withIntermediateDirectories: true)
         let keyPath = self.root + "/" + Self.keyFileName
-        if !FileManager.default.fileExists(atPath: keyPath) { try SigningKey().write(to: keyPath) }
+        if !FileManager.default.fileExists(atPath: keyPath) { try Self.createKey(at: keyPath) }
         signingKey = try SigningKey(contentsOf: keyPath)
-        database = try PlatformDatabase(path: self.root + "/platform.sqlite")
+        self.storage = try storage ?? PlatformDatabase(path: self.root + "/platform.sqlite")
         var configuration = SatchelCore.Configuration.defaults(dataDirectory: self.root + "/store")
         configuration.diskReserveBytes = 0
         configuration.trustedKeys = publisherKeys
         store = try Node.open(configuration: configuration)
+    }
+
+    /// Makes the platform's key at `path` unless another process got there first. The key is written whole under a
+    /// name of its own and then hard-linked into place, which fails rather than replaces when `path` exists: processes
+    /// starting together on an empty data folder all end up reading the one key that won.
+    private static func createKey(at path: String) throws {
+        let draft = path + ".new-" + UUID().uuidString
+        try SigningKey().write(to: draft)
+        defer {
+            unlink(draft)
+            unlink(draft + ".pub")
+        }
+        if link(draft, path) == 0 {
+            guard rename(draft + ".pub", path + ".pub") == 0 else { throw PlatformError.keyUnwritable(path) }
+        } else if errno != EEXIST {
+            throw PlatformError.keyUnwritable(path)
+        }
     }
 
     /// The publisher keys nodes should trust.
@@ -49,9 +69,12 @@ public struct Platform: Sendable {
     public var fingerprint: String { EnrolmentToken.fingerprint(of: signingKey.publicKey.rawRepresentation) }
 
     /// A new one-time enrolment token for a school, as the technician types it: `<secret>.<fingerprint>`.
-    public func createToken(schoolCode: String) throws -> String {
-        EnrolmentToken(secret: try database.createToken(schoolCode: schoolCode), fingerprint: fingerprint).text
+    public func createToken(schoolCode: String) async throws -> String {
+        EnrolmentToken(secret: try await storage.createToken(schoolCode: schoolCode), fingerprint: fingerprint).text
     }
+
+    /// Releases the storage's connections; the platform is not used afterwards.
+    public func close() async { await storage.close() }
 
     /// The signed answer to the enrolment of `nodeId`, whose key is `nodePublicKey`.
     public func enrolmentAnswer(nodeId: String, nodePublicKey: String) throws -> SyncProtocol.EnrolResponse {
@@ -65,9 +88,13 @@ public struct Platform: Sendable {
 
     /// The statement a certificate's verification code holds, checked against the key and school of the node that
     /// signed it; throws a ``CertificateError`` saying why the code is not valid.
-    public func verifyCertificate(code: String) throws -> CertificateStatement {
-        try CertificateStatement.verified(code: code) { nodeId in
-            try database.enrolledNode(id: nodeId).map {
+    public func verifyCertificate(code: String) async throws -> CertificateStatement {
+        // The statement names its node, whose key and school are looked up before the check itself.
+        let nodeId = try? CertificateStatement(encoded: CertificateCode.parse(code).0).nodeId
+        var enrolled: (publicKey: String, schoolCode: String)?
+        if let nodeId { enrolled = try await storage.enrolledNode(id: nodeId) }
+        return try CertificateStatement.verified(code: code) { id in
+            (id == nodeId ? enrolled : nil).map {
                 CertificateStatement.EnrolledNode(publicKey: $0.publicKey, schoolCode: $0.schoolCode)
             }
         }
@@ -76,7 +103,7 @@ public struct Platform: Sendable {
     /// Publishes a signed bundle: verifies and stores it, keeps the archive for USB exports, and adds it to the
     /// catalog. Returns the manifest.
     @discardableResult
-    public func publish(archive path: String) throws -> Manifest {
+    public func publish(archive path: String) async throws -> Manifest {
         let report = try store.importer().importBundle(at: path)
         let manifest = report.manifest
         guard let record = try store.database.bundle(id: manifest.id), record.version == manifest.version else {
@@ -89,7 +116,7 @@ public struct Platform: Sendable {
         if !FileManager.default.fileExists(atPath: kept) {
             try FileManager.default.copyItem(atPath: path, toPath: kept)
         }
-        try database.publish(
+        try await storage.publish(
             bundleId: manifest.id, version: manifest.version, manifest: record.manifest,
             signature: record.signature, archive: kept)
         return manifest
@@ -97,12 +124,15 @@ public struct Platform: Sendable {
 
     /// Applies event files written by `satchel export` (a USB stick): each batch is checked against the node's key
     /// and stored exactly once. Returns the number of new events.
-    public func importEvents(from folder: String) throws -> Int {
+    public func importEvents(from folder: String) async throws -> Int {
         var added = 0
         for file in SneakernetFiles.batchFiles(in: folder) {
-            let batch = try SneakernetFiles.read(batch: file) { node in try database.publicKey(node: node) }
+            // A batch file lies in a folder named after its node, whose key is looked up before the file is read.
+            let folderNode = ((file as NSString).deletingLastPathComponent as NSString).lastPathComponent
+            let key = try await storage.publicKey(node: folderNode)
+            let batch = try SneakernetFiles.read(batch: file) { node in node == folderNode ? key : nil }
             guard
-                let result = try database.receive(
+                let result = try await storage.receive(
                     batch.events.map { ReceivedEvent(wire: $0, receivedAt: Date()) }, batchId: batch.batchId,
                     node: batch.nodeId,
                     from: batch.from, to: batch.to)
@@ -120,11 +150,11 @@ public struct Platform: Sendable {
 
     /// Copies the archives of every published bundle version the node does not have yet (by the node's catalog
     /// cursor file, or everything) into `folder`, for `satchel import` on the node.
-    public func exportBundles(to folder: String, since cursor: Int64 = 0) throws -> [String] {
+    public func exportBundles(to folder: String, since cursor: Int64 = 0) async throws -> [String] {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written: [String] = []
         var newest: [String: (Int, String)] = [:]
-        for entry in try database.catalog(since: cursor) where (newest[entry.bundleId]?.0 ?? 0) < entry.version {
+        for entry in try await storage.catalog(since: cursor) where (newest[entry.bundleId]?.0 ?? 0) < entry.version {
             newest[entry.bundleId] = (entry.version, entry.archive)
         }
         for (_, (_, archive)) in newest.sorted(by: { $0.key < $1.key }) {

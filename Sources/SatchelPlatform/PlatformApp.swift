@@ -65,7 +65,7 @@ public enum PlatformApp {
     public static func router(platform: Platform) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: StrictRequestMiddleware())
-        let database = platform.database
+        let database = platform.storage
 
         router.post("/api/v1/enrol") { request, _ -> Response in
             let body = try await BoundedBody.read(request, limit: SyncProtocol.maxMessageBytes).bytes
@@ -73,7 +73,7 @@ public enum PlatformApp {
                 let key = Data(base64Encoded: enrol.publicKey), key.count == 32
             else { return error(.badRequest, "bad_request", "Send an EnrolRequest with a base64 Ed25519 public key.") }
             guard
-                let nodeId = try database.enrol(
+                let nodeId = try await database.enrol(
                     token: enrol.token, schoolCode: enrol.schoolCode, publicKey: enrol.publicKey)
             else {
                 return error(.forbidden, "bad_token", "The enrolment token is unknown, used, or for another school.")
@@ -109,7 +109,7 @@ public enum PlatformApp {
                 batch.from <= batch.to, batch.events.allSatisfy({ batch.from <= $0.s && $0.s <= batch.to })
             else { return error(.badRequest, "bad_batch", "The body is not a valid event batch for this node.") }
             guard
-                let result = try database.receive(
+                let result = try await database.receive(
                     batch.events.map { ReceivedEvent(wire: $0, receivedAt: Date()) }, batchId: batch.batchId,
                     node: node, from: batch.from, to: batch.to)
             else {
@@ -123,7 +123,7 @@ public enum PlatformApp {
             guard try await signedBody(request, node: node, limit: 0, database: database) != nil else {
                 return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
             }
-            return try json(SyncProtocol.Cursor(acknowledged: try database.cursor(node: node)))
+            return try json(SyncProtocol.Cursor(acknowledged: try await database.cursor(node: node)))
         }
 
         router.post("/api/v1/nodes/:node/health") { request, context -> Response in
@@ -134,13 +134,13 @@ public enum PlatformApp {
             else {
                 return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.")
             }
-            try database.recordHealth(node: node, json: String(buffer: body))
+            try await database.recordHealth(node: node, json: String(buffer: body))
             return Response(status: .noContent)
         }
 
         router.get("/api/v1/catalog") { request, _ -> Response in
             let since = Int64(request.uri.queryParameters["since"].map(String.init) ?? "0") ?? 0
-            let entries = try database.catalog(since: since).map {
+            let entries = try await database.catalog(since: since).map {
                 SyncProtocol.CatalogEntry(
                     cursor: $0.cursor, id: $0.bundleId, version: $0.version,
                     manifest: $0.manifest.base64EncodedString(),
@@ -151,7 +151,7 @@ public enum PlatformApp {
         BlobRoute.add(to: router, blobStore: platform.store.blobStore)
 
         router.get("/") { _, _ -> Response in
-            let status = try database.status()
+            let status = try await database.status()
             var html = "<!doctype html><meta charset=utf-8><title>Satchel platform</title><h1>国家平台 · Platform</h1>"
             html +=
                 "<p>已收到事件 · events received: \(status.eventsReceived) · 资源包版本 · bundle versions: \(status.bundles)</p><ul>"
@@ -163,8 +163,8 @@ public enum PlatformApp {
                 status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
         }
-        router.get("/api/v1/status") { _, _ in try json(try database.status()) }
-        router.get("/verify") { request, _ in CertificateVerifyPage.respond(to: request, platform: platform) }
+        router.get("/api/v1/status") { _, _ in try json(try await database.status()) }
+        router.get("/verify") { request, _ in await CertificateVerifyPage.respond(to: request, platform: platform) }
         return router
     }
 
@@ -191,7 +191,7 @@ public enum PlatformApp {
     /// without the body is checked before a byte of it is read (the size it announces, the node, the time); the body
     /// is then read under `limit`, hashed as it arrives, and the signature checked against that hash.
     static func signedBody(
-        _ request: Request, node: String, limit: Int, database: PlatformDatabase
+        _ request: Request, node: String, limit: Int, database: any PlatformStorage
     ) async throws
         -> ByteBuffer?
     {
@@ -200,7 +200,7 @@ public enum PlatformApp {
         for name in [RequestSignature.nodeHeader, RequestSignature.timeHeader, RequestSignature.signatureHeader] {
             headers[name] = request.headers[.init(name)!]
         }
-        guard headers[RequestSignature.nodeHeader] == node, let key = try database.publicKey(node: node) else {
+        guard headers[RequestSignature.nodeHeader] == node, let key = try await database.publicKey(node: node) else {
             return nil
         }
         guard RequestSignature.isFresh(headers: headers) else {

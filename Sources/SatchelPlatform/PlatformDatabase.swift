@@ -3,10 +3,12 @@ import GRDB
 import SatchelCore
 import SatchelStore
 
-/// The reference platform's own tables: enrolment tokens, nodes, received events (deduplicated by event id), pushed
-/// batches (deduplicated by each node's idempotency key) and the published catalog. Bundles' blobs live in a
-/// node-style store beside it, so that publishing verifies bundles exactly as a node does.
+/// The reference platform's own tables in one SQLite file, the embedded default (demos, tests, a small trial):
+/// enrolment tokens, nodes, received events (deduplicated by event id), pushed batches (deduplicated by each node's
+/// idempotency key) and the published catalog. Bundles' blobs live in a node-style store beside it, so that publishing
+/// verifies bundles exactly as a node does. ``PostgresPlatformDatabase`` keeps the same tables on PostgreSQL.
 public struct PlatformDatabase: Sendable {
+    /// The database pool; tests read it directly.
     public let writer: any DatabaseWriter
 
     /// Opens (creating) `platform.sqlite` at `path`.
@@ -88,9 +90,7 @@ public struct PlatformDatabase: Sendable {
 
     /// A new one-time enrolment secret for a school (``Platform/createToken(schoolCode:)`` adds the key fingerprint).
     public func createToken(schoolCode: String) throws -> String {
-        let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
-        let token = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
+        let token = Self.newTokenSecret()
         try writer.write { db in
             try db.execute(
                 sql: "INSERT INTO enrolToken (token, schoolCode, createdAt) VALUES (?, ?, ?)",
@@ -112,12 +112,12 @@ public struct PlatformDatabase: Sendable {
                 let key = try String.fetchOne(db, sql: "SELECT publicKey FROM node WHERE id = ?", arguments: [used])
                 return key == publicKey ? used : nil
             }
-            let id = "node-" + UUID().uuidString.lowercased().prefix(12)
+            let id = Self.newNodeId()
             try db.execute(
                 sql: "INSERT INTO node (id, schoolCode, publicKey, enrolledAt) VALUES (?, ?, ?, ?)",
-                arguments: [String(id), schoolCode, publicKey, Date()])
-            try db.execute(sql: "UPDATE enrolToken SET usedBy = ? WHERE token = ?", arguments: [String(id), token])
-            return String(id)
+                arguments: [id, schoolCode, publicKey, Date()])
+            try db.execute(sql: "UPDATE enrolToken SET usedBy = ? WHERE token = ?", arguments: [id, token])
+            return id
         }
     }
 
@@ -253,16 +253,19 @@ public struct PlatformDatabase: Sendable {
     }
 }
 
-/// The platform's state for scripts: `eventsReceived` counts distinct events.
-public struct PlatformStatus: Codable, Sendable {
-    public struct NodeCursor: Codable, Sendable {
-        public var id: String
-        public var schoolCode: String
-        public var acknowledged: Int64
+extension PlatformDatabase: PlatformStorage {
+    /// A new enrolment secret: 18 random bytes, base64url.
+    static func newTokenSecret() -> String {
+        let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
     }
-    public var eventsReceived: Int
-    public var nodes: [NodeCursor]
-    public var bundles: Int
+
+    /// A new node id: `node-` and 12 random hex digits.
+    static func newNodeId() -> String { "node-" + UUID().uuidString.lowercased().prefix(12) }
+
+    /// Nothing to release: the pool closes with its last reference.
+    public func close() async {}
 }
 
 /// One received event's times, as ``PlatformDatabase/occurrences(node:)`` reports them.

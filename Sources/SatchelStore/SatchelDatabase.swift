@@ -274,6 +274,11 @@ public struct SatchelDatabase: Sendable {
                 t.add(column: "monotonic", .double)
             }
         }
+        migrator.registerMigration("v7-drop-event-type-index") { db in
+            // Every query on the log also bounds its sequence (the row id), so this index only cost a page write in
+            // every transaction that adds events: the SD card's largest writer on a school day.
+            try db.execute(sql: "DROP INDEX IF EXISTS event_type_occurredAt")
+        }
         return migrator
     }
 }

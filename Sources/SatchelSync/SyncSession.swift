@@ -263,7 +263,7 @@ public struct SyncSession: Sendable {
             }
         }
         // The cursor moves on only when every entry was handled, so a failed bundle is tried again next time.
-        if !failed {
+        if !failed, try node.database.syncValue(cursorKey) != String(catalog.cursor) {
             try node.database.setSyncValue(cursorKey, String(catalog.cursor))
         }
     }
@@ -323,8 +323,10 @@ public struct SyncSession: Sendable {
     }
 
     private func record(result: String) throws {
-        try node.database.setSyncValue("lastSyncAt", ISO8601DateFormatter().string(from: Date()))
-        try node.database.setSyncValue("lastSyncResult", String(result.prefix(500)))
+        // One write a session: on an SD card each transaction costs a WAL write and an fsync.
+        try node.database.setSyncValues([
+            ("lastSyncAt", ISO8601DateFormatter().string(from: Date())), ("lastSyncResult", String(result.prefix(500))),
+        ])
     }
 }
 

@@ -19,9 +19,54 @@ struct PlatformCommand: AsyncParsableCommand {
 
     struct Options: ParsableArguments {
         @Option(name: .long, help: "数据目录 · Data directory") var data: String = "platform-data"
+        @Option(
+            name: .long,
+            help: """
+                数据库：省略时用数据目录中的 SQLite 文件；多个平台进程共用时给 postgres://用户@主机:端口/数据库（密码可放在 \
+                PGPASSWORD 环境变量中）· Database: the SQLite file in the data directory when left out; \
+                postgres://USER@HOST:PORT/DB for several platform processes on one PostgreSQL (the password may come \
+                from PGPASSWORD)
+                """)
+        var database: String?
 
-        func open() throws -> Platform {
-            try Platform(root: data)
+        func validate() throws {
+            guard let database else { return }
+            do {
+                _ = try PostgresURL(database)
+            } catch let error as PlatformError {
+                throw ValidationError(error.message.zh + "\n" + error.message.en)
+            }
+        }
+
+        /// The platform on SQLite in the data directory, or on the PostgreSQL database given with --database.
+        func open() async throws -> Platform {
+            guard let database else { return try Platform(root: data) }
+            var url = try PostgresURL(database)
+            if url.password == nil, let password = ProcessInfo.processInfo.environment["PGPASSWORD"] {
+                url.password = password
+            }
+            var logger = Logger(label: "satchel.platform.database")
+            logger.logLevel = .warning
+            let storage = try await PostgresPlatformDatabase(url: url, logger: logger)
+            do {
+                return try Platform(root: data, storage: storage)
+            } catch {
+                await storage.close()
+                throw error
+            }
+        }
+
+        /// Opens the platform, runs `body` with it, and closes it whatever happens.
+        func with<T>(_ body: (Platform) async throws -> T) async throws -> T {
+            let platform = try await open()
+            do {
+                let value = try await body(platform)
+                await platform.close()
+                return value
+            } catch {
+                await platform.close()
+                throw error
+            }
         }
     }
 
@@ -55,7 +100,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let platform = try options.open()
+                let platform = try await options.open()
                 LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
                 var logger = Logger(label: "satchel-platform")
                 logger.logLevel = .info
@@ -69,7 +114,13 @@ struct PlatformCommand: AsyncParsableCommand {
                         + "平台密钥指纹 · platform key fingerprint: \(platform.fingerprint)\n"
                     FileHandle.standardOutput.write(Data(line.utf8))
                 }
-                try await app.runService()
+                do {
+                    try await app.runService()
+                } catch {
+                    await platform.close()
+                    throw error
+                }
+                await platform.close()
             }
         }
     }
@@ -84,7 +135,9 @@ struct PlatformCommand: AsyncParsableCommand {
             @Option(name: .long, help: "学校代码 · School code") var school: String
 
             func run() async throws {
-                try await PlatformCommand.run { print(try options.open().createToken(schoolCode: school)) }
+                try await PlatformCommand.run {
+                    print(try await options.with { try await $0.createToken(schoolCode: school) })
+                }
             }
         }
     }
@@ -97,13 +150,14 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let platform = try options.open()
-                if let trust {
-                    let key = try PublisherKey(contentsOf: trust)
-                    try platform.store.database.trust(
-                        .init(keyId: key.id, publicKey: key.base64, label: trust, addedAt: Date()))
+                let manifest = try await options.with { platform in
+                    if let trust {
+                        let key = try PublisherKey(contentsOf: trust)
+                        try platform.store.database.trust(
+                            .init(keyId: key.id, publicKey: key.base64, label: trust, addedAt: Date()))
+                    }
+                    return try await platform.publish(archive: bundle)
                 }
-                let manifest = try platform.publish(archive: bundle)
                 print("published \(manifest.id) v\(manifest.version)")
             }
         }
@@ -116,7 +170,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let added = try options.open().importEvents(from: folder)
+                let added = try await options.with { try await $0.importEvents(from: folder) }
                 print("imported \(added) new events")
             }
         }
@@ -132,7 +186,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let files = try options.open().exportBundles(to: to, since: since)
+                let files = try await options.with { try await $0.exportBundles(to: to, since: since) }
                 print("wrote \(files.count) bundle files for \(node) to \(to)")
             }
         }
@@ -158,14 +212,17 @@ struct PlatformCommand: AsyncParsableCommand {
                 throw ValidationError(
                     "The code is \(text.count) characters long; a code has at most \(CertificateCode.maxTextLength).")
             }
-            guard FileManager.default.fileExists(atPath: options.data + "/platform.sqlite") else {
+            guard options.database != nil || FileManager.default.fileExists(atPath: options.data + "/platform.sqlite")
+            else {
                 throw ValidationError("There is no platform in \(options.data): give its data directory with --data.")
             }
         }
 
         func run() async throws {
             try await PlatformCommand.run {
-                let statement = try options.open().verifyCertificate(code: code.joined(separator: " "))
+                let statement = try await options.with {
+                    try await $0.verifyCertificate(code: code.joined(separator: " "))
+                }
                 print("有效 · valid")
                 for line in statement.lines { print("\(line.label.zh) · \(line.label.en): \(line.value)") }
             }
@@ -182,7 +239,7 @@ struct PlatformCommand: AsyncParsableCommand {
             try await PlatformCommand.run {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]
-                for occurrence in try options.open().database.occurrences(node: node) {
+                for occurrence in try await options.with({ try await $0.storage.occurrences(node: node) }) {
                     print(String(decoding: try encoder.encode(occurrence), as: UTF8.self))
                 }
             }
@@ -196,7 +253,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let status = try options.open().database.status()
+                let status = try await options.with { try await $0.storage.status() }
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

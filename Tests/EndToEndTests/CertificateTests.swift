@@ -43,7 +43,7 @@ import Testing
         _ = try NodeIdentity.create(in: test.node.directory, force: false)
         try Enrolment(
             nodeId: nil, platformURL: url, schoolCode: "S-042",
-            pendingToken: try platform.createToken(schoolCode: "S-042")
+            pendingToken: try await platform.createToken(schoolCode: "S-042")
         ).save(test.node.database)
         return (test, teacher)
     }

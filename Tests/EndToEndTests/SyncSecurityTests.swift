@@ -16,7 +16,7 @@ import Testing
         var nodes: [(TestNode, NodeIdentity, String)] = []
         for school in ["S-A", "S-B"] {
             let (test, identity) = try SyncTests.provisionedNode(
-                url: url, token: try platform.createToken(schoolCode: school), school: school)
+                url: url, token: try await platform.createToken(schoolCode: school), school: school)
             _ = try await SyncSession(node: test.node, logger: Logger(label: "test")).run()
             nodes.append((test, identity, try #require(try Enrolment.load(test.node.database)?.nodeId)))
         }
@@ -38,7 +38,7 @@ import Testing
         let squat = folder.file("squat")
         _ = try SneakernetFiles.write(
             .init(batchId: "\(bId):31-60", nodeId: aId, from: 31, to: 60, events: []), signedBy: aIdentity, to: squat)
-        #expect(try platform.importEvents(from: squat) == 0)
+        #expect(try await platform.importEvents(from: squat) == 0)
 
         // B's real events arrive whole, 30 by push and 30 by stick.
         try b.node.database.append(contentsOf: SyncTests.usage(30))
@@ -49,7 +49,7 @@ import Testing
         let stick = folder.file("usb")
         let files = try SneakernetFiles.export(database: b.node.database, identity: bIdentity, nodeId: bId, to: stick)
         #expect(files.count == 1 && files[0].hasSuffix("events-000000000031-000000000060.json.gz"))
-        #expect(try platform.importEvents(from: stick) == 30)
+        #expect(try await platform.importEvents(from: stick) == 30)
         let stored = try platform.database.status()
         #expect(stored.eventsReceived == 60)
         #expect(stored.nodes.first { $0.id == bId }?.acknowledged == 60)
@@ -125,7 +125,7 @@ import Testing
     @Test func aFakePlatformThatAnswersWithItsOwnPublisherKeyIsRefused() async throws {
         let folder = TemporaryDirectory("platform")
         let real = try Platform(root: folder.file("platform"))
-        let token = try real.createToken(schoolCode: "S-001")
+        let token = try await real.createToken(schoolCode: "S-001")
         // The impostor sits on the http:// path: it signs a well-formed answer, but with its own key.
         let impostor = SigningKey()
         let injected = SigningKey()
@@ -238,8 +238,10 @@ import Testing
         let peak = try #require(ProcessRunner.peakResidentBytes(of: server.pid))
         await server.stop()
         #expect(answers.count == 12 && answers.allSatisfy { $0.hasPrefix("HTTP/1.1 413") }, "\(answers)")
+        // The debug binary idles near 56 MiB since it links the PostgreSQL client (52 MiB before): the cap is on the
+        // whole process, the bound below on what the bodies add.
         #expect(
-            peak < 64 * Self.mebibyte,
+            peak < 72 * Self.mebibyte,
             "peak RSS \(peak / Self.mebibyte) MiB (\(idle / Self.mebibyte) MiB before the bodies)")
         #expect(
             peak - idle < 24 * Self.mebibyte, "the bodies grew the platform by \((peak - idle) / Self.mebibyte) MiB")

@@ -59,10 +59,10 @@ import Testing
         let v1 = try packer.pack(
             files, id: "maths", version: 1, key: publisher,
             description: #"{"title": {"zh": "数学", "en": "Maths"}}"#)
-        try platform.publish(archive: v1)
+        try await platform.publish(archive: v1)
 
         let (test, _) = try Self.provisionedNode(
-            url: proxy.baseURL, token: try platform.createToken(schoolCode: "S-001"))
+            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
         let node = test.node
         try node.database.append(contentsOf: Self.usage(100_000))
 
@@ -90,7 +90,7 @@ import Testing
         var changed = files
         changed["lessons/l0.html"] = "<p>updated</p>" + String(repeating: "新", count: 35_000)
         changed["lessons/l1.html"] = "<p>updated</p>" + String(repeating: "改", count: 35_000)
-        try platform.publish(
+        try await platform.publish(
             archive: try packer.pack(
                 changed, id: "maths", version: 2, key: publisher,
                 description: #"{"title": {"zh": "数学", "en": "Maths"}}"#))
@@ -111,7 +111,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
         let (test, _) = try Self.provisionedNode(
-            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
         let node = test.node
         try node.database.append(contentsOf: Self.usage(2500))
         _ = try await Self.syncUntil(node) { try node.database.pendingEventCount() == 0 }
@@ -133,7 +133,7 @@ import Testing
         let folder = TemporaryDirectory("platform")
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
-        let token = try platform.createToken(schoolCode: "S-001")
+        let token = try await platform.createToken(schoolCode: "S-001")
         let (first, _) = try Self.provisionedNode(url: live.baseURL, token: token)
         _ = try await Self.syncUntil(first.node, attempts: 3) { try Enrolment.load(first.node.database)?.nodeId != nil }
         let (second, _) = try Self.provisionedNode(url: live.baseURL, token: token)
@@ -157,7 +157,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"), publisherKeys: [publisher.publicKey.base64])
         let live = try await LivePlatform(platform: platform)
         let (test, identity) = try Self.provisionedNode(
-            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
         _ = try await Self.syncUntil(test.node, attempts: 3) { try Enrolment.load(test.node.database)?.nodeId != nil }
         await live.stop()
 
@@ -168,20 +168,20 @@ import Testing
         let files = try SneakernetFiles.export(
             database: test.node.database, identity: identity, nodeId: nodeId, to: stick)
         #expect(files.count == 3)
-        #expect(try platform.importEvents(from: stick) == 12_000)
-        #expect(try platform.importEvents(from: stick) == 0)
+        #expect(try await platform.importEvents(from: stick) == 12_000)
+        #expect(try await platform.importEvents(from: stick) == 0)
         #expect(try platform.database.status().eventsReceived == 12_000)
         // A tampered file is refused.
         var bytes = try Data(contentsOf: URL(fileURLWithPath: files[0]))
         bytes[bytes.count / 2] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: files[0]))
-        #expect(throws: SyncError.self) { try platform.importEvents(from: stick) }
+        await #expect(throws: SyncError.self) { try await platform.importEvents(from: stick) }
 
         // Bundles come back on the stick and import as any bundle does.
         let packer = try TestNode()
-        try platform.publish(archive: try packer.pack(["a.html": "<p>a</p>"], id: "usb-bundle", key: publisher))
+        try await platform.publish(archive: try packer.pack(["a.html": "<p>a</p>"], id: "usb-bundle", key: publisher))
         let down = folder.file("usb-down")
-        _ = try platform.exportBundles(to: down)
+        _ = try await platform.exportBundles(to: down)
         _ = try test.node.importer().importBundle(at: BundleImporter.findArchives(in: [down])[0])
         #expect(try test.node.database.bundle(id: "usb-bundle") != nil)
     }
@@ -209,7 +209,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
         let (test, _) = try SyncTests.provisionedNode(
-            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
         try test.node.database.append(contentsOf: SyncTests.usage(150_000))
         let data = test.node.directory.root
         var kills = 0
@@ -244,7 +244,7 @@ import Testing
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
         let (test, _) = try SyncTests.provisionedNode(
-            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
+            url: live.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
         var events: [NodeEvent] = []
         for day in 0..<10 {
             for index in 0..<300 {
