@@ -138,8 +138,8 @@ import Testing
         let folder = TemporaryDirectory("platform")
         let platform = try Platform(root: folder.file("platform"))
         let live = try await LivePlatform(platform: platform)
-        let (test, identity) = try SyncTests.provisionedNode(
-            url: live.baseURL, token: try platform.createToken(schoolCode: "S-001"))
+        let token = try await platform.createToken(schoolCode: "S-001")
+        let (test, identity) = try SyncTests.provisionedNode(url: live.baseURL, token: token)
         let database = test.node.database
         let clock = PlatformClock(database: database)
         var enrolment = try #require(try Enrolment.load(database))
