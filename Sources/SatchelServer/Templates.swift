@@ -36,7 +36,8 @@ enum Templates {
         header a{color:#fff;text-decoration:none;padding:.3rem 0}
         header .brand{font-weight:bold;margin-right:auto}
         form.search{display:flex;gap:.4rem;max-width:60rem;margin:.5rem auto 0}
-        form.search input{flex:1;min-width:0;font-size:1rem;padding:.5rem;border:0;border-radius:.4rem}
+        form.search input{flex:1;width:auto;max-width:none;min-width:0;margin:0;font-size:16px;padding:.5rem;border:0;
+        border-radius:.4rem}
         form.search button{font-size:1rem;padding:.5rem .9rem;border:0;border-radius:.4rem;background:#ffd45c}
         main{max-width:60rem;margin:0 auto;padding:.5rem 1rem 2rem}
         h1{font-size:1.4rem;margin:.8rem 0}
@@ -60,6 +61,19 @@ enum Templates {
         text-decoration:none;margin:.3rem .3rem .3rem 0}
         mark{background:#ffe58a;padding:0 .1em}
         .pager{display:flex;gap:1rem;justify-content:space-between;margin:1rem 0}
+        .pager a{display:inline-block;min-height:44px;padding:.6rem 0}
+        label{display:block}
+        input,select,textarea,button{font:inherit;font-size:16px}
+        input,select,textarea{display:block;width:100%;max-width:28rem;min-height:44px;padding:.5rem .7rem;
+        margin-top:.25rem;border:1px solid #aab3bf;border-radius:.4rem;background:#fff;color:inherit}
+        input[type=hidden]{display:none}
+        input[type=radio],input[type=checkbox]{display:inline-block;width:1.25rem;height:1.25rem;min-height:0;
+        margin:0;padding:0}
+        button,.button{min-height:44px;cursor:pointer}
+        button.button{border:0}
+        button:not(.button){padding:.5rem 1rem;border:1px solid #aab3bf;border-radius:.4rem;background:#fff}
+        label.choice{display:flex;gap:.6rem;align-items:center;min-height:44px}
+        .danger{background:#b3261e}
         </style>
         </head>
         <body>
