@@ -220,8 +220,9 @@ struct RecordsRoutes: Sendable {
     }
 
     /// A teacher's own data as JSON: the account (without the password hash) and training records.
+    /// Without a session it sends the browser to the login page instead of a bare 401.
     private func export(_ request: Request) throws -> Response {
-        guard let (_, teacher) = sessions.current(request) else { throw HTTPError(.unauthorized) }
+        guard let (_, teacher) = sessions.current(request) else { return Self.redirect("/login") }
         var response = try meJSON(request)
         response.headers[.contentDisposition] = "attachment; filename=\"satchel-\(teacher.username).json\""
         return response

@@ -100,7 +100,7 @@ enum Templates {
         """
 
     static let pager = """
-        {{#pager}}<nav class="pager">{{#previous}}<a href="{{previous}}">← {{t.previous}}</a>{{/previous}}\
+        {{#pager}}<nav class="pager">{{#first}}<a href="{{first}}">← {{firstLabel}}</a>{{/first}}{{#previous}}<a href="{{previous}}">← {{t.previous}}</a>{{/previous}}\
         <span class="meta">{{label}}</span>{{#next}}<a href="{{next}}">{{t.next}} →</a>{{/next}}</nav>{{/pager}}
         """
 
@@ -182,6 +182,6 @@ enum Templates {
     static let error = """
         <h1>{{heading}}</h1>
         <div class="card">{{message}}</div>
-        <p><a class="button" href="/">{{t.home}}</a></p>
+        <p>{{#login}}<a class="button" href="/login">{{t.login}}</a> {{/login}}<a class="button" href="/">{{t.home}}</a></p>
         """
 }

@@ -13,6 +13,7 @@ enum UIText {
         zh: "新密码需要 6 到 128 个字符。", en: "The new password must have 6 to 128 characters.")
     static let back = LocalizedText(zh: "返回", en: "Back")
     static let training = LocalizedText(zh: "教师培训", en: "Teacher training")
+    static let backToFirstPage = LocalizedText(zh: "回到第 1 页", en: "Back to page 1")
     static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
     static let notFoundMessage = LocalizedText(
         zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
