@@ -79,7 +79,7 @@ enum Templates {
         <body>
         <header>
         <nav><a class="brand" href="/">Satchel</a><a href="/browse">{{t.browse}}</a>\
-        {{#hasUser}}<a href="/me">{{user}}</a>{{/hasUser}}{{^hasUser}}<a href="/login">{{t.login}}</a>{{/hasUser}}\
+        {{#isAdmin}}<a href="/admin">{{t.admin}}</a>{{/isAdmin}}{{#hasUser}}<a href="/me">{{user}}</a>{{/hasUser}}{{^hasUser}}<a href="/login">{{t.login}}</a>{{/hasUser}}\
         <a href="{{switchURL}}" hreflang="{{switchLang}}">{{switchLabel}}</a></nav>
         <form class="search" action="/search" method="get" role="search">
         <input type="search" name="q" value="{{query}}" placeholder="{{t.searchPlaceholder}}" aria-label="{{t.search}}">
@@ -95,7 +95,7 @@ enum Templates {
 
     static let resourceCard = """
         <a class="card" href="/resources/{{bundleSegment}}/{{idSegment}}"><strong>{{{titleHTML}}}</strong>
-        <div class="meta"><span>{{typeName}}</span>{{#classification}} · <span>{{classification}}</span>{{/classification}} · <span>{{size}}</span></div>
+        <div class="meta">{{{metaHTML}}}</div>
         {{#snippetHTML}}<div class="meta">{{{snippetHTML}}}</div>{{/snippetHTML}}</a>
         """
 
@@ -126,7 +126,7 @@ enum Templates {
     static let resource = """
         <p class="crumbs"><a href="/">{{t.home}}</a> › <a href="/bundles/{{bundleSegment}}">{{bundleTitle}}</a> ›</p>
         <h1>{{resourceTitle}}</h1>
-        <p class="meta">{{typeName}}{{#classification}} · {{classification}}{{/classification}}</p>
+        <p class="meta">{{meta}}</p>
         {{#description}}<p>{{description}}</p>{{/description}}
         {{#isVideo}}<video controls preload="metadata" playsinline src="{{url}}"></video>{{/isVideo}}
         {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}

@@ -72,9 +72,11 @@ enum UIText {
             "passMark": LocalizedText(zh: "及格分", en: "Pass mark"),
             "quizNote": LocalizedText(
                 zh: "每题选一个答案。答案由本校服务器评分。", en: "Choose one answer for each question. The school's server scores them."),
-            "admin": LocalizedText(zh: "节点管理", en: "Node admin"),
+            "admin": LocalizedText(zh: "管理", en: "Admin"),
+            "adminPage": LocalizedText(zh: "本校资源服务器管理", en: "School server admin"),
             "adminTeachers": LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
             "adminReport": LocalizedText(zh: "学校报告", en: "School report"),
+            "downloadCSV": LocalizedText(zh: "下载表格（CSV，可用 Excel 打开）", en: "Download the table (CSV, opens in Excel)"),
             "approve": LocalizedText(zh: "批准", en: "Approve"),
             "resetPassword": resetPassword,
             "newPassword": LocalizedText(zh: "新密码（至少 6 位）", en: "New password (at least 6 characters)"),

@@ -76,7 +76,7 @@ struct WebPages: Sendable {
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
             "bundleSegment": HTMLText.segment(bundleId),
-            "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
+            "meta": HTMLText.fields([UIText.typeName(resource.type, language), classification(resource)]),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",
             "size": ByteCount.human(file.size),
@@ -178,8 +178,10 @@ struct WebPages: Sendable {
         return [
             "bundleSegment": HTMLText.segment(resource.bundleId), "idSegment": HTMLText.segment(resource.id),
             "titleHTML": HTMLText.highlight(resource.title(language), terms: terms),
-            "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
-            "size": ByteCount.human(resource.entrySize).replacingOccurrences(of: " ", with: "\u{00A0}"),
+            "metaHTML": HTMLText.fieldsHTML([
+                UIText.typeName(resource.type, language), resource.stage, resource.grade, resource.subject,
+                resource.edition, resource.term, ByteCount.human(resource.entrySize),
+            ]),
             "snippetHTML": terms.isEmpty || description.isEmpty
                 ? "" : HTMLText.highlight(String(description.prefix(120)), terms: terms),
         ]
@@ -206,8 +208,7 @@ struct WebPages: Sendable {
     }
 
     private func classification(_ resource: ResourceRecord) -> String {
-        [resource.stage, resource.grade, resource.subject, resource.edition, resource.term].compactMap { $0 }
-            .filter { !$0.isEmpty }.joined(separator: " · ")
+        HTMLText.fields([resource.stage, resource.grade, resource.subject, resource.edition, resource.term])
     }
 
     /// Renders `template` inside the page layout, with the title in the request's language.
