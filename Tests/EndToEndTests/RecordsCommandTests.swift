@@ -9,7 +9,7 @@ import Testing
 @Suite struct RecordsCommandTests {
     @Test func aTeachersPasswordCanBeResetFromTheCommandLine() throws {
         let folder = TemporaryDirectory("teachers")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let old = folder.write("old", "forgotten\n")
         let new = folder.write("new", "new-pass-7\n")
         let short = folder.write("short", "abc\n")
@@ -38,7 +38,7 @@ import Testing
 
     @Test func teachersCanBeAddedApprovedExportedAndRemoved() throws {
         let folder = TemporaryDirectory("teachers")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let password = folder.write("pw", "secret-pin\n")
         let add = try ProcessRunner.run([
             "teachers", "add", "zhang", "--name", "张老师", "--number", "T-9",
@@ -63,7 +63,7 @@ import Testing
 
     @Test func reportStatusAndDoctor() throws {
         let folder = TemporaryDirectory("status")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let report = try ProcessRunner.run(["report", "--data", data])
         #expect(report.status == 0)
         #expect(report.stdout.hasPrefix("section,subject,grade,views"))
