@@ -81,8 +81,9 @@ import Testing
 
     /// The level of the named check in `satchel doctor --json` output.
     static func level(_ name: String, in json: String) -> String? {
-        let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [[String: Any]]]
-        return object?["checks"]?.first { $0["name"] as? String == name }?["level"] as? String
+        let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let checks = object?["checks"] as? [[String: Any]]
+        return checks?.first { $0["name"] as? String == name }?["level"] as? String
     }
 
     @Test func configErrorsStopStartUp() throws {
@@ -137,6 +138,29 @@ import Testing
         #expect(chinese.stderr.contains("数据目录 \(mistyped) 不存在"))
         let demo = try ProcessRunner.run(["demo", "--no-serve", "--data", folder.file("demo")])
         #expect(demo.status == 0, "\(demo.stderr)")
+    }
+
+    @Test func statusAndDoctorNameTheAddressAndCheckThePortTheNodeServesOn() async throws {
+        let folder = TemporaryDirectory("cli")
+        let data = folder.directory("data")
+        let environment = ["SATCHEL_DISK_RESERVE_BYTES": "0"]
+        let server = try BackgroundProcess(
+            ["serve", "--data", data, "--port", "0", "--host", "127.0.0.1"], environment: environment)
+        let port = try await server.waitFor(#"satchel\.http\.port=(\d+)"#)
+        let status = try ProcessRunner.run(["status", "--data", data], environment: ["SATCHEL_LANG": "zh"])
+        #expect(status.stdout.contains("教师在浏览器中打开：\n  http://127.0.0.1:\(port)/"), "\(status.stdout)")
+        let doctor = try ProcessRunner.run(["doctor", "--json", "--data", data], environment: environment)
+        #expect(Self.level("port", in: doctor.stdout) == "OK", "\(doctor.stdout)")
+        #expect(
+            doctor.stdout.contains("satchel answers on port \(port) (200) (where it last ran; the config says 8080)"))
+        #expect(doctor.stdout.contains("\"http://127.0.0.1:\(port)/\""))
+        let chinese = try ProcessRunner.run(["doctor", "--data", data], environment: ["SATCHEL_LANG": "zh"])
+        #expect(chinese.stdout.contains("OK   port（网页端口）: 本校资源服务器在端口 \(port) 上运行"), "\(chinese.stdout)")
+        for english in ["is writable", "integrity ok", "free, store", "trusted publisher", "no platformURL"] {
+            #expect(!chinese.stdout.contains(english), "the Chinese doctor says “\(english)”")
+        }
+        #expect(chinese.stdout.contains("教师在浏览器中打开：\n  http://127.0.0.1:\(port)/"))
+        #expect(await server.stop() == 0)
     }
 
     @Test func keygenTrustPackImportAndBundlesWorkTogether() throws {
