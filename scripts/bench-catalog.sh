@@ -60,7 +60,7 @@ PY
     done
     echo "$RESOURCES" >resources.txt
 fi
-rm -rf data
+rm -rf data && mkdir data
 "$SATCHEL" trust add --data data bench.key.pub >/dev/null
 SATCHEL_LANG=en SATCHEL_DISK_RESERVE_BYTES=0 "$SATCHEL" import --data data catalog-*.tar.zst | tail -1
 

@@ -55,7 +55,7 @@ echo "bundle: $FILES files, $((UNPACKED / 1048576)) MiB unpacked, $((PACKED / 10
 now() { date +%s.%N; }
 satchel_times=(); baseline_times=(); durable_times=(); rss=()
 for round in $(seq 1 "$ROUNDS"); do
-    rm -rf data out && sync
+    rm -rf data out && sync && mkdir data
     "$SATCHEL" trust add --data data bench.key.pub >/dev/null
     start=$(now)
     /usr/bin/time -f "%M" -o rss.txt env SATCHEL_LANG=en "$SATCHEL" import --data data bundle.tar.zst >/dev/null

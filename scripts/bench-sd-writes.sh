@@ -60,6 +60,7 @@ PY
 "$SATCHEL" keygen --output pub.key >/dev/null
 "$SATCHEL" pack content --id lessons --version 1 --key pub.key --output lessons.tar.zst >/dev/null
 "$SATCHEL" pack course --id course --version 1 --key pub.key --output course.tar.zst >/dev/null
+mkdir -p node
 "$SATCHEL" trust add --data node pub.key.pub >/dev/null
 "$SATCHEL" import --data node lessons.tar.zst >/dev/null
 "$SATCHEL" import --data node course.tar.zst >/dev/null

@@ -27,6 +27,7 @@ export SATCHEL_LANG=en SATCHEL_DISK_RESERVE_BYTES=0 SATCHEL_LOG_LEVEL=warning
 
 "$PLATFORM" serve --data platform --port $PLATFORM_PORT >/dev/null 2>&1 &
 platform_pid=$!
+mkdir -p node
 MALLOC_ARENA_MAX=2 "$SATCHEL" serve --data node --port $NODE_PORT --host 127.0.0.1 >/dev/null 2>&1 &
 node_pid=$!
 trap 'kill $platform_pid $node_pid 2>/dev/null || true' EXIT

@@ -23,7 +23,7 @@ public struct ManifestVerifier: Sendable {
             throw reject(
                 source, .untrustedKey, "manifest.sig",
                 "this node trusts no publisher key yet; add the publisher's key with: satchel trust add KEY.pub",
-                "本节点尚未信任任何发布者公钥；请先运行 satchel trust add 公钥文件.pub")
+                "本校资源服务器尚未信任任何发布者公钥；请先运行 satchel trust add 公钥文件.pub")
         }
         guard let signer = trustedKeys.first(where: { $0.isValidSignature(signature, for: manifestData) }) else {
             guard let claimed = (try? JSONDecoder().decode(KeyProbe.self, from: manifestData))?.publisherKey else {
@@ -45,7 +45,7 @@ public struct ManifestVerifier: Sendable {
             throw reject(
                 source, .untrustedKey, "manifest.sig",
                 "it is signed by publisher key \(claimed), which this node does not trust; add it with satchel trust add KEY.pub if you trust the publisher",
-                "签名者公钥 \(claimed) 不受本节点信任；如信任该发布者，请运行 satchel trust add 公钥文件.pub")
+                "签名者公钥 \(claimed) 不受本校资源服务器信任；如信任该发布者，请运行 satchel trust add 公钥文件.pub")
         }
         let manifest: Manifest
         do {

@@ -87,7 +87,7 @@ public struct CertificateStatement: Sendable, Hashable {
             (LocalizedText(zh: "参加日期", en: "Enrolled"), Self.dateText(day: enrolledDay)),
             (LocalizedText(zh: "完成日期", en: "Completed"), Self.dateText(day: completedDay)),
             (LocalizedText(zh: "签发日期", en: "Issued"), Self.dateText(day: issuedDay)),
-            (LocalizedText(zh: "签发节点", en: "Signed by node"), nodeId),
+            (LocalizedText(zh: "签发的学校服务器", en: "Signed by the school's server"), nodeId),
         ]
     }
 

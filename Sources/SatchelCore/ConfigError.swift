@@ -4,7 +4,7 @@ public struct ConfigError: UserFacingError, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
-            case fileMissing, fileUnreadable, malformed, unknownKey, wrongType, invalidValue
+            case fileMissing, fileUnreadable, malformed, unknownKey, wrongType, invalidValue, dataDirectoryMissing
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -21,6 +21,8 @@ public struct ConfigError: UserFacingError, CustomStringConvertible {
         public static let wrongType = Code(.wrongType)
         /// A key whose value has the right type but is impossible (a port of 70000, say).
         public static let invalidValue = Code(.invalidValue)
+        /// A data directory named with `--data` does not exist (a mistyped path would otherwise make an empty node).
+        public static let dataDirectoryMissing = Code(.dataDirectoryMissing)
 
         public var description: String { value.rawValue }
     }
@@ -39,6 +41,12 @@ public struct ConfigError: UserFacingError, CustomStringConvertible {
         self.cause = cause
     }
 
-    public var exitStatus: ExitStatus { code == .fileMissing || code == .fileUnreadable ? .ioError : .dataError }
+    public var exitStatus: ExitStatus {
+        switch code {
+        case .fileMissing, .fileUnreadable: .ioError
+        case .dataDirectoryMissing: .noInput
+        default: .dataError
+        }
+    }
     public var description: String { message.en }
 }

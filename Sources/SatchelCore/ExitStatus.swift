@@ -14,6 +14,8 @@ public struct ExitStatus: Hashable, Sendable, CustomStringConvertible {
     public static let usage = ExitStatus(64)
     /// Input data (an archive, a manifest, a config file) was wrong (EX_DATAERR).
     public static let dataError = ExitStatus(65)
+    /// A file or folder named on the command line does not exist (EX_NOINPUT).
+    public static let noInput = ExitStatus(66)
     /// A service, or a feature not built yet, is unavailable (EX_UNAVAILABLE).
     public static let unavailable = ExitStatus(69)
     /// Reading or writing a file failed (EX_IOERR).

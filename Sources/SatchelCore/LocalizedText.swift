@@ -44,8 +44,11 @@ public enum Language: String, Sendable, CaseIterable, Codable {
         }
     }
 
-    /// The language for command-line messages: `SATCHEL_LANG` when set, otherwise Chinese.
+    /// The language for command-line messages: `SATCHEL_LANG` when set, else the locale (`LC_ALL`, `LC_MESSAGES`,
+    /// `LANG`, the first one set) when it is Chinese or English, otherwise Chinese.
     public static func forCommandLine(environment: [String: String]) -> Language {
-        environment["SATCHEL_LANG"].flatMap(Language.init(tag:)) ?? .chinese
+        if let chosen = environment["SATCHEL_LANG"].flatMap(Language.init(tag:)) { return chosen }
+        let locale = ["LC_ALL", "LC_MESSAGES", "LANG"].lazy.compactMap { environment[$0] }.first { !$0.isEmpty }
+        return locale.flatMap(Language.init(tag:)) ?? .chinese
     }
 }

@@ -9,13 +9,52 @@ import SatchelSync
 /// that says what to do.
 public struct NodeDoctor: Sendable {
     /// One check's outcome.
-    public struct Check: Codable, Sendable {
+    public struct Check: Encodable, Sendable {
+        /// How the check came out; the raw values are stable words scripts and the checklists look for.
         public enum Level: String, Codable, Sendable { case ok = "OK", warn = "WARN", fail = "FAIL" }
+        /// The check's stable name, such as `port`.
         public var name: String
+        /// How it came out.
         public var level: Level
-        public var detail: String
+        /// What was found, in both languages.
+        public var detail: LocalizedText
         /// What to do, in both languages; empty when all is well.
         public var hint: LocalizedText?
+
+        /// A check's outcome.
+        public init(name: String, level: Level, detail: LocalizedText, hint: LocalizedText?) {
+            (self.name, self.level, self.detail, self.hint) = (name, level, detail, hint)
+        }
+
+        private enum CodingKeys: String, CodingKey { case name, level, detail, detailText, title, hint }
+
+        /// `detail` stays the English sentence scripts have read; `detailText` and `title` carry both languages.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(level, forKey: .level)
+            try container.encode(detail.en, forKey: .detail)
+            try container.encode(detail, forKey: .detailText)
+            try container.encode(Check.title(name), forKey: .title)
+            try container.encode(hint, forKey: .hint)
+        }
+
+        /// What a check looks at, in words: `port` is 端口 · web port.
+        public static func title(_ name: String) -> LocalizedText {
+            let titles: [String: LocalizedText] = [
+                "config": LocalizedText(zh: "配置文件", en: "config file"),
+                "permissions": LocalizedText(zh: "数据目录权限", en: "data folder permissions"),
+                "database": LocalizedText(zh: "数据库", en: "database"),
+                "disk": LocalizedText(zh: "磁盘空间", en: "disk space"),
+                "trust": LocalizedText(zh: "信任的发布者", en: "trusted publishers"),
+                "store": LocalizedText(zh: "资源文件", en: "content files"),
+                "enrolment": LocalizedText(zh: "平台注册", en: "enrolment"),
+                "clock": LocalizedText(zh: "系统时间", en: "clock"),
+                "port": LocalizedText(zh: "网页端口", en: "web port"),
+                "platform": LocalizedText(zh: "国家平台", en: "national platform"),
+            ]
+            return titles[name] ?? LocalizedText(zh: name, en: name)
+        }
     }
 
     let configuration: SatchelCore.Configuration
@@ -32,7 +71,9 @@ public struct NodeDoctor: Sendable {
         var checks: [Check] = []
         checks.append(
             Check(
-                name: "config", level: .ok, detail: configPath ?? "built-in defaults",
+                name: "config", level: .ok,
+                detail: configPath.map { LocalizedText(zh: $0, en: $0) }
+                    ?? LocalizedText(zh: "内置默认设置", en: "built-in defaults"),
                 hint: configPath == nil
                     ? LocalizedText(zh: "未找到配置文件，使用默认设置。", en: "No config file found; using the defaults.") : nil))
         let directory = DataDirectory(root: configuration.dataDirectory)
@@ -43,7 +84,9 @@ public struct NodeDoctor: Sendable {
         } catch {
             checks.append(
                 Check(
-                    name: "database", level: .fail, detail: String(describing: error),
+                    name: "database", level: .fail,
+                    detail: (error as? any UserFacingError)?.message
+                        ?? LocalizedText(zh: "无法打开：\(error)", en: "cannot open: \(error)"),
                     hint: LocalizedText(
                         zh: "检查数据目录权限；如数据库损坏，请从备份恢复。",
                         en:
@@ -58,7 +101,7 @@ public struct NodeDoctor: Sendable {
             checks.append(enrolmentCheck(node))
         }
         checks.append(clockCheck())
-        checks.append(await portCheck())
+        checks.append(await portCheck(node))
         checks.append(await platformCheck())
         return checks
     }
@@ -74,25 +117,37 @@ public struct NodeDoctor: Sendable {
         if let enrolment, identity != nil {
             if let nodeId = enrolment.nodeId {
                 return Check(
-                    name: "enrolment", level: .ok, detail: "enrolled as \(nodeId) with \(enrolment.platformURL)",
+                    name: "enrolment", level: .ok,
+                    detail: LocalizedText(
+                        zh: "已注册到 \(enrolment.platformURL)，服务器编号 \(nodeId)",
+                        en: "enrolled as \(nodeId) with \(enrolment.platformURL)"),
                     hint: nil)
             }
             return Check(
                 name: "enrolment", level: .warn,
-                detail: "enrolment with \(enrolment.platformURL) is pending: the platform was not reachable yet",
+                detail: LocalizedText(
+                    zh: "向 \(enrolment.platformURL) 的注册尚未完成：还没能连上平台",
+                    en: "enrolment with \(enrolment.platformURL) is pending: the platform was not reachable yet"),
                 hint: LocalizedText(
-                    zh: "节点会在第一次成功同步时完成注册；请检查网络和平台地址。",
+                    zh: "第一次成功同步时会自动完成注册；请检查网络和平台地址。",
                     en: "The first successful sync completes it; check the network and the platform URL."))
         }
         if configuration.platformURL.isEmpty {
             return Check(
-                name: "enrolment", level: .ok, detail: "not enrolled: no platform configured (USB and LAN sync only)",
+                name: "enrolment", level: .ok,
+                detail: LocalizedText(
+                    zh: "未注册：没有配置国家平台（只用 U 盘和局域网同步）",
+                    en: "not enrolled: no platform configured (USB and LAN sync only)"),
                 hint: nil)
         }
         return Check(
             name: "enrolment", level: .fail,
             detail: identity == nil
-                ? "no node identity although platformURL is set" : "not enrolled with \(configuration.platformURL)",
+                ? LocalizedText(
+                    zh: "已配置平台地址（platformURL），但本机还没有身份密钥",
+                    en: "no node identity although platformURL is set")
+                : LocalizedText(
+                    zh: "尚未注册到 \(configuration.platformURL)", en: "not enrolled with \(configuration.platformURL)"),
             hint: provision)
     }
 
@@ -100,10 +155,13 @@ public struct NodeDoctor: Sendable {
         let probe = path + "/.doctor-\(getpid())"
         if FileManager.default.createFile(atPath: probe, contents: Data()) {
             try? FileManager.default.removeItem(atPath: probe)
-            return Check(name: "permissions", level: .ok, detail: "\(path) is writable", hint: nil)
+            return Check(
+                name: "permissions", level: .ok, detail: LocalizedText(zh: "\(path) 可以写入", en: "\(path) is writable"),
+                hint: nil)
         }
         return Check(
-            name: "permissions", level: .fail, detail: "\(path) is not writable by this user",
+            name: "permissions", level: .fail,
+            detail: LocalizedText(zh: "当前用户不能写入 \(path)", en: "\(path) is not writable by this user"),
             hint: LocalizedText(
                 zh: "运行 sudo chown -R satchel:satchel \(path)，或用 --data 指定可写目录。",
                 en: "Run sudo chown -R satchel:satchel \(path), or give a writable folder with --data."))
@@ -111,9 +169,14 @@ public struct NodeDoctor: Sendable {
 
     private func integrityCheck(_ node: Node) -> Check {
         let result = (try? node.database.quickCheck()) ?? nil
-        if result == "ok" { return Check(name: "database", level: .ok, detail: "integrity ok", hint: nil) }
+        if result == "ok" {
+            return Check(
+                name: "database", level: .ok, detail: LocalizedText(zh: "完整性检查通过", en: "integrity ok"), hint: nil)
+        }
         return Check(
-            name: "database", level: .fail, detail: "integrity check: \(result ?? "unreadable")",
+            name: "database", level: .fail,
+            detail: LocalizedText(
+                zh: "完整性检查：\(result ?? "无法读取")", en: "integrity check: \(result ?? "unreadable")"),
             hint: LocalizedText(
                 zh: "数据库已损坏。请停止服务并从备份恢复 satchel.sqlite。",
                 en: "The database is damaged. Stop the service and restore satchel.sqlite from a backup."))
@@ -121,7 +184,9 @@ public struct NodeDoctor: Sendable {
 
     private func diskCheck(_ node: Node) -> Check {
         let free = node.directory.freeBytes() ?? 0
-        let detail = "\(ByteCount.human(free)) free, store \(ByteCount.human((try? node.database.storeBytes()) ?? 0))"
+        let stored = ByteCount.human((try? node.database.storeBytes()) ?? 0)
+        let detail = LocalizedText(
+            zh: "剩余 \(ByteCount.human(free))，资源占用 \(stored)", en: "\(ByteCount.human(free)) free, store \(stored)")
         if free < configuration.diskReserveBytes {
             return Check(
                 name: "disk", level: .fail, detail: detail,
@@ -142,9 +207,14 @@ public struct NodeDoctor: Sendable {
 
     private func trustCheck(_ node: Node) -> Check {
         let count = (try? node.trustedKeys().count) ?? 0
-        if count > 0 { return Check(name: "trust", level: .ok, detail: "\(count) trusted publisher key(s)", hint: nil) }
+        if count > 0 {
+            return Check(
+                name: "trust", level: .ok,
+                detail: LocalizedText(zh: "信任 \(count) 个发布者公钥", en: "\(count) trusted publisher key(s)"), hint: nil)
+        }
         return Check(
-            name: "trust", level: .warn, detail: "no trusted publisher keys",
+            name: "trust", level: .warn,
+            detail: LocalizedText(zh: "还没有信任任何发布者公钥", en: "no trusted publisher keys"),
             hint: LocalizedText(
                 zh: "运行 satchel trust add 发布者公钥.pub，否则无法导入资源包。",
                 en: "Run satchel trust add PUBLISHER.pub, or no bundle can be imported."))
@@ -153,10 +223,13 @@ public struct NodeDoctor: Sendable {
     private func blobCheck(_ node: Node) -> Check {
         let missing = ((try? node.database.referencedBlobs()) ?? []).filter { !node.blobStore.contains($0) }
         if missing.isEmpty {
-            return Check(name: "store", level: .ok, detail: "every referenced blob is present", hint: nil)
+            return Check(
+                name: "store", level: .ok,
+                detail: LocalizedText(zh: "资源文件齐全", en: "every referenced blob is present"), hint: nil)
         }
         return Check(
-            name: "store", level: .fail, detail: "\(missing.count) referenced blob(s) missing",
+            name: "store", level: .fail,
+            detail: LocalizedText(zh: "缺少 \(missing.count) 个资源文件", en: "\(missing.count) referenced blob(s) missing"),
             hint: LocalizedText(
                 zh: "运行 satchel bundles verify 查看受损的资源包并重新导入。",
                 en: "Run satchel bundles verify to see which bundles are damaged, and import them again."))
@@ -165,17 +238,30 @@ public struct NodeDoctor: Sendable {
     private func clockCheck() -> Check {
         let year = Calendar(identifier: .gregorian).component(.year, from: Date())
         if year >= 2025 && year < 2100 {
-            return Check(name: "clock", level: .ok, detail: ISO8601DateFormatter().string(from: Date()), hint: nil)
+            let now = ISO8601DateFormatter().string(from: Date())
+            return Check(name: "clock", level: .ok, detail: LocalizedText(zh: now, en: now), hint: nil)
         }
         return Check(
-            name: "clock", level: .fail, detail: "the clock says \(ISO8601DateFormatter().string(from: Date()))",
+            name: "clock", level: .fail,
+            detail: LocalizedText(
+                zh: "系统时间是 \(ISO8601DateFormatter().string(from: Date()))",
+                en: "the clock says \(ISO8601DateFormatter().string(from: Date()))"),
             hint: LocalizedText(
                 zh: "系统时间不对（可能是主板电池没电）。请用 sudo date -s 设置正确时间。",
                 en: "The system clock is wrong (a flat CMOS battery?). Set it with sudo date -s."))
     }
 
-    private func portCheck() async -> Check {
-        let port = configuration.port
+    /// Checks the port the node serves on: the one it last listened on (a `--port` or a systemd drop-in may have
+    /// set it apart from the config), else the configured one.
+    private func portCheck(_ node: Node?) async -> Check {
+        let serving = ServingAddress.current(node?.database, configuration: configuration)
+        let port = serving.port
+        let elsewhere =
+            port == configuration.port
+            ? LocalizedText(zh: "", en: "")
+            : LocalizedText(
+                zh: "（上次运行时用的端口；配置文件中是 \(configuration.port)）",
+                en: " (where it last ran; the config says \(configuration.port))")
         let url = "http://127.0.0.1:\(port)/healthz"
         var transport = CurlTransport()
         transport.connectTimeoutSeconds = 2
@@ -183,7 +269,9 @@ public struct NodeDoctor: Sendable {
         if let response = try? await transport.get(url), response.headers["server"] == "satchel" {
             return Check(
                 name: "port", level: response.status == 200 ? .ok : .warn,
-                detail: "satchel answers on port \(port) (\(response.status))",
+                detail: LocalizedText(
+                    zh: "本校资源服务器在端口 \(port) 上运行（\(response.status)）\(elsewhere.zh)",
+                    en: "satchel answers on port \(port) (\(response.status))\(elsewhere.en)"),
                 hint: response.status == 200
                     ? nil
                     : LocalizedText(
@@ -203,21 +291,27 @@ public struct NodeDoctor: Sendable {
         if bound == 0 || bindError == EACCES {
             // EACCES: a port below 1024 that this user may not bind; the service gets the capability from systemd.
             return Check(
-                name: "port", level: .warn, detail: "port \(port) is free but satchel is not serving",
+                name: "port", level: .warn,
+                detail: LocalizedText(
+                    zh: "端口 \(port) 空闲，但本校资源服务器没有在运行\(elsewhere.zh)",
+                    en: "port \(port) is free but satchel is not serving\(elsewhere.en)"),
                 hint: LocalizedText(
                     zh: "启动服务：sudo systemctl start satchel", en: "Start the service: sudo systemctl start satchel"))
         }
         return Check(
-            name: "port", level: .fail, detail: "port \(port) is taken by another program",
+            name: "port", level: .fail,
+            detail: LocalizedText(
+                zh: "端口 \(port) 被其他程序占用\(elsewhere.zh)", en: "port \(port) is taken by another program\(elsewhere.en)"),
             hint: LocalizedText(
-                zh: "在配置中换一个端口（port），或停止占用该端口的程序。",
-                en: "Choose another port in the config (port), or stop the program using it."))
+                zh: "在配置中换一个端口（port），或停止占用该端口的程序（sudo ss -ltnp 可查看）。",
+                en: "Choose another port in the config (port), or stop the program using it (sudo ss -ltnp shows it)."))
     }
 
     private func platformCheck() async -> Check {
         guard !configuration.platformURL.isEmpty else {
             return Check(
-                name: "platform", level: .warn, detail: "no platformURL configured",
+                name: "platform", level: .warn,
+                detail: LocalizedText(zh: "没有配置国家平台地址（platformURL）", en: "no platformURL configured"),
                 hint: LocalizedText(
                     zh: "离线运行。如需同步，请运行 satchel provision。",
                     en: "Running offline. To sync, run satchel provision."))
@@ -229,15 +323,18 @@ public struct NodeDoctor: Sendable {
             let response = try await transport.get(configuration.platformURL)
             return Check(
                 name: "platform", level: response.status < 500 ? .ok : .warn,
-                detail: "\(configuration.platformURL) answered \(response.status)", hint: nil)
+                detail: LocalizedText(
+                    zh: "\(configuration.platformURL) 有回应（\(response.status)）",
+                    en: "\(configuration.platformURL) answered \(response.status)"), hint: nil)
         } catch let error as TransportError {
             return Check(
-                name: "platform", level: .warn, detail: error.message.en,
+                name: "platform", level: .warn, detail: error.message,
                 hint: LocalizedText(
-                    zh: "平台暂时无法访问；节点会离线继续工作，联网后自动同步。",
+                    zh: "平台暂时无法访问；本校资源服务器会离线继续工作，联网后自动同步。",
                     en: "The platform is unreachable; the node keeps working offline and syncs when the link returns."))
         } catch {
-            return Check(name: "platform", level: .warn, detail: "\(error)", hint: nil)
+            return Check(
+                name: "platform", level: .warn, detail: LocalizedText(zh: "\(error)", en: "\(error)"), hint: nil)
         }
     }
 }

@@ -4,7 +4,8 @@ import SatchelBundles
 import SatchelCore
 import SatchelStore
 
-/// What `satchel status --json` and the admin status page report. The JSON keys are stable for scripts.
+/// What `satchel status --json` and the admin status page report. The JSON keys are stable for scripts: every key
+/// is always present, `null` where the value is unknown (a node that never synced has `"lastSync": null`).
 public struct NodeStatus: Codable, Sendable {
     public var version: String
     public var dataDirectory: String
@@ -19,6 +20,33 @@ public struct NodeStatus: Codable, Sendable {
     public var eventsCompacted: Int64
     public var lastSync: LastSync?
     public var peers: [String]
+    /// The web addresses teachers open (`http://192.168.1.20:8080/`); filled in by the command that knows how the
+    /// server listens, empty otherwise.
+    public var addresses: [String] = []
+
+    private enum CodingKeys: String, CodingKey {
+        case version, dataDirectory, bundles, resources, storeBytes, freeBytes, teachers, pendingApprovals
+        case eventsPending, eventsRolledUp, eventsCompacted, lastSync, peers, addresses
+    }
+
+    /// Encodes every key, with `null` for an unknown value instead of leaving the key out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(version, forKey: .version)
+        try container.encode(dataDirectory, forKey: .dataDirectory)
+        try container.encode(bundles, forKey: .bundles)
+        try container.encode(resources, forKey: .resources)
+        try container.encode(storeBytes, forKey: .storeBytes)
+        try container.encode(freeBytes, forKey: .freeBytes)
+        try container.encode(teachers, forKey: .teachers)
+        try container.encode(pendingApprovals, forKey: .pendingApprovals)
+        try container.encode(eventsPending, forKey: .eventsPending)
+        try container.encode(eventsRolledUp, forKey: .eventsRolledUp)
+        try container.encode(eventsCompacted, forKey: .eventsCompacted)
+        try container.encode(lastSync, forKey: .lastSync)
+        try container.encode(peers, forKey: .peers)
+        try container.encode(addresses, forKey: .addresses)
+    }
 
     /// The last sync session's outcome.
     public struct LastSync: Codable, Sendable {

@@ -1,4 +1,5 @@
 import Foundation
+import SatchelCore
 import SatchelStore
 
 /// The school's report as CSV: usage by subject and grade, training completion, and searches that found nothing.
@@ -11,32 +12,54 @@ public struct SchoolReport: Sendable {
         self.database = database
     }
 
-    /// The three tables, one after another, each with its own header line.
-    public func csv() throws -> String {
-        var lines = ["section,subject,grade,views,downloads,minutes,megabytes"]
+    /// The byte order mark that tells Excel the file is UTF-8; without it Excel on a Chinese PC reads GBK and
+    /// shows 数学 as 鏁板.
+    public static let byteOrderMark = "\u{FEFF}"
+
+    /// The three tables, one after another, each with its own header line, for a spreadsheet: headers and section
+    /// names in `language` (Chinese by default; English gives the column names scripts have used since the
+    /// report began), preceded by a UTF-8 byte order mark unless `byteOrderMark` is false.
+    public func csv(language: Language = .chinese, byteOrderMark: Bool = true) throws -> String {
+        let english = language == .english
+        func header(_ zh: [String], _ en: [String]) -> String { Self.row(english ? en : zh) }
+        let sections = (
+            usage: english ? "usage" : "资源使用", training: english ? "training" : "培训",
+            zero: english ? "zero_result_search" : "无结果搜索"
+        )
+        var lines = [
+            header(
+                ["类别", "学科", "年级", "浏览次数", "下载次数", "使用分钟", "流量（MB）"],
+                ["section", "subject", "grade", "views", "downloads", "minutes", "megabytes"])
+        ]
         for row in try database.usageReport() {
             lines.append(
                 Self.row([
-                    "usage", row.subject, row.grade, String(row.views), String(row.downloads),
-                    String(row.seconds / 60), String(format: "%.1f", Double(row.bytes) / 1_048_576),
+                    sections.usage, row.subject, row.grade, String(row.views), String(row.downloads),
+                    String(row.seconds / 60), String(format: "%.1f", Double(row.bytes) / 1_000_000),
                 ]))
         }
         lines.append("")
-        lines.append("section,teacher,teacher_number,course,modules_completed,modules_total,hours,minutes_spent")
+        lines.append(
+            header(
+                ["类别", "教师", "教师编号", "课程", "完成单元", "单元总数", "认定学时", "学习分钟"],
+                [
+                    "section", "teacher", "teacher_number", "course", "modules_completed", "modules_total", "hours",
+                    "minutes_spent",
+                ]))
         for row in try database.trainingReport() {
             lines.append(
                 Self.row([
-                    "training", row.name, row.teacherNumber ?? "", row.courseTitle,
+                    sections.training, row.name, row.teacherNumber ?? "", row.courseTitle,
                     String(row.modulesCompleted), String(row.modulesTotal),
                     String(format: "%.1f", row.creditedHours), String(row.secondsSpent / 60),
                 ]))
         }
         lines.append("")
-        lines.append("section,query,searches")
+        lines.append(header(["类别", "搜索词", "搜索次数"], ["section", "query", "searches"]))
         for row in try database.zeroResultSearches() {
-            lines.append(Self.row(["zero_result_search", row.query, String(row.searches)]))
+            lines.append(Self.row([sections.zero, row.query, String(row.searches)]))
         }
-        return lines.joined(separator: "\n") + "\n"
+        return (byteOrderMark ? Self.byteOrderMark : "") + lines.joined(separator: "\n") + "\n"
     }
 
     /// One CSV line; fields with commas, quotes or line breaks are quoted, and a leading =, +, - or @ is neutralised

@@ -68,11 +68,12 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
     let (events, content, beacons) = (shared.events, shared.content, shared.beacons)
     NodeMetrics.bootstrap
     let router = Router(context: BasicRequestContext.self)
-    router.add(middleware: MetricsMiddleware())
-    router.add(middleware: StrictRequestMiddleware())
     let pages = WebPages(
         database: node.database, defaultLanguage: node.configuration.language, events: events,
         recentUses: shared.recentUses, visits: shared.visits)
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: StrictRequestMiddleware())
+    router.add(middleware: ErrorPageMiddleware(pages: pages))
     let api = CatalogAPI(database: node.database)
     let health = HealthCheck(node: node)
 

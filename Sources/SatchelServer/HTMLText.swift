@@ -1,3 +1,5 @@
+import Foundation
+
 /// Escaping, URL encoding and match highlighting for the server-rendered pages.
 enum HTMLText {
     /// Escapes text for an HTML text node or a quoted attribute.
@@ -15,6 +17,17 @@ enum HTMLText {
             }
         }
         return result
+    }
+
+    /// The non-empty fields joined by " · ", so that a missing field leaves no empty "· ·" behind.
+    static func fields(_ fields: [String?]) -> String {
+        fields.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " · ")
+    }
+
+    /// The non-empty fields, each escaped in a `<span>` that does not break inside, joined by " · ".
+    static func fieldsHTML(_ fields: [String?]) -> String {
+        fields.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            .map { "<span>\(escape($0))</span>" }.joined(separator: " · ")
     }
 
     /// Percent-encodes one URL path segment or query value.

@@ -37,6 +37,8 @@ public enum NodeServer {
             events: events
         ) { channel in
             let port = channel.localAddress?.port ?? configuredPort
+            // status and doctor read where the node really serves, which --port may have set apart from the config.
+            try? ServingAddress(host: configuration.listenHost, port: port).save(reopened.database)
             logger.info("serving", metadata: ["satchel.http.port": "\(port)"])
             SystemdNotifier.notify("READY=1")
             announce(port)

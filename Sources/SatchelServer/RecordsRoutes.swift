@@ -220,8 +220,9 @@ struct RecordsRoutes: Sendable {
     }
 
     /// A teacher's own data as JSON: the account (without the password hash) and training records.
+    /// Without a session it sends the browser to the login page instead of a bare 401.
     private func export(_ request: Request) throws -> Response {
-        guard let (_, teacher) = sessions.current(request) else { throw HTTPError(.unauthorized) }
+        guard let (_, teacher) = sessions.current(request) else { return Self.redirect("/login") }
         var response = try meJSON(request)
         response.headers[.contentDisposition] = "attachment; filename=\"satchel-\(teacher.username).json\""
         return response
@@ -479,15 +480,17 @@ struct RecordsRoutes: Sendable {
         let language = pages.language(for: request)
         let teachers = try database.teachers().map { teacher -> [String: Any] in
             [
-                "id": teacher.id.uuidString, "name": teacher.name, "username": teacher.username,
-                "teacherNumber": teacher.teacherNumber ?? "", "subjects": teacher.subjects,
+                "id": teacher.id.uuidString, "name": teacher.name,
                 "pending": teacher.status == .pending, "csrf": session.csrfToken,
                 "canReset": teacher.role == .teacher,
-                "statusText": teacher.status == .pending
-                    ? LocalizedText(zh: "待批准", en: "pending")(language)
-                    : (teacher.role == .admin
-                        ? LocalizedText(zh: "管理员", en: "admin")(language)
-                        : LocalizedText(zh: "已批准", en: "active")(language)),
+                "meta": HTMLText.fields([
+                    teacher.username, teacher.teacherNumber, teacher.subjects,
+                    teacher.status == .pending
+                        ? LocalizedText(zh: "待批准", en: "pending")(language)
+                        : (teacher.role == .admin
+                            ? LocalizedText(zh: "管理员", en: "admin")(language)
+                            : LocalizedText(zh: "已批准", en: "active")(language)),
+                ]),
             ]
         }
         return pages.renderPage(
@@ -542,19 +545,25 @@ struct RecordsRoutes: Sendable {
 
     private func adminReport(_ request: Request) throws -> Response {
         guard (try? requireAdmin(request)) != nil else { return Self.redirect("/login") }
+        let language = pages.language(for: request)
+        let t = UIText.strings(language)
         let context: [String: Any] = [
             "usage": try database.usageReport().map {
                 [
-                    "subject": $0.subject, "grade": $0.grade, "views": $0.views, "downloads": $0.downloads,
-                    "minutes": $0.seconds / 60,
-                ] as [String: Any]
+                    "line": HTMLText.fields([
+                        HTMLText.fields([$0.subject, $0.grade]).replacingOccurrences(of: " · ", with: " "),
+                        "\($0.views) \(t["views"] ?? "")", "\($0.downloads) \(t["downloads"] ?? "")",
+                        "\($0.seconds / 60) \(t["minutes"] ?? "")",
+                    ])
+                ]
             },
             "training": try database.trainingReport().map {
                 [
-                    "name": $0.name, "course": $0.courseTitle, "completed": $0.modulesCompleted,
-                    "total": $0.modulesTotal,
-                    "hours": Self.hours($0.creditedHours),
-                ] as [String: Any]
+                    "line": HTMLText.fields([
+                        $0.name, $0.courseTitle, "\($0.modulesCompleted)/\($0.modulesTotal)",
+                        "\(Self.hours($0.creditedHours)) \(t["hours"] ?? "")",
+                    ])
+                ]
             },
             "zero": try database.zeroResultSearches().map {
                 ["query": $0.query, "searches": $0.searches] as [String: Any]
@@ -564,15 +573,19 @@ struct RecordsRoutes: Sendable {
             "adminReport", title: LocalizedText(zh: "学校报告", en: "School report"), context: context, request: request)
     }
 
+    /// `GET /admin/report.csv[?lang=en]`: the report for Excel, with a UTF-8 byte order mark and Chinese headers;
+    /// `lang=en` gives the English headers.
     private func adminReportCSV(_ request: Request) throws -> Response {
-        guard (try? requireAdmin(request)) != nil else { throw HTTPError(.unauthorized) }
+        guard (try? requireAdmin(request)) != nil else { return Self.redirect("/login") }
+        let language = request.uri.queryParameters["lang"].flatMap { Language(tag: String($0)) } ?? .chinese
+        let csv = try SchoolReport(database: database).csv(language: language)
         return Response(
             status: .ok,
             headers: [
                 .contentType: "text/csv; charset=utf-8",
                 .contentDisposition: "attachment; filename=\"satchel-report.csv\"",
             ],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: try SchoolReport(database: database).csv())))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: csv)))
     }
 
     // MARK: Helpers

@@ -35,7 +35,8 @@ extension Templates {
         <p><a class="button" href="/me/certificate">{{t.certificate}}</a> <a class="button" href="/me/export">{{t.exportData}}</a></p>
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}">
         <button class="button" type="submit">{{t.logout}}</button></form>
-        {{#isAdmin}}<p><a href="/admin/teachers">{{t.adminTeachers}}</a> · <a href="/admin/report">{{t.adminReport}}</a></p>{{/isAdmin}}
+        {{#isAdmin}}<p><a class="button" href="/admin">{{t.adminPage}}</a></p>
+        <p><a href="/admin/teachers">{{t.adminTeachers}}</a> · <a href="/admin/report">{{t.adminReport}}</a></p>{{/isAdmin}}
         """,
         "certificate": """
         <style>@page{size:A4;margin:14mm}
@@ -94,7 +95,7 @@ extension Templates {
         """,
         "adminTeachers": """
         <h1>{{t.adminTeachers}}</h1>
-        {{#teachers}}<div class="card"><strong>{{name}}</strong> <span class="meta">{{username}} · {{teacherNumber}} · {{subjects}} · {{statusText}}</span>
+        {{#teachers}}<div class="card"><strong>{{name}}</strong> <span class="meta">{{meta}}</span>
         {{#pending}}<form method="post" action="/admin/teachers/{{id}}/approve"><input type="hidden" name="csrf" value="{{csrf}}">
         <button class="button" type="submit">{{t.approve}}</button></form>{{/pending}}
         {{#canReset}}<form method="post" action="/admin/teachers/{{id}}/password"><input type="hidden" name="csrf" value="{{csrf}}">
@@ -103,10 +104,10 @@ extension Templates {
         """,
         "adminReport": """
         <h1>{{t.adminReport}}</h1>
-        <h2>{{t.usage}}</h2>{{#usage}}<div class="card">{{subject}} {{grade}} · {{views}} {{t.views}} · {{downloads}} {{t.downloads}} · {{minutes}} {{t.minutes}}</div>{{/usage}}
-        <h2>{{t.training}}</h2>{{#training}}<div class="card">{{name}} · {{course}} · {{completed}}/{{total}} · {{hours}} {{t.hours}}</div>{{/training}}
+        <h2>{{t.usage}}</h2>{{#usage}}<div class="card">{{line}}</div>{{/usage}}
+        <h2>{{t.training}}</h2>{{#training}}<div class="card">{{line}}</div>{{/training}}
         <h2>{{t.zeroResults}}</h2>{{#zero}}<div class="card">{{query}} · {{searches}}</div>{{/zero}}
-        <p><a class="button" href="/admin/report.csv">CSV</a></p>
+        <p><a class="button" href="/admin/report.csv">{{t.downloadCSV}}</a></p>
         """,
     ]
 }

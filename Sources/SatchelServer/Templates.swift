@@ -36,7 +36,8 @@ enum Templates {
         header a{color:#fff;text-decoration:none;padding:.3rem 0}
         header .brand{font-weight:bold;margin-right:auto}
         form.search{display:flex;gap:.4rem;max-width:60rem;margin:.5rem auto 0}
-        form.search input{flex:1;min-width:0;font-size:1rem;padding:.5rem;border:0;border-radius:.4rem}
+        form.search input{flex:1;width:auto;max-width:none;min-width:0;margin:0;font-size:16px;padding:.5rem;border:0;
+        border-radius:.4rem}
         form.search button{font-size:1rem;padding:.5rem .9rem;border:0;border-radius:.4rem;background:#ffd45c}
         main{max-width:60rem;margin:0 auto;padding:.5rem 1rem 2rem}
         h1{font-size:1.4rem;margin:.8rem 0}
@@ -60,12 +61,25 @@ enum Templates {
         text-decoration:none;margin:.3rem .3rem .3rem 0}
         mark{background:#ffe58a;padding:0 .1em}
         .pager{display:flex;gap:1rem;justify-content:space-between;margin:1rem 0}
+        .pager a{display:inline-block;min-height:44px;padding:.6rem 0}
+        label{display:block}
+        input,select,textarea,button{font:inherit;font-size:16px}
+        input,select,textarea{display:block;width:100%;max-width:28rem;min-height:44px;padding:.5rem .7rem;
+        margin-top:.25rem;border:1px solid #aab3bf;border-radius:.4rem;background:#fff;color:inherit}
+        input[type=hidden]{display:none}
+        input[type=radio],input[type=checkbox]{display:inline-block;width:1.25rem;height:1.25rem;min-height:0;
+        margin:0;padding:0}
+        button,.button{min-height:44px;cursor:pointer}
+        button.button{border:0}
+        button:not(.button){padding:.5rem 1rem;border:1px solid #aab3bf;border-radius:.4rem;background:#fff}
+        label.choice{display:flex;gap:.6rem;align-items:center;min-height:44px}
+        .danger{background:#b3261e}
         </style>
         </head>
         <body>
         <header>
         <nav><a class="brand" href="/">Satchel</a><a href="/browse">{{t.browse}}</a>\
-        {{#hasUser}}<a href="/me">{{user}}</a>{{/hasUser}}{{^hasUser}}<a href="/login">{{t.login}}</a>{{/hasUser}}\
+        {{#isAdmin}}<a href="/admin">{{t.admin}}</a>{{/isAdmin}}{{#hasUser}}<a href="/me">{{user}}</a>{{/hasUser}}{{^hasUser}}<a href="/login">{{t.login}}</a>{{/hasUser}}\
         <a href="{{switchURL}}" hreflang="{{switchLang}}">{{switchLabel}}</a></nav>
         <form class="search" action="/search" method="get" role="search">
         <input type="search" name="q" value="{{query}}" placeholder="{{t.searchPlaceholder}}" aria-label="{{t.search}}">
@@ -81,12 +95,12 @@ enum Templates {
 
     static let resourceCard = """
         <a class="card" href="/resources/{{bundleSegment}}/{{idSegment}}"><strong>{{{titleHTML}}}</strong>
-        <div class="meta"><span>{{typeName}}</span>{{#classification}} · <span>{{classification}}</span>{{/classification}} · <span>{{size}}</span></div>
+        <div class="meta">{{{metaHTML}}}</div>
         {{#snippetHTML}}<div class="meta">{{{snippetHTML}}}</div>{{/snippetHTML}}</a>
         """
 
     static let pager = """
-        {{#pager}}<nav class="pager">{{#previous}}<a href="{{previous}}">← {{t.previous}}</a>{{/previous}}\
+        {{#pager}}<nav class="pager">{{#first}}<a href="{{first}}">← {{firstLabel}}</a>{{/first}}{{#previous}}<a href="{{previous}}">← {{t.previous}}</a>{{/previous}}\
         <span class="meta">{{label}}</span>{{#next}}<a href="{{next}}">{{t.next}} →</a>{{/next}}</nav>{{/pager}}
         """
 
@@ -112,7 +126,7 @@ enum Templates {
     static let resource = """
         <p class="crumbs"><a href="/">{{t.home}}</a> › <a href="/bundles/{{bundleSegment}}">{{bundleTitle}}</a> ›</p>
         <h1>{{resourceTitle}}</h1>
-        <p class="meta">{{typeName}}{{#classification}} · {{classification}}{{/classification}}</p>
+        <p class="meta">{{meta}}</p>
         {{#description}}<p>{{description}}</p>{{/description}}
         {{#isVideo}}<video controls preload="metadata" playsinline src="{{url}}"></video>{{/isVideo}}
         {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}
@@ -169,6 +183,6 @@ enum Templates {
     static let error = """
         <h1>{{heading}}</h1>
         <div class="card">{{message}}</div>
-        <p><a class="button" href="/">{{t.home}}</a></p>
+        <p>{{#login}}<a class="button" href="/login">{{t.login}}</a> {{/login}}<a class="button" href="/">{{t.home}}</a></p>
         """
 }

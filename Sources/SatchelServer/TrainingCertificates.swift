@@ -105,9 +105,9 @@ extension TrainingCertificates.Certificate {
 enum CertificateText {
     /// Why a node that is not enrolled prints no code.
     static let notEnrolled = LocalizedText(
-        zh: "本节点尚未在国家平台注册，暂无验证码。注册后重新打印即可获得可核验的验证码。",
-        en: "This node is not enrolled with the national platform yet, so there is no code. Print again once it is "
-            + "enrolled to get a code that can be checked.")
+        zh: "本校资源服务器尚未在国家平台注册，暂无验证码。注册后重新打印即可获得可核验的验证码。",
+        en: "This school's server is not enrolled with the national platform yet, so there is no code. Print again "
+            + "once it is enrolled to get a code that can be checked.")
 
     /// Every string in `language`.
     static func strings(_ language: Language) -> [String: String] {
@@ -125,11 +125,11 @@ enum CertificateText {
             "issued": LocalizedText(zh: "签发日期", en: "Issued"),
             "code": LocalizedText(zh: "验证码", en: "Verification code"),
             "howToVerify": LocalizedText(
-                zh: "验证码由本校节点的密钥签名。任何人可在国家平台核验：",
-                en: "The code is signed by this school's node. Anyone can check it at "),
+                zh: "验证码由本校资源服务器的密钥签名。任何人可在国家平台核验：",
+                en: "The code is signed by this school's server. Anyone can check it at "),
             "howToVerifyOffline": LocalizedText(
-                zh: "验证码由本校节点的密钥签名，可在国家平台的“证书核验”页面核验。",
-                en: "The code is signed by this school's node; check it on the national platform's certificate page."),
+                zh: "验证码由本校资源服务器的密钥签名，可在国家平台的“证书核验”页面核验。",
+                en: "The code is signed by this school's server; check it on the national platform's certificate page."),
             "print": LocalizedText(zh: "打印或另存为 PDF", en: "Print or save as PDF"),
             "save": LocalizedText(zh: "下载此证书", en: "Download this certificate"),
             "none": LocalizedText(

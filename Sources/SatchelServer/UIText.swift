@@ -13,6 +13,7 @@ enum UIText {
         zh: "新密码需要 6 到 128 个字符。", en: "The new password must have 6 to 128 characters.")
     static let back = LocalizedText(zh: "返回", en: "Back")
     static let training = LocalizedText(zh: "教师培训", en: "Teacher training")
+    static let backToFirstPage = LocalizedText(zh: "回到第 1 页", en: "Back to page 1")
     static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
     static let notFoundMessage = LocalizedText(
         zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
@@ -71,9 +72,11 @@ enum UIText {
             "passMark": LocalizedText(zh: "及格分", en: "Pass mark"),
             "quizNote": LocalizedText(
                 zh: "每题选一个答案。答案由本校服务器评分。", en: "Choose one answer for each question. The school's server scores them."),
-            "admin": LocalizedText(zh: "节点管理", en: "Node admin"),
+            "admin": LocalizedText(zh: "管理", en: "Admin"),
+            "adminPage": LocalizedText(zh: "本校资源服务器管理", en: "School server admin"),
             "adminTeachers": LocalizedText(zh: "教师账号审核", en: "Teacher approvals"),
             "adminReport": LocalizedText(zh: "学校报告", en: "School report"),
+            "downloadCSV": LocalizedText(zh: "下载表格（CSV，可用 Excel 打开）", en: "Download the table (CSV, opens in Excel)"),
             "approve": LocalizedText(zh: "批准", en: "Approve"),
             "resetPassword": resetPassword,
             "newPassword": LocalizedText(zh: "新密码（至少 6 位）", en: "New password (at least 6 characters)"),

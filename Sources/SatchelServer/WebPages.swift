@@ -76,7 +76,7 @@ struct WebPages: Sendable {
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
             "bundleSegment": HTMLText.segment(bundleId),
-            "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
+            "meta": HTMLText.fields([UIText.typeName(resource.type, language), classification(resource)]),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",
             "size": ByteCount.human(file.size),
@@ -104,9 +104,14 @@ struct WebPages: Sendable {
             events.record(event)
         }
         let terms = SearchText.highlightTerms(query)
-        let summary =
+        var summary =
             language == .english
             ? "\(results.total) results for “\(query)”" : "“\(query)” 共找到 \(results.total) 个资源"
+        if Self.isPastTheEnd(results) {
+            summary +=
+                language == .english
+                ? "; page \(results.page) is past the last page." : "，第 \(results.page) 页已超出最后一页。"
+        }
         let context: [String: Any] = [
             "hasQuery": !query.isEmpty, "summary": summary,
             "resources": results.resources.map { card($0, language, terms: terms) },
@@ -173,15 +178,26 @@ struct WebPages: Sendable {
         return [
             "bundleSegment": HTMLText.segment(resource.bundleId), "idSegment": HTMLText.segment(resource.id),
             "titleHTML": HTMLText.highlight(resource.title(language), terms: terms),
-            "typeName": UIText.typeName(resource.type, language), "classification": classification(resource),
-            "size": ByteCount.human(resource.entrySize).replacingOccurrences(of: " ", with: "\u{00A0}"),
+            "metaHTML": HTMLText.fieldsHTML([
+                UIText.typeName(resource.type, language), resource.stage, resource.grade, resource.subject,
+                resource.edition, resource.term, ByteCount.human(resource.entrySize),
+            ]),
             "snippetHTML": terms.isEmpty || description.isEmpty
                 ? "" : HTMLText.highlight(String(description.prefix(120)), terms: terms),
         ]
     }
 
+    /// Whether `results` is a page after the last one of results that exist (a page number typed or kept from an
+    /// older list).
+    static func isPastTheEnd(_ results: SearchPage) -> Bool {
+        results.total > 0 && results.page > 1 && results.resources.isEmpty
+    }
+
     private func pager(_ results: SearchPage, language: Language, url: (Int) -> String) -> [String: Any]? {
         let pages = max(1, (results.total + results.pageSize - 1) / results.pageSize)
+        if Self.isPastTheEnd(results) {
+            return ["label": "", "first": url(1), "firstLabel": UIText.backToFirstPage(language)]
+        }
         guard pages > 1 else { return nil }
         var pager: [String: Any] = [
             "label": language == .english ? "Page \(results.page) of \(pages)" : "第 \(results.page) / \(pages) 页"
@@ -192,14 +208,25 @@ struct WebPages: Sendable {
     }
 
     private func classification(_ resource: ResourceRecord) -> String {
-        [resource.stage, resource.grade, resource.subject, resource.edition, resource.term].compactMap { $0 }
-            .filter { !$0.isEmpty }.joined(separator: " · ")
+        HTMLText.fields([resource.stage, resource.grade, resource.subject, resource.edition, resource.term])
     }
 
     /// Renders `template` inside the page layout, with the title in the request's language.
     func renderPage(_ template: String, title: LocalizedText, context: [String: Any], request: Request) -> Response {
         let language = language(for: request)
         return render(template, title: title(language), context: context, request: request, language: language)
+    }
+
+    /// The page the language switch reloads, with its query: the page itself for a GET; for the answer to a form
+    /// (an import's result), which has no address of its own, the same-site page the form was on, else home.
+    static func pageToSwitch(_ request: Request) -> (path: String, query: String?) {
+        if request.method == .get || request.method == .head { return (request.uri.path, request.uri.query) }
+        if let referer = request.headers[.referer], Sessions.isSameOrigin(request),
+            let url = URLComponents(string: referer), url.percentEncodedPath.hasPrefix("/")
+        {
+            return (url.percentEncodedPath, url.percentEncodedQuery)
+        }
+        return ("/", nil)
     }
 
     private func render(
@@ -212,16 +239,17 @@ struct WebPages: Sendable {
         let body = Templates.library.render(context, withTemplate: template) ?? ""
         let other: Language = language == .chinese ? .english : .chinese
         let user = Sessions(database: database).current(request)?.1
+        let (switchPath, currentQuery) = Self.pageToSwitch(request)
         var switchQuery =
-            request.uri.query.map { query in
+            currentQuery.map { query in
                 query.split(separator: "&").filter { !$0.hasPrefix("lang=") }.joined(separator: "&")
             } ?? ""
         switchQuery += (switchQuery.isEmpty ? "" : "&") + "lang=\(other.rawValue)"
         let page: [String: Any] = [
             "lang": language.rawValue, "title": title, "body": body, "t": strings, "query": query,
-            "switchURL": request.uri.path + "?" + switchQuery, "switchLang": other.rawValue,
+            "switchURL": switchPath + "?" + switchQuery, "switchLang": other.rawValue,
             "switchLabel": other == .english ? "English" : "中文",
-            "user": user?.name ?? "", "hasUser": user != nil,
+            "user": user?.name ?? "", "hasUser": user != nil, "isAdmin": user?.role == .admin,
         ]
         let html = Templates.library.render(page, withTemplate: "layout") ?? ""
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]

@@ -113,7 +113,8 @@ public struct PlatformClient: Sendable {
             throw SyncError(
                 code: .notEnrolled,
                 message: LocalizedText(
-                    zh: "本节点尚未注册。请运行 satchel provision。", en: "This node is not enrolled. Run satchel provision."))
+                    zh: "本校资源服务器尚未在国家平台注册。请技术员运行 satchel provision。",
+                    en: "This node is not enrolled. Run satchel provision."))
         }
         return nodeId
     }

@@ -56,7 +56,7 @@ public struct SyncSession: Sendable {
             throw SyncError(
                 code: .notEnrolled,
                 message: LocalizedText(
-                    zh: "本节点尚未注册到平台。请运行 satchel provision --platform 网址 --token 令牌 --school 学校代码。",
+                    zh: "本校资源服务器尚未注册到国家平台。请技术员运行 satchel provision --platform 网址 --token 令牌 --school 学校代码。",
                     en: "This node is not enrolled. Run satchel provision --platform URL --token TOKEN --school CODE."))
         }
         guard let identity = try NodeIdentity.load(from: node.directory) else {

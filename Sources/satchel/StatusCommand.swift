@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SatchelBundles
 import SatchelCore
 import SatchelNode
 import SatchelServer
@@ -13,8 +14,9 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await Console.run {
-            let (_, node, _) = try options.openNode()
-            let status = try NodeStatus.read(node: node)
+            let (configuration, node, _) = try options.openNode()
+            var status = try NodeStatus.read(node: node)
+            status.addresses = TeacherAddresses.urls(node: node, configuration: configuration)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -23,6 +25,7 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             let sync = status.lastSync.map { "\(ISO8601DateFormatter().string(from: $0.at)) \($0.result)" }
+            let addresses = status.addresses.map { "  " + $0 }.joined(separator: "\n")
             Console.say(
                 LocalizedText(
                     zh: """
@@ -30,7 +33,9 @@ struct StatusCommand: AsyncParsableCommand {
                         资源包 \(status.bundles) 个，资源 \(status.resources) 个，占用 \(ByteCount.human(status.storeBytes))，磁盘可用 \(ByteCount.human(status.freeBytes))
                         教师 \(status.teachers) 人（待批准 \(status.pendingApprovals) 人）
                         待同步事件 \(status.eventsPending) 条；已汇总 \(status.eventsRolledUp) 条，已压缩 \(status.eventsCompacted) 条
-                        上次同步：\(sync ?? "从未")；邻近节点：\(status.peers.isEmpty ? "无" : status.peers.joined(separator: ", "))
+                        上次同步：\(sync ?? "从未同步")；附近学校的服务器：\(status.peers.isEmpty ? "无" : status.peers.joined(separator: ", "))
+                        教师在浏览器中打开：
+                        \(addresses)
                         """,
                     en: """
                         Satchel \(status.version) · data \(status.dataDirectory)
@@ -38,6 +43,8 @@ struct StatusCommand: AsyncParsableCommand {
                         \(status.teachers) teachers (\(status.pendingApprovals) awaiting approval)
                         \(status.eventsPending) events pending sync; \(status.eventsRolledUp) rolled up, \(status.eventsCompacted) compacted
                         last sync: \(sync ?? "never"); peers: \(status.peers.isEmpty ? "none" : status.peers.joined(separator: ", "))
+                        Teachers open in a browser:
+                        \(addresses)
                         """))
         }
     }
@@ -56,19 +63,43 @@ struct DoctorCommand: AsyncParsableCommand {
             let path = ConfigurationLoader(environment: ProcessInfo.processInfo.environment, installed: false)
                 .configPath(explicit: options.config)
             let checks = await NodeDoctor(configuration: configuration, configPath: path).run()
+            let node = try? Node.open(configuration: configuration)
+            let addresses = TeacherAddresses.urls(node: node, configuration: configuration)
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                Console.out(String(decoding: try encoder.encode(["checks": checks]), as: UTF8.self))
+                Console.out(
+                    String(decoding: try encoder.encode(Report(checks: checks, addresses: addresses)), as: UTF8.self))
             } else {
                 for check in checks {
                     let hint = check.hint.map { " · " + $0(Console.language) } ?? ""
+                    let title = Console.language == .english ? "" : "（\(NodeDoctor.Check.title(check.name).zh)）"
                     Console.out(
-                        "\(check.level.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(check.name): \(check.detail)\(hint)"
+                        "\(check.level.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(check.name)\(title): \(check.detail(Console.language))\(hint)"
                     )
                 }
+                Console.say(LocalizedText(zh: "教师在浏览器中打开：", en: "Teachers open in a browser:"))
+                for address in addresses { Console.out("  " + address) }
             }
             if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.unavailable.rawValue) }
+        }
+    }
+}
+
+/// What `satchel doctor --json` prints: the checks, and the addresses teachers open.
+private struct Report: Encodable {
+    var checks: [NodeDoctor.Check]
+    var addresses: [String]
+}
+
+/// The web addresses teachers type into a browser, from where the node serves.
+enum TeacherAddresses {
+    /// `http://ADDRESS:PORT/` for each LAN address of the interface the node listens on, the loopback first.
+    static func urls(node: Node?, configuration: Configuration) -> [String] {
+        let serving = ServingAddress.current(node?.database, configuration: configuration)
+        return NodeServer.announcedAddresses(host: serving.host).map { address in
+            let host = address.contains(":") ? "[\(address)]" : address
+            return serving.port == 80 ? "http://\(host)/" : "http://\(host):\(serving.port)/"
         }
     }
 }

@@ -34,7 +34,8 @@ struct ProvisionCommand: AsyncParsableCommand {
             if let path = options.config, !FileManager.default.fileExists(atPath: path) {
                 try ConfigFileWriter.update(path: path, values: [:])
             }
-            var (configuration, node, logger) = try options.openNode()
+            // provision makes the node, so its data directory may not exist yet.
+            var (configuration, node, logger) = try options.openNode(creating: true)
             let existing = try Enrolment.load(node.database)
             var identity = try NodeIdentity.load(from: node.directory)
             if let nodeId = existing?.nodeId, identity != nil, !force {

@@ -177,11 +177,22 @@ struct ReportCommand: AsyncParsableCommand {
         commandName: "report", abstract: "生成学校使用和培训报告 · School usage and training report (CSV)")
     @OptionGroup var options: NodeOptions
     @Option(name: .long, help: "输出文件（默认标准输出）· Output file (default: standard output)") var output: String?
+    @Option(name: .long, help: "表头语言 zh 或 en（默认同 SATCHEL_LANG）· Header language: zh or en (default: SATCHEL_LANG)")
+    var lang: String?
+    @Flag(name: .long, help: "不写 UTF-8 BOM（供脚本使用）· Leave out the UTF-8 byte order mark (for scripts)")
+    var noBom = false
+
+    func validate() throws {
+        if let lang, Language(tag: lang) == nil {
+            throw ValidationError("--lang \(lang) is not a language; give zh or en. --lang 只能是 zh 或 en。")
+        }
+    }
 
     func run() async throws {
         try await Console.run {
             let (_, node, _) = try options.openNode()
-            let csv = try SchoolReport(database: node.database).csv()
+            let language = lang.flatMap(Language.init(tag:)) ?? Console.language
+            let csv = try SchoolReport(database: node.database).csv(language: language, byteOrderMark: !noBom)
             if let output {
                 try csv.write(toFile: output, atomically: true, encoding: .utf8)
                 Console.say(LocalizedText(zh: "报告已写入 \(output)。", en: "Wrote the report to \(output)."))

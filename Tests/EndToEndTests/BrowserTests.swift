@@ -136,6 +136,27 @@ import Testing
     }
 }
 
+/// Issue 17: the login and register forms are phone-sized: 16 px text (no zoom on focus), 44 px tall targets.
+@Suite struct PhoneFormTests {
+    @Test func loginAndRegisterFieldsAreAtLeast44PxTallWith16PxText() async throws {
+        let chromium = try Chromium.find()
+        try await withDemoNode { base in
+            let folder = TemporaryDirectory("browser-forms")
+            for page in ["/login", "/register", "/login?lang=en"] {
+                let report = try await chromium.formTargets(of: base + page, width: 360, in: folder)
+                let targets = report.split(separator: " ").dropFirst().map { $0.split(separator: ":") }
+                #expect(targets.count >= 3, "\(page): \(report)")
+                for target in targets where target.count == 3 {
+                    let (name, height, size) = (target[0], Double(target[1]) ?? 0, Double(target[2]) ?? 0)
+                    #expect(height >= 44, "\(page): \(name) is \(height) px tall")
+                    #expect(size >= 16, "\(page): \(name) has \(size) px text")
+                }
+            }
+            withExtendedLifetime(folder) {}
+        }
+    }
+}
+
 /// Starts `satchel demo` on a free port with fresh data, runs `body` with the node's base URL, and stops the node.
 private func withDemoNode(_ body: (String) async throws -> Void) async throws {
     let folder = TemporaryDirectory("browser")
@@ -257,6 +278,40 @@ struct Chromium: Sendable {
     /// that reach past the visible width. The page's DOM is copied to a local file with a `<base>` pointing at its
     /// address, so that a local page may measure it.
     func phoneLayout(of url: String, width: Int, in folder: TemporaryDirectory) async throws -> String {
+        try await measure(
+            url, width: width, in: folder,
+            report: """
+                var wide = Array.from(f.contentDocument.querySelectorAll("body *")).filter(function (e) {
+                    return e.getBoundingClientRect().right > d.clientWidth + 0.5;
+                }).map(function (e) { return e.tagName.toLowerCase(); });
+                document.title = "layout scroll=" + d.scrollWidth + " client=" + d.clientWidth
+                    + " wide=" + wide.join(",");
+                """)
+    }
+
+    /// The size of every text field and button of the forms in `url`'s main part laid out `width` px wide, one
+    /// `name:height:fontSize` entry each, space-separated.
+    func formTargets(of url: String, width: Int, in folder: TemporaryDirectory) async throws -> String {
+        try await measure(
+            url, width: width, in: folder,
+            report: """
+                var targets = Array.from(f.contentDocument.querySelectorAll(
+                    "main input:not([type=hidden]), main button, main select")).map(function (e) {
+                    var box = e.getBoundingClientRect();
+                    return (e.name || e.tagName.toLowerCase()) + ":" + Math.round(box.height) + ":"
+                        + parseFloat(f.contentWindow.getComputedStyle(e).fontSize);
+                });
+                document.title = "targets " + targets.join(" ");
+                """)
+    }
+
+    /// Lays out `url`'s page in a `width` px frame and returns the title that `report` (JavaScript that sees the
+    /// frame as `f` and its root element as `d`) sets.
+    private func measure(
+        _ url: String, width: Int, in folder: TemporaryDirectory, report: String
+    ) async throws
+        -> String
+    {
         var page = try await dumpDOM(url: url)
         let base = #"<base href="\#(url)">"#
         if let head = page.range(of: "<head>") {
@@ -278,11 +333,7 @@ struct Chromium: Sendable {
             var f = document.getElementById("f");
             f.addEventListener("load", function () {
                 var d = f.contentDocument.documentElement;
-                var wide = Array.from(f.contentDocument.querySelectorAll("body *")).filter(function (e) {
-                    return e.getBoundingClientRect().right > d.clientWidth + 0.5;
-                }).map(function (e) { return e.tagName.toLowerCase(); });
-                document.title = "layout scroll=" + d.scrollWidth + " client=" + d.clientWidth
-                    + " wide=" + wide.join(",");
+            \(report)
             });
             </script>
             </body></html>

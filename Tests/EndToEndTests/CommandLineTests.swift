@@ -50,7 +50,7 @@ import Testing
         #expect(Self.level("enrolment", in: doctor.stdout) == "WARN", "\(doctor.stdout)")
         let unprovisioned = folder.write("platform-only.json", #"{"platformURL": "http://127.0.0.1:9/"}"#)
         let missing = try ProcessRunner.run(
-            ["doctor", "--json", "--data", folder.file("other"), "--config", unprovisioned],
+            ["doctor", "--json", "--data", folder.directory("other"), "--config", unprovisioned],
             environment: ["SATCHEL_PORT": "1", "SATCHEL_DISK_RESERVE_BYTES": "0"])
         #expect(Self.level("enrolment", in: missing.stdout) == "FAIL", "\(missing.stdout)")
         #expect(missing.status != 0)
@@ -81,8 +81,9 @@ import Testing
 
     /// The level of the named check in `satchel doctor --json` output.
     static func level(_ name: String, in json: String) -> String? {
-        let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [[String: Any]]]
-        return object?["checks"]?.first { $0["name"] as? String == name }?["level"] as? String
+        let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let checks = object?["checks"] as? [[String: Any]]
+        return checks?.first { $0["name"] as? String == name }?["level"] as? String
     }
 
     @Test func configErrorsStopStartUp() throws {
@@ -108,9 +109,63 @@ import Testing
         #expect(try ProcessRunner.run(["no-such-command"]).status == 64)
     }
 
+    @Test func aMistypedSubcommandIsAnsweredWithTheNearestInTheUsersLanguage() throws {
+        let folder = TemporaryDirectory("cli")
+        let chinese = try ProcessRunner.run(["stauts", "--data", folder.path], environment: ["SATCHEL_LANG": "zh"])
+        #expect(chinese.status == 64)
+        #expect(chinese.stderr.contains("没有子命令“stauts”。您是不是想用：satchel status？"), "\(chinese.stderr)")
+        #expect(!chinese.stderr.contains("Unknown option"))
+        // Without SATCHEL_LANG the locale decides.
+        let english = try ProcessRunner.run(
+            ["bundles", "lsit", "--data", folder.path], environment: ["SATCHEL_LANG": "", "LANG": "en_US.UTF-8"])
+        #expect(english.status == 64)
+        #expect(english.stderr.contains("There is no subcommand 'lsit'. Did you mean: satchel bundles list?"))
+        let neither = try ProcessRunner.run(["zzzzzz"], environment: ["SATCHEL_LANG": "", "LANG": "C.UTF-8"])
+        #expect(neither.status == 64)
+        #expect(neither.stderr.contains("没有子命令“zzzzzz”。可用的子命令：serve, demo"), "\(neither.stderr)")
+    }
+
+    @Test func aDataDirectoryThatDoesNotExistIsRefusedExceptByProvisionAndDemo() throws {
+        let folder = TemporaryDirectory("cli")
+        let mistyped = folder.file("dta")
+        for arguments in [["status"], ["doctor"], ["import", folder.path], ["teachers", "list"], ["report"]] {
+            let run = try ProcessRunner.run(arguments + ["--data", mistyped])
+            #expect(run.status == 66, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("The data directory \(mistyped) does not exist"), "\(arguments)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: mistyped), "a refused --data was created")
+        let chinese = try ProcessRunner.run(["status", "--data", mistyped], environment: ["SATCHEL_LANG": "zh"])
+        #expect(chinese.stderr.contains("数据目录 \(mistyped) 不存在"))
+        let demo = try ProcessRunner.run(["demo", "--no-serve", "--data", folder.file("demo")])
+        #expect(demo.status == 0, "\(demo.stderr)")
+    }
+
+    @Test func statusAndDoctorNameTheAddressAndCheckThePortTheNodeServesOn() async throws {
+        let folder = TemporaryDirectory("cli")
+        let data = folder.directory("data")
+        let environment = ["SATCHEL_DISK_RESERVE_BYTES": "0"]
+        let server = try BackgroundProcess(
+            ["serve", "--data", data, "--port", "0", "--host", "127.0.0.1"], environment: environment)
+        let port = try await server.waitFor(#"satchel\.http\.port=(\d+)"#)
+        let status = try ProcessRunner.run(["status", "--data", data], environment: ["SATCHEL_LANG": "zh"])
+        #expect(status.stdout.contains("教师在浏览器中打开：\n  http://127.0.0.1:\(port)/"), "\(status.stdout)")
+        let doctor = try ProcessRunner.run(["doctor", "--json", "--data", data], environment: environment)
+        #expect(Self.level("port", in: doctor.stdout) == "OK", "\(doctor.stdout)")
+        #expect(
+            doctor.stdout.contains("satchel answers on port \(port) (200) (where it last ran; the config says 8080)"))
+        #expect(doctor.stdout.contains("\"http://127.0.0.1:\(port)/\""))
+        let chinese = try ProcessRunner.run(["doctor", "--data", data], environment: ["SATCHEL_LANG": "zh"])
+        #expect(chinese.stdout.contains("OK   port（网页端口）: 本校资源服务器在端口 \(port) 上运行"), "\(chinese.stdout)")
+        for english in ["is writable", "integrity ok", "free, store", "trusted publisher", "no platformURL"] {
+            #expect(!chinese.stdout.contains(english), "the Chinese doctor says “\(english)”")
+        }
+        #expect(chinese.stdout.contains("教师在浏览器中打开：\n  http://127.0.0.1:\(port)/"))
+        #expect(await server.stop() == 0)
+    }
+
     @Test func keygenTrustPackImportAndBundlesWorkTogether() throws {
         let folder = TemporaryDirectory("cli")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         #expect(try ProcessRunner.run(["keygen", "--output", folder.file("pub.key")]).status == 0)
         let mode = try FileManager.default.attributesOfItem(atPath: folder.file("pub.key"))[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -142,7 +197,7 @@ import Testing
         let folder = TemporaryDirectory("cli")
         let evil = folder.file("evil.tar")
         RawArchive.write([.file("../../etc/cron.d/evil", Data("x".utf8))], to: evil)
-        let result = try ProcessRunner.run(["import", "--data", folder.file("data"), evil])
+        let result = try ProcessRunner.run(["import", "--data", folder.directory("data"), evil])
         #expect(result.status == 65)
         #expect(result.stderr.contains(evil))
         #expect(result.stderr.contains("../../etc/cron.d/evil"))

@@ -90,7 +90,7 @@ import Testing
 
     @Test func killDashNineDuringImportLeavesOldOrNewState() throws {
         let test = try TestNode()
-        let data = test.folder.file("victim")
+        let data = test.folder.directory("victim")
         let key = test.publisher
         let v1 = try test.pack(Self.files(version: 1), id: "crash", version: 1)
         let v2 = try test.pack(Self.files(version: 2), id: "crash", version: 2)

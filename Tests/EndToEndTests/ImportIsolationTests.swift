@@ -20,7 +20,7 @@ import Testing
 
     @Test func aRecursiveGzipThatHangsLibarchiveIsRejectedWithExit65() async throws {
         let folder = TemporaryDirectory("isolation")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let archive = folder.file("recursive.tar.gz")
         try Self.recursiveGzip.write(to: URL(fileURLWithPath: archive))
         #expect(Self.recursiveGzip.count == 293)
@@ -56,7 +56,7 @@ import Testing
 
     @Test func aTrustedManifestWhoseSizesOverflowIsABadManifestNotACrash() throws {
         let folder = TemporaryDirectory("isolation")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let key = SigningKey()
         try key.write(to: folder.file("publisher.key"))
         #expect(try ProcessRunner.run(["trust", "add", "--data", data, folder.file("publisher.key.pub")]).status == 0)

@@ -9,7 +9,7 @@ import Testing
 @Suite struct RecordsCommandTests {
     @Test func aTeachersPasswordCanBeResetFromTheCommandLine() throws {
         let folder = TemporaryDirectory("teachers")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let old = folder.write("old", "forgotten\n")
         let new = folder.write("new", "new-pass-7\n")
         let short = folder.write("short", "abc\n")
@@ -38,7 +38,7 @@ import Testing
 
     @Test func teachersCanBeAddedApprovedExportedAndRemoved() throws {
         let folder = TemporaryDirectory("teachers")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let password = folder.write("pw", "secret-pin\n")
         let add = try ProcessRunner.run([
             "teachers", "add", "zhang", "--name", "张老师", "--number", "T-9",
@@ -63,21 +63,32 @@ import Testing
 
     @Test func reportStatusAndDoctor() throws {
         let folder = TemporaryDirectory("status")
-        let data = folder.file("data")
+        let data = folder.directory("data")
         let report = try ProcessRunner.run(["report", "--data", data])
         #expect(report.status == 0)
-        #expect(report.stdout.hasPrefix("section,subject,grade,views"))
+        // A UTF-8 byte order mark for Excel; headers in the user's language, English ones for scripts.
+        #expect(report.stdout.hasPrefix("\u{FEFF}section,subject,grade,views"))
+        let chinese = try ProcessRunner.run(["report", "--data", data], environment: ["SATCHEL_LANG": "zh"])
+        #expect(chinese.stdout.hasPrefix("\u{FEFF}类别,学科,年级,浏览次数"))
+        let script = try ProcessRunner.run(["report", "--lang", "en", "--no-bom", "--data", data])
+        #expect(script.stdout.hasPrefix("section,subject,grade,views"))
         let status = try ProcessRunner.run(["status", "--json", "--data", data])
         let json = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any]
-        for key in ["version", "bundles", "resources", "eventsPending", "storeBytes", "freeBytes", "teachers"] {
+        for key in [
+            "version", "dataDirectory", "bundles", "resources", "eventsPending", "eventsRolledUp", "eventsCompacted",
+            "storeBytes", "freeBytes", "teachers", "pendingApprovals", "lastSync", "peers", "addresses",
+        ] {
             #expect(json?[key] != nil, "status --json lacks \(key)")
         }
+        #expect(json?["lastSync"] is NSNull, "a node that never synced has \"lastSync\": null")
+        #expect((json?["addresses"] as? [String])?.first == "http://127.0.0.1:8080/")
         // A fresh node with no keys, no platform and no server: warnings, no failure.
         let doctor = try ProcessRunner.run(
             ["doctor", "--json", "--data", data],
             environment: ["SATCHEL_PORT": "1", "SATCHEL_DISK_RESERVE_BYTES": "0"])
-        let checks = (try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: [[String: Any]]])?[
-            "checks"]
+        let checks =
+            (try JSONSerialization.jsonObject(with: Data(doctor.stdout.utf8)) as? [String: Any])?["checks"]
+            as? [[String: Any]]
         let levels = Dictionary(
             uniqueKeysWithValues: (checks ?? []).map { ($0["name"] as? String ?? "", $0["level"] as? String ?? "") })
         #expect(levels["database"] == "OK" && levels["permissions"] == "OK" && levels["clock"] == "OK")

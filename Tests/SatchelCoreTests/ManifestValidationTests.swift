@@ -117,9 +117,12 @@ import Testing
         #expect(BundlePath.problem(with: path) == problem)
     }
 
-    @Test func byteCountsReadLikeDiskLabels() {
+    /// Sizes read as a phone or a Chinese PC shows them (KB, MB), not in binary KiB and MiB.
+    @Test func byteCountsReadLikeAPhoneShowsThem() {
         #expect(ByteCount.human(512) == "512 B")
-        #expect(ByteCount.human(1536) == "1.5 KiB")
-        #expect(ByteCount.human(500 * 1024 * 1024) == "500 MiB")
+        #expect(ByteCount.human(1500) == "1.5 KB")
+        #expect(ByteCount.human(2_345_678) == "2.3 MB")
+        #expect(ByteCount.human(524_288_000) == "524 MB")
+        #expect(ByteCount.human(1_000_000_000) == "1 GB")
     }
 }

@@ -191,7 +191,7 @@ import Testing
                 let html = String(buffer: $0.body)
                 #expect(html.contains("<video controls"))
                 #expect(html.contains("/content/demo/intro.mp4"))
-                #expect(html.contains("1000 B"))
+                #expect(html.contains("1 KB"))
             }
         }
     }

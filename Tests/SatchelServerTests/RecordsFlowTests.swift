@@ -247,8 +247,11 @@ import Testing
         }
         #expect(device == "phone")
         let csv = try SchoolReport(database: database).csv()
-        #expect(csv.contains("usage,数学,三年级,1,1,0,"))
-        #expect(csv.contains("zero_result_search,化学,1"))
+        #expect(csv.contains("资源使用,数学,三年级,1,1,0,"))
+        #expect(csv.contains("无结果搜索,化学,1"))
+        let english = try SchoolReport(database: database).csv(language: .english, byteOrderMark: false)
+        #expect(english.contains("usage,数学,三年级,1,1,0,"))
+        #expect(english.contains("zero_result_search,化学,1"))
     }
 
     /// Wrong passwords make the client wait before its next try (``AccountDefenceTests`` shows that other clients do
@@ -307,13 +310,13 @@ import Testing
             headers[.cookie] = cookie
             var page = ""
             try await client.execute(uri: "/admin", method: .get, headers: headers) { page = String(buffer: $0.body) }
-            #expect(page.contains("节点管理") && page.contains("maths"))
+            #expect(page.contains("本校资源服务器管理") && page.contains("maths"))
             let csrf = RecordsFlowTests.csrf(page)
             try await client.execute(
                 uri: "/admin/import", method: .post, headers: headers,
                 body: RecordsFlowTests.form(["csrf": csrf, "path": stick.path])
             ) {
-                #expect(String(buffer: $0.body).contains("from-usb v1: installed"))
+                #expect(String(buffer: $0.body).contains("（from-usb v1）已安装"))
             }
             try await client.execute(
                 uri: "/admin/bundles/maths/remove", method: .post, headers: headers,
@@ -321,7 +324,7 @@ import Testing
             ) { #expect($0.status == .forbidden) }
             try await client.execute(
                 uri: "/admin/bundles/maths/remove", method: .post, headers: headers,
-                body: RecordsFlowTests.form(["csrf": csrf])
+                body: RecordsFlowTests.form(["csrf": csrf, "confirm": "yes"])
             ) { #expect($0.status == .seeOther) }
         }
         #expect(try fixture.test.node.database.bundle(id: "from-usb") != nil)

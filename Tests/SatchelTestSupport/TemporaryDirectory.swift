@@ -17,6 +17,13 @@ public final class TemporaryDirectory: Sendable {
     /// A path inside the directory.
     public func file(_ name: String) -> String { path + "/" + name }
 
+    /// A folder inside the directory, created (as a node's data directory must exist before `--data` names it).
+    public func directory(_ name: String) -> String {
+        let target = file(name)
+        try! FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        return target
+    }
+
     /// Writes `contents` to a file inside the directory, creating folders as needed, and returns its path.
     @discardableResult
     public func write(_ name: String, _ contents: String) -> String {
