@@ -229,11 +229,7 @@ extension SatchelDatabase {
                     }
                 }
             }
-            result.facets = counts.mapValues { values in
-                values.map { FacetValue(value: $0.key, count: $0.value) }.sorted {
-                    $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value
-                }
-            }
+            result.facets = counts.mapValues(sortedFacet)
         }
         return result
     }
@@ -245,15 +241,32 @@ extension SatchelDatabase {
     static func listing(_ filters: [String: [String]], _ db: Database, into page: SearchPage) throws -> SearchPage {
         var result = page
         let (condition, arguments) = filterClause(filters)
-        result.total =
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM resource WHERE \(condition)", arguments: arguments) ?? 0
+        // One pass counts the total and both facets.
+        var counts: [String: [String: Int]] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: "SELECT subject, grade, COUNT(*) AS count FROM resource WHERE \(condition) GROUP BY subject, grade",
+            arguments: arguments)
+        {
+            let count: Int = row["count"]
+            result.total += count
+            for level in ["subject", "grade"] {
+                guard let value: String = row[level], !value.isEmpty else { continue }
+                counts[level, default: [:]][value, default: 0] += count
+            }
+        }
+        result.facets = counts.mapValues(sortedFacet)
         result.resources = try ResourceRecord.fetchAll(
             db, sql: "SELECT * FROM resource WHERE \(condition) ORDER BY rowid LIMIT ? OFFSET ?",
             arguments: arguments + [page.pageSize, (page.page - 1) * page.pageSize])
-        for level in ["subject", "grade"] {
-            result.facets[level] = try facetCounts(db, level, condition: condition, arguments: arguments)
-        }
         return result
+    }
+
+    /// Counts of values as facet values, most common first.
+    static func sortedFacet(_ counts: [String: Int]) -> [FacetValue] {
+        counts.map { FacetValue(value: $0.key, count: $0.value) }.sorted {
+            $0.count != $1.count ? $0.count > $1.count : $0.value < $1.value
+        }
     }
 
     /// The values of `level` (one of ``Classification/levels``) among resources meeting `condition`, with counts,
