@@ -80,15 +80,22 @@ struct CatalogAPI: Sendable {
         struct Answer: Encodable {
             var query: String
             var terms: [String]
+            var filter: Classification
+            var facets: [String: [FacetValue]]
             var total: Int
             var page: Int
             var pageSize: Int
             var results: [ResourceSummary]
+            var browse: Classification?
+            var suggestions: [String]?
         }
+        let empty = results.total == 0
         return try json(
             Answer(
-                query: query, terms: SearchText.highlightTerms(query), total: results.total, page: results.page,
-                pageSize: results.pageSize, results: results.resources.map(summary)))
+                query: query, terms: SearchText.highlightTerms(query), filter: results.filter, facets: results.facets,
+                total: results.total, page: results.page, pageSize: results.pageSize,
+                results: results.resources.map(summary), browse: empty ? results.nearest : nil,
+                suggestions: empty ? results.suggestions : nil))
     }
 
     /// `GET /api/v1/facets?stage=...`: the values of every classification level under the given filter.

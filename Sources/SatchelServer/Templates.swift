@@ -164,9 +164,14 @@ enum Templates {
 
     static let search = """
         <h1>{{t.searchResults}}</h1>
-        {{#hasQuery}}<p class="meta">{{summary}}</p>{{/hasQuery}}
+        {{#hasQuery}}<p class="meta">{{summary}}{{#hasFilter}} · {{t.filteredBy}}{{filterLabel}}{{/hasFilter}}</p>{{/hasQuery}}
+        {{#facets}}<ul class="chips"><li class="meta">{{name}}</li>{{#values}}<li><a href="{{url}}">{{value}} \
+        <span class="meta">{{count}}</span></a></li>{{/values}}</ul>{{/facets}}
         {{#resources}}{{> resourceCard}}{{/resources}}
-        {{#noResults}}<div class="card">{{t.noResults}}</div>{{/noResults}}
+        {{#noResults}}<div class="card">{{t.noResults}}</div>
+        {{#hasSuggestions}}<h2>{{t.tryWords}}</h2><ul class="chips">{{#suggestions}}<li><a href="{{url}}">{{word}}</a></li>\
+        {{/suggestions}}</ul>{{/hasSuggestions}}
+        <p><a class="button" href="{{nearestURL}}">{{nearestLabel}}</a></p>{{/noResults}}
         {{> pager}}
         """
 

@@ -28,8 +28,10 @@ enum UIText {
             "searchPlaceholder": LocalizedText(zh: "搜索课程、视频、文档…", en: "Search lessons, videos, documents…"),
             "searchResults": searchResults,
             "noResults": LocalizedText(
-                zh: "没有找到相关资源。请换个词试试，例如“数学”或“分数”。",
-                en: "Nothing found. Try another word, such as “maths” or “fractions”."),
+                zh: "没有找到相关资源。试试下面这些词，或按年级、学科浏览。",
+                en: "Nothing found. Try one of the words below, or browse by grade and subject."),
+            "tryWords": LocalizedText(zh: "试试这些词", en: "Try these words"),
+            "filteredBy": LocalizedText(zh: "已按分类筛选：", en: "filtered by "),
             "empty": LocalizedText(
                 zh: "还没有安装任何资源包。请技术员用 satchel import 导入。",
                 en: "No bundles are installed yet. A technician can add them with satchel import."),

@@ -112,10 +112,36 @@ struct WebPages: Sendable {
                 language == .english
                 ? "; page \(results.page) is past the last page." : "，第 \(results.page) 页已超出最后一页。"
         }
+        let filterLabel = Classification.levels.compactMap { results.filter.value(at: $0) }.joined(separator: " · ")
+        // A facet offers its values as refinements: the value added to the query is understood as a filter.
+        let facets = ["subject", "grade"].compactMap { level -> [String: Any]? in
+            guard let values = results.facets[level], values.count > 1 else { return nil }
+            return [
+                "name": UIText.levelName(level, language),
+                "values": values.prefix(8).map { facet in
+                    [
+                        "value": facet.value, "count": facet.count,
+                        "url": "/search?q=" + HTMLText.segment(query + " " + facet.value),
+                    ] as [String: Any]
+                },
+            ]
+        }
+        let nearest = Classification.levels.compactMap { level in
+            results.nearest.value(at: level).map { (level, $0) }
+        }
+        let nearestURL =
+            "/browse" + (nearest.isEmpty ? "" : "?")
+            + nearest.map { "\($0.0)=\(HTMLText.segment($0.1))" }.joined(separator: "&")
         let context: [String: Any] = [
             "hasQuery": !query.isEmpty, "summary": summary,
+            "hasFilter": !filterLabel.isEmpty, "filterLabel": filterLabel, "facets": facets,
             "resources": results.resources.map { card($0, language, terms: terms) },
             "noResults": results.total == 0,
+            "suggestions": results.suggestions.map { ["word": $0, "url": "/search?q=" + HTMLText.segment($0)] },
+            "hasSuggestions": !results.suggestions.isEmpty,
+            "nearestURL": nearestURL,
+            "nearestLabel": UIText.browse(language)
+                + (nearest.isEmpty ? "" : "：" + nearest.map(\.1).joined(separator: " › ")),
             "pager": pager(results, language: language) { "/search?q=\(HTMLText.segment(query))&page=\($0)" } as Any,
         ]
         return render(
@@ -183,7 +209,7 @@ struct WebPages: Sendable {
                 resource.edition, resource.term, ByteCount.human(resource.entrySize),
             ]),
             "snippetHTML": terms.isEmpty || description.isEmpty
-                ? "" : HTMLText.highlight(String(description.prefix(120)), terms: terms),
+                ? "" : HTMLText.highlight(snippet(description, terms: terms), terms: terms),
         ]
     }
 
@@ -191,6 +217,24 @@ struct WebPages: Sendable {
     /// older list).
     static func isPastTheEnd(_ results: SearchPage) -> Bool {
         results.total > 0 && results.page > 1 && results.resources.isEmpty
+    }
+
+    /// 120 characters of `description` around the first of `terms` it holds (from its start when none): a long
+    /// description often names the lesson's own words last.
+    private func snippet(_ description: String, terms: [String]) -> String {
+        let characters = Array(description)
+        let lowered = description.lowercased()
+        let first =
+            terms.compactMap { term -> Int? in
+                lowered.range(of: term.lowercased()).map {
+                    lowered.distance(from: lowered.startIndex, to: $0.lowerBound)
+                }
+            }.min() ?? 0
+        guard characters.count > 120, first > 60, lowered.count == characters.count else {
+            return String(description.prefix(120))
+        }
+        let start = min(first - 30, characters.count - 120)
+        return "…" + String(characters[start..<start + 120])
     }
 
     private func pager(_ results: SearchPage, language: Language, url: (Int) -> String) -> [String: Any]? {

@@ -41,7 +41,8 @@ extension SatchelDatabase {
                     quiz: try resource.quiz.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
                 ).upsert(db)
             }
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM resource WHERE bundleId = ?", arguments: [manifest.id])
+            for row in try Row.fetchAll(
+                db, sql: "SELECT rowid, * FROM resource WHERE bundleId = ?", arguments: [manifest.id])
             {
                 try SatchelDatabase.indexResource(db, row: row)
             }

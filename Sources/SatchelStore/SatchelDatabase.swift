@@ -279,6 +279,18 @@ public struct SatchelDatabase: Sendable {
             // every transaction that adds events: the SD card's largest writer on a school day.
             try db.execute(sql: "DROP INDEX IF EXISTS event_type_occurredAt")
         }
+        migrator.registerMigration("v8-search-teachers") { db in
+            // Every field indexed in full, under the resource's own rowid (search filters by classification on
+            // `resource` and meets the index by rowid); one index per level a query may name alone.
+            try db.execute(sql: "DELETE FROM resourceSearch")
+            for row in try Row.fetchAll(db, sql: "SELECT rowid, * FROM resource") {
+                try SatchelDatabase.indexResource(db, row: row)
+            }
+            try SatchelDatabase.optimizeSearchIndex(db)
+            for column in ["grade", "subject", "edition", "term", "type"] {
+                try db.create(index: "resource_\(column)", on: "resource", columns: [column])
+            }
+        }
         return migrator
     }
 }

@@ -74,6 +74,8 @@ import Testing
         let data = folder.file("node")
         let config = folder.file("satchel.json")
         try Data("{}".utf8).write(to: URL(fileURLWithPath: config))
+        // The data folder is made first, as the installer makes it (`serve` refuses a --data that does not exist).
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         let node = ["--data", data, "--config", config]
         func provision() throws {
             let provision = try ProcessRunner.run(

@@ -32,8 +32,14 @@ import Testing
         let learned = [anchors.learn(phones), anchors.learn(platform), anchors.learn(phones)]
         #expect(learned == [true, true, false], "phones replaced the platform's time")
         #expect(anchors.anchor(boot: Self.boot) == platform)
+        // A platform time the kept anchor already predicts (to within a second) changes nothing and is not written.
+        let same = ClockAnchor(
+            at: .init(bootId: Self.boot, monotonic: 30), trueTime: Self.trueTime + 110.5, source: .platform)
+        let learnedSame = anchors.learn(same)
+        #expect(!learnedSame)
+        // One that disagrees (the platform's clock was stepped) replaces it.
         let newer = ClockAnchor(
-            at: .init(bootId: Self.boot, monotonic: 30), trueTime: Self.trueTime + 110, source: .platform)
+            at: .init(bootId: Self.boot, monotonic: 30), trueTime: Self.trueTime + 115, source: .platform)
         let replaced = anchors.learn(newer)
         #expect(replaced)
         #expect(anchors.anchors.count == 1)

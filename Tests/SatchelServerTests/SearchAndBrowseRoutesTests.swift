@@ -58,6 +58,72 @@ import Testing
         }
     }
 
+    /// Percent-encodes a query value.
+    static func encoded(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? text
+    }
+
+    @Test func searchUnderstandsClassificationWordsAndOffersFacets() async throws {
+        let (test, app) = try Self.makeApp()
+        defer { withExtendedLifetime(test) {} }
+        try await app.test(.router) { client in
+            // No space, Arabic numerals: the grade and subject filter, they are not text to match.
+            try await client.execute(uri: "/search?q=" + Self.encoded("3年级数学"), method: .get) {
+                let html = String(buffer: $0.body)
+                #expect(html.contains("找到 2 个资源"))
+                #expect(html.contains("已按分类筛选：三年级 · 数学"))
+                #expect(html.contains("/resources/g3/fractions") && html.contains("/resources/g3/video"))
+                #expect(!html.contains("/resources/g3/poem"))
+            }
+            // A grade alone: the subjects among the results are links that refine the query.
+            try await client.execute(uri: "/search?q=" + Self.encoded("三年级"), method: .get) {
+                let html = String(buffer: $0.body)
+                #expect(html.contains("找到 3 个资源"))
+                #expect(html.contains("href=\"/search?q=" + Self.encoded("三年级 数学") + "\">数学 <span class=\"meta\">2"))
+            }
+            try await client.execute(uri: "/api/v1/search?q=" + Self.encoded("三上数学视频"), method: .get) {
+                let json = try Self.json($0.body)
+                #expect(json["total"] as? Int == 1)
+                #expect((json["results"] as? [[String: Any]])?.first?["id"] as? String == "video")
+                #expect(json["filter"] as? [String: String] == ["grade": "三年级", "term": "上册", "subject": "数学"])
+            }
+        }
+    }
+
+    @Test func anEmptySearchOffersWordsThatExistAndTheNearestBrowseLevel() async throws {
+        let (test, app) = try Self.makeApp()
+        defer { withExtendedLifetime(test) {} }
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/search?q=" + Self.encoded("三年级光合作用"), method: .get) {
+                let html = String(buffer: $0.body)
+                #expect(html.contains("没有找到相关资源"))
+                #expect(html.contains("试试这些词"))
+                #expect(html.contains("href=\"/search?q=" + Self.encoded("数学") + "\">数学</a>"))
+                #expect(
+                    html.contains("href=\"/browse?stage=%E5%B0%8F%E5%AD%A6&amp;grade=%E4%B8%89%E5%B9%B4%E7%BA%A7\""))
+                #expect(html.contains("分类浏览：小学 › 三年级"))
+            }
+            // The English page suggests words the catalog holds, and each finds something.
+            try await client.execute(uri: "/search?q=zzzz&lang=en", method: .get) {
+                let html = String(buffer: $0.body)
+                #expect(html.contains("Try these words"))
+                #expect(!html.contains("maths"))
+            }
+            try await client.execute(uri: "/api/v1/search?q=zzzz", method: .get) {
+                let json = try Self.json($0.body)
+                let words = json["suggestions"] as? [String] ?? []
+                #expect(words == ["数学", "语文"])
+                #expect(json["browse"] as? [String: String] == [:])
+            }
+            for word in ["数学", "语文"] {
+                try await client.execute(uri: "/api/v1/search?q=" + Self.encoded(word), method: .get) {
+                    let total = try Self.json($0.body)["total"] as? Int ?? 0
+                    #expect(total > 0)
+                }
+            }
+        }
+    }
+
     @Test func browsingDrillsDownByStageGradeSubject() async throws {
         let (test, app) = try Self.makeApp()
         defer { withExtendedLifetime(test) {} }
@@ -78,7 +144,8 @@ import Testing
             try await client.execute(uri: maths, method: .get) {
                 let html = String(buffer: $0.body)
                 #expect(html.contains("<h2>教材版本</h2>"))
-                #expect(html.contains("认识分数") && html.contains("数学小视频") && !html.contains("静夜思"))
+                #expect(html.contains("/resources/g3/fractions") && html.contains("/resources/g3/video"))
+                #expect(!html.contains("/resources/g3/poem"))
             }
         }
     }
