@@ -54,11 +54,15 @@ class Teacher:
             headers["Content-Type"] = "application/json"
         request = urllib.request.Request(BASE + path, data=body, headers=headers)
         try:
-            with self.opener.open(request, timeout=30) as answer:
+            with self.opener.open(request, timeout=120) as answer:
                 text = answer.read().decode("utf-8", "replace")
                 status = answer.status
         except urllib.error.HTTPError as error:
             text, status = error.read().decode("utf-8", "replace"), error.code
+        except OSError:
+            # A timeout or a reset on a loaded machine: counted, and the teacher's day goes on.
+            count("failed")
+            return 0, ""
         count(kind)
         return status, text
 
