@@ -322,12 +322,25 @@ public struct SyncSession: Sendable {
             lastErrors: Array(errors.prefix(5)))
     }
 
+    /// Stores the session's result and time in one write. A result the same as the stored one is written again
+    /// only once an hour: an idle node syncs 96 times a day, and on an SD card each write costs a WAL page, an fsync
+    /// and a checkpoint. `lastSyncAt` may so lag by up to an hour while nothing changes.
     private func record(result: String) throws {
-        // One write a session: on an SD card each transaction costs a WAL write and an fsync.
+        let result = String(result.prefix(500))
+        let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult"])
+        if stored["lastSyncResult"] == result,
+            let last = stored["lastSyncAt"].flatMap({ ISO8601DateFormatter().date(from: $0) }),
+            abs(Date().timeIntervalSince(last)) < Self.unchangedResultInterval
+        {
+            return
+        }
         try node.database.setSyncValues([
-            ("lastSyncAt", ISO8601DateFormatter().string(from: Date())), ("lastSyncResult", String(result.prefix(500))),
+            ("lastSyncAt", ISO8601DateFormatter().string(from: Date())), ("lastSyncResult", result),
         ])
     }
+
+    /// How long an unchanged session result goes without being written again.
+    static let unchangedResultInterval: TimeInterval = 3600
 }
 
 /// Exponential backoff with jitter: `base * 2^attempt`, capped, then scaled by a random 50-100 %, so that many nodes
