@@ -254,11 +254,15 @@ public struct PlatformDatabase: Sendable {
 }
 
 extension PlatformDatabase: PlatformStorage {
-    /// A new enrolment secret: 18 random bytes, base64url.
+    /// A new enrolment secret: 18 random bytes, base64url, never starting with `-` (a technician types the token
+    /// after `--token`, and a value that starts with `-` reads as an option: "Missing value for '--token'").
     static func newTokenSecret() -> String {
-        let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
+        while true {
+            let bytes = (0..<18).map { _ in UInt8.random(in: 0...255) }
+            let secret = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_")
+            if !secret.hasPrefix("-") { return secret }
+        }
     }
 
     /// A new node id: `node-` and 12 random hex digits.

@@ -15,4 +15,14 @@ import Testing
         #expect(try database.enrol(token: token, schoolCode: "S-1", publicKey: "key-b") == nil)
         #expect(try database.enrol(token: token, schoolCode: "S-2", publicKey: "key-a") == nil)
     }
+
+    /// A technician types the token after `--token`; one that started with `-` (1 in 64 of them did) read as an
+    /// option, and `satchel provision` answered "Missing value for '--token'".
+    @Test func noTokenStartsWithADash() throws {
+        let folder = TemporaryDirectory("enrolment")
+        let database = try PlatformDatabase(path: folder.file("platform.sqlite"))
+        let tokens = try (0..<1000).map { try database.createToken(schoolCode: "S-\($0)") }
+        #expect(tokens.allSatisfy { !$0.hasPrefix("-") })
+        #expect(Set(tokens).count == tokens.count)
+    }
 }
