@@ -91,6 +91,7 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
     RecordsRoutes(node: node, events: events, pages: pages, beacons: beacons).register(on: router)
     AdminRoutes(node: node, pages: pages).register(on: router)
+    TeacherTools(database: node.database, pages: pages).register(on: router)
     BlobRoute.add(to: router, blobStore: node.blobStore)
     PeerCatalogRoute.add(to: router, database: node.database)
     router.get("/healthz") { _, _ in

@@ -595,9 +595,7 @@ struct RecordsRoutes: Sendable {
     }
 
     private func requireSession(_ request: Request, form: QueryString) throws -> TeacherRecord {
-        guard let (session, teacher) = sessions.current(request) else { throw HTTPError(.unauthorized) }
-        guard form["csrf"] == session.csrfToken, Sessions.isSameOrigin(request) else { throw HTTPError(.forbidden) }
-        return teacher
+        try sessions.requireTeacher(request, form: form)
     }
 
     static func form(_ request: Request, _ context: some RequestContext) async throws -> QueryString {

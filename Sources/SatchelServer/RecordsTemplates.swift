@@ -32,6 +32,8 @@ extension Templates {
         {{#courses}}<div class="card"><strong><a href="/training/{{bundleSegment}}">{{title}}</a></strong>
         <div class="meta">{{completed}} / {{total}} {{t.modulesDone}} · {{hours}} {{t.hours}}</div></div>{{/courses}}
         {{^courses}}<div class="card">{{t.noCourses}}</div>{{/courses}}
+        <p><a class="button" href="/me/lessons">{{t.lessonPlans}}</a> <a class="button" href="/me/favourites">{{t.favourites}}</a> \
+        <a class="button" href="/me/recent">{{t.recentViews}}</a></p>
         <p><a class="button" href="/me/certificate">{{t.certificate}}</a> <a class="button" href="/me/export">{{t.exportData}}</a></p>
         <form method="post" action="/logout"><input type="hidden" name="csrf" value="{{csrf}}">
         <button class="button" type="submit">{{t.logout}}</button></form>

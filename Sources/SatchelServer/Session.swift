@@ -16,6 +16,14 @@ struct Sessions: Sendable {
         return try? database.session(tokenHash: Self.hash(token))
     }
 
+    /// The teacher of a state-changing form: logged in (else 401), the form carrying the session's CSRF token and
+    /// sent from this site (else 403).
+    func requireTeacher(_ request: Request, form: QueryString) throws -> TeacherRecord {
+        guard let (session, teacher) = current(request) else { throw HTTPError(.unauthorized) }
+        guard form["csrf"] == session.csrfToken, Self.isSameOrigin(request) else { throw HTTPError(.forbidden) }
+        return teacher
+    }
+
     /// Starts a session for `teacher` and returns the Set-Cookie value.
     func start(for teacher: TeacherRecord, secure: Bool) throws -> String {
         let token = Self.randomToken()

@@ -8,7 +8,9 @@ enum Templates {
     /// The library holding every template, registered by name.
     static let library: MustacheLibrary = {
         var library = MustacheLibrary()
-        for (name, text) in all.merging(records, uniquingKeysWith: { first, _ in first }) {
+        for (name, text) in all.merging(records, uniquingKeysWith: { first, _ in first }).merging(
+            teacherTools, uniquingKeysWith: { first, _ in first })
+        {
             // The templates are constants of this file; a parse error is a programming error caught by the tests.
             try! library.register(text, named: name)
         }
@@ -74,6 +76,8 @@ enum Templates {
         button:not(.button){padding:.5rem 1rem;border:1px solid #aab3bf;border-radius:.4rem;background:#fff}
         label.choice{display:flex;gap:.6rem;align-items:center;min-height:44px}
         .danger{background:#b3261e}
+        .tools{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:.5rem 0}
+        .tools form{margin:0}.tools select{display:inline-block;width:auto;max-width:100%}
         </style>
         </head>
         <body>
@@ -110,6 +114,11 @@ enum Templates {
         {{#hasStages}}<h2>{{t.browseByStage}}</h2>
         <ul class="chips">{{#stages}}<li><a href="{{url}}">{{value}} <span class="meta">{{count}}</span></a></li>\
         {{/stages}}</ul>{{/hasStages}}
+        <p><a class="button" href="/training">{{t.teacherTraining}}</a>{{#mine}} <a class="button" href="/me/lessons">{{t.myLessons}}</a>{{/mine}}</p>
+        {{#hasFavourites}}<h2>{{t.favourites}} <a class="meta" href="/me/favourites">{{t.seeAll}}</a></h2>\
+        {{#favourites}}{{> resourceCard}}{{/favourites}}{{/hasFavourites}}
+        {{#hasRecentViews}}<h2>{{t.recentViews}} <a class="meta" href="/me/recent">{{t.seeAll}}</a></h2>\
+        {{#recentViews}}{{> resourceCard}}{{/recentViews}}{{/hasRecentViews}}
         {{#hasRecent}}<h2>{{t.recent}}</h2>{{#recent}}{{> resourceCard}}{{/recent}}{{/hasRecent}}
         {{#hasBundles}}<h2>{{t.bundles}}</h2>
         {{#bundles}}<a class="card" href="/bundles/{{idSegment}}"><strong>{{title}}</strong>
@@ -128,6 +137,7 @@ enum Templates {
         <h1>{{resourceTitle}}</h1>
         <p class="meta">{{meta}}</p>
         {{#description}}<p>{{description}}</p>{{/description}}
+        {{> resourceTools}}
         {{#isVideo}}<video controls preload="metadata" playsinline src="{{url}}"></video>{{/isVideo}}
         {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}
         {{#isImage}}<img src="{{url}}" alt="{{resourceTitle}}">{{/isImage}}

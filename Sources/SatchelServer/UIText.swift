@@ -88,7 +88,7 @@ enum UIText {
             "views": LocalizedText(zh: "次浏览", en: "views"),
             "downloads": LocalizedText(zh: "次下载", en: "downloads"),
         ]
-        return table.mapValues { $0(language) }
+        return table.merging(TeacherToolsText.strings) { first, _ in first }.mapValues { $0(language) }
     }
 
     static func typeName(_ type: String, _ language: Language) -> String {

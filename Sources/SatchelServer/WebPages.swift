@@ -30,7 +30,7 @@ struct WebPages: Sendable {
         let bundles = try database.bundles()
         let recent = try database.recentResources(limit: 12)
         let stages = try database.facet("stage", filter: Classification())
-        let context: [String: Any] = [
+        var context: [String: Any] = [
             "bundles": bundles.map { bundle in
                 [
                     "id": bundle.id, "idSegment": HTMLText.segment(bundle.id), "title": bundle.title(language),
@@ -45,6 +45,7 @@ struct WebPages: Sendable {
             },
             "hasStages": !stages.isEmpty,
         ]
+        context.merge(try TeacherTools(database: database, pages: self).homeContext(request)) { _, mine in mine }
         return render("home", title: UIText.title(language), context: context, request: request, language: language)
     }
 
@@ -72,7 +73,10 @@ struct WebPages: Sendable {
         visits.opened(
             client: RecentUses.client(of: request, userAgent: request.headers[.userAgent]), bundleId: bundleId,
             resourceId: resource.id)
+        let tools = try TeacherTools(database: database, pages: self).resourceContext(
+            request, bundleId: bundleId, resourceId: resource.id)
         let context: [String: Any] = [
+            "tools": tools.merging(["bundleId": bundleId, "resourceId": resource.id]) { first, _ in first },
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
             "bundleSegment": HTMLText.segment(bundleId),
@@ -199,7 +203,8 @@ struct WebPages: Sendable {
         return response
     }
 
-    private func card(_ resource: ResourceRecord, _ language: Language, terms: [String]) -> [String: Any] {
+    /// A resource's card in a list, with `terms` highlighted.
+    func card(_ resource: ResourceRecord, _ language: Language, terms: [String] = []) -> [String: Any] {
         let description = (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? ""
         return [
             "bundleSegment": HTMLText.segment(resource.bundleId), "idSegment": HTMLText.segment(resource.id),

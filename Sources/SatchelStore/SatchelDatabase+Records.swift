@@ -71,6 +71,7 @@ extension SatchelDatabase {
             try db.execute(sql: "DELETE FROM session WHERE teacherId = ?", arguments: [key])
             try db.execute(sql: "DELETE FROM enrolment WHERE teacherId = ?", arguments: [key])
             try db.execute(sql: "DELETE FROM moduleProgress WHERE teacherId = ?", arguments: [key])
+            try Self.deleteTeacherTools(db, teacherKey: key)
             // The name and number in the local log go too; the platform learns of the removal by the event below.
             try db.execute(
                 sql: """

@@ -291,6 +291,10 @@ public struct SatchelDatabase: Sendable {
                 try db.create(index: "resource_\(column)", on: "resource", columns: [column])
             }
         }
+        migrator.registerMigration("v10-teacher-tools") { db in
+            // 收藏, 最近浏览 and 备课篮: each teacher's own lists of resources, kept on the node only.
+            try SatchelDatabase.createTeacherTools(db)
+        }
         return migrator
     }
 }

@@ -144,26 +144,39 @@ import Testing
             let folder = TemporaryDirectory("browser-forms")
             for page in ["/login", "/register", "/login?lang=en"] {
                 let report = try await chromium.formTargets(of: base + page, width: 360, in: folder)
-                let targets = report.split(separator: " ").dropFirst().map { $0.split(separator: ":") }
-                #expect(targets.count >= 3, "\(page): \(report)")
-                for target in targets where target.count == 3 {
-                    let (name, height, size) = (target[0], Double(target[1]) ?? 0, Double(target[2]) ?? 0)
-                    #expect(height >= 44, "\(page): \(name) is \(height) px tall")
-                    #expect(size >= 16, "\(page): \(name) has \(size) px text")
-                }
+                expectPhoneSizedTargets(report, page: page, atLeast: 3)
             }
             withExtendedLifetime(folder) {}
         }
     }
 }
 
+/// Checks a ``Chromium/formTargets(of:html:width:in:)`` report of `page`: at least `count` targets, each at least 44 px
+/// tall with at least 16 px text.
+func expectPhoneSizedTargets(_ report: String, page: String, atLeast count: Int) {
+    let targets = report.split(separator: " ").dropFirst().map { $0.split(separator: ":") }
+    #expect(targets.count >= count, "\(page): \(report)")
+    for target in targets where target.count == 3 {
+        let (name, height, size) = (target[0], Double(target[1]) ?? 0, Double(target[2]) ?? 0)
+        #expect(height >= 44, "\(page): \(name) is \(height) px tall")
+        #expect(size >= 16, "\(page): \(name) has \(size) px text")
+    }
+}
+
 /// Starts `satchel demo` on a free port with fresh data, runs `body` with the node's base URL, and stops the node.
 private func withDemoNode(_ body: (String) async throws -> Void) async throws {
+    try await withDemoNode { base, _ in try await body(base) }
+}
+
+/// Starts `satchel demo` on a free port with fresh data, runs `body` with the node's base URL and data folder, and
+/// stops the node.
+func withDemoNode(_ body: (_ base: String, _ data: String) async throws -> Void) async throws {
     let folder = TemporaryDirectory("browser")
-    let node = try BackgroundProcess(["demo", "--data", folder.file("demo-data"), "--port", "0", "--host", "127.0.0.1"])
+    let data = folder.file("demo-data")
+    let node = try BackgroundProcess(["demo", "--data", data, "--port", "0", "--host", "127.0.0.1"])
     do {
         let port = try await node.waitFor(#"http://127\.0\.0\.1:(\d+)/"#)
-        try await body("http://127.0.0.1:\(port)")
+        try await body("http://127.0.0.1:\(port)", data)
     } catch {
         await node.stop()
         throw error
@@ -198,7 +211,7 @@ private func attribute(_ name: String, ofFirst tag: String, in html: String) -> 
 }
 
 /// The `key=value` words of a probe's report, such as `seeked:3.0 state=4 duration=4.00`.
-private func fields(of report: String) -> [String: String] {
+func fields(of report: String) -> [String: String] {
     var result: [String: String] = [:]
     for word in report.split(separator: " ") {
         let parts = word.split(separator: "=", maxSplits: 1)
@@ -277,9 +290,11 @@ struct Chromium: Sendable {
     /// returns `layout scroll=… client=… wide=TAGS`: the page's scroll width, its visible width, and the elements
     /// that reach past the visible width. The page's DOM is copied to a local file with a `<base>` pointing at its
     /// address, so that a local page may measure it.
-    func phoneLayout(of url: String, width: Int, in folder: TemporaryDirectory) async throws -> String {
+    func phoneLayout(
+        of url: String, html: String? = nil, width: Int, in folder: TemporaryDirectory
+    ) async throws -> String {
         try await measure(
-            url, width: width, in: folder,
+            url, html: html, width: width, in: folder,
             report: """
                 var wide = Array.from(f.contentDocument.querySelectorAll("body *")).filter(function (e) {
                     return e.getBoundingClientRect().right > d.clientWidth + 0.5;
@@ -291,9 +306,11 @@ struct Chromium: Sendable {
 
     /// The size of every text field and button of the forms in `url`'s main part laid out `width` px wide, one
     /// `name:height:fontSize` entry each, space-separated.
-    func formTargets(of url: String, width: Int, in folder: TemporaryDirectory) async throws -> String {
+    func formTargets(
+        of url: String, html: String? = nil, width: Int, in folder: TemporaryDirectory
+    ) async throws -> String {
         try await measure(
-            url, width: width, in: folder,
+            url, html: html, width: width, in: folder,
             report: """
                 var targets = Array.from(f.contentDocument.querySelectorAll(
                     "main input:not([type=hidden]), main button, main select")).map(function (e) {
@@ -306,13 +323,15 @@ struct Chromium: Sendable {
     }
 
     /// Lays out `url`'s page in a `width` px frame and returns the title that `report` (JavaScript that sees the
-    /// frame as `f` and its root element as `d`) sets.
+    /// frame as `f` and its root element as `d`) sets. The page is `html` when given (a page fetched with a logged-in
+    /// teacher's cookie, which a fresh browser profile does not have), else the DOM Chromium made of `url`.
     private func measure(
-        _ url: String, width: Int, in folder: TemporaryDirectory, report: String
+        _ url: String, html: String? = nil, width: Int, in folder: TemporaryDirectory, report: String
     ) async throws
         -> String
     {
-        var page = try await dumpDOM(url: url)
+        var page: String
+        if let html { page = html } else { page = try await dumpDOM(url: url) }
         let base = #"<base href="\#(url)">"#
         if let head = page.range(of: "<head>") {
             page.insert(contentsOf: base, at: head.upperBound)
