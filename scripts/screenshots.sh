@@ -6,7 +6,8 @@
 #   BASE_URL  a running node (default http://127.0.0.1:8080), e.g. the one `make demo` starts
 #   OUTDIR    where the PNG files go (default ./screenshots), named like home-zh-phone.png
 #
-# The pages are those of the built-in demo content (`satchel demo`).
+# The pages are those of the built-in demo content (`satchel demo`). With TEACHER=username:password (an account
+# made with `satchel teachers add`), a teacher's own pages are captured too.
 set -eu
 
 BASE_URL="${1:-http://127.0.0.1:8080}"
@@ -71,6 +72,44 @@ video /resources/demo-primary-g3/intro-video
 lesson /resources/demo-primary-g3/math-fractions
 pdf /resources/demo-primary-g3/fractions-worksheet
 PAGES
+
+# A teacher's own pages (收藏, 最近浏览, 备课篮) need a login: with TEACHER=username:password, the script logs in with
+# curl, opens two resources, keeps one, makes a lesson plan of both (each run adds one), saves each page's HTML with
+# a <base> pointing at the node, and has Chromium draw the saved page (a fresh browser profile has no login).
+if [ -n "${TEACHER:-}" ]; then
+    work=$(mktemp -d)
+    jar="$work/cookies"
+    user="${TEACHER%%:*}"
+    password="${TEACHER#*:}"
+    curl -fsS -o /dev/null -c "$jar" --data-urlencode "username=$user" --data-urlencode "password=$password" \
+        "$BASE_URL/login" || { echo "screenshots: could not log in as $user" >&2; exit 1; }
+    page=$(curl -fsS -b "$jar" "$BASE_URL/resources/demo-primary-g3/intro-video")
+    csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -n 1)
+    curl -fsS -o /dev/null -b "$jar" "$BASE_URL/resources/demo-primary-g3/math-fractions"
+    curl -fsS -o /dev/null -b "$jar" --data "csrf=$csrf&favourite=1" "$BASE_URL/me/favourites/demo-primary-g3/intro-video"
+    plan=$(curl -sS -o /dev/null -w '%{redirect_url}' -b "$jar" --data-urlencode "csrf=$csrf" \
+        --data-urlencode "title=《认识分数》第一课时" --data-urlencode "className=三年级（2）班" \
+        --data "bundle=demo-primary-g3&resource=intro-video" "$BASE_URL/me/lessons")
+    plan="/${plan#*://*/}"
+    curl -fsS -o /dev/null -b "$jar" --data "csrf=$csrf&plan=${plan##*/}&bundle=demo-primary-g3&resource=math-fractions" \
+        "$BASE_URL/me/lessons/add"
+    while read -r name path; do
+        saved="$work/$name.html"
+        curl -fsS -b "$jar" "$BASE_URL$path" | sed "s|<head>|<head><base href=\"$BASE_URL$path\">|" >"$saved"
+        shot "$name-phone" "file://$saved" 360,740
+        shot "$name-desktop" "file://$saved" 1280,800
+    done <<TEACHER_PAGES
+home-teacher /
+favourites /me/favourites
+recent /me/recent
+lesson-plans /me/lessons
+lesson-plan $plan
+present $plan/present/2
+training /training
+lesson-teacher /resources/demo-primary-g3/math-fractions
+TEACHER_PAGES
+    rm -rf "$work"
+fi
 
 if [ "$failed" -ne 0 ]; then
     echo "screenshots: some pages could not be captured" >&2

@@ -101,7 +101,7 @@ extension Templates {
         <span class="title">{{number}} / {{count}} · {{title}}</span>\
         {{#next}}<a href="{{next}}" rel="next"><span class="label">{{nextLabel}} </span>›</a>{{/next}}\
         {{^next}}<a class="off" aria-hidden="true"><span class="label">{{nextLabel}} </span>›</a>{{/next}}\
-        <button id="full" type="button" hidden>⛶<span class="label"> {{fullScreen}}</span></button><a href="{{exitURL}}">✕<span class="label"> {{exit}}</span></a></nav>
+        <button id="full" type="button" hidden>{{fullScreen}}</button><a href="{{exitURL}}">✕<span class="label"> {{exit}}</span></a></nav>
         <div class="stage">{{#isFrame}}<iframe src="{{url}}" title="{{title}}"></iframe>{{/isFrame}}\
         {{#isVideo}}<video controls playsinline src="{{url}}"></video>{{/isVideo}}\
         {{#isAudio}}<audio controls src="{{url}}"></audio>{{/isAudio}}\
