@@ -113,6 +113,9 @@ import Testing
             #expect(try await li.get("/resources/maths/clock").1.contains("★ 已收藏"))
             let (_, favourites, _) = try await li.get("/me/favourites")
             #expect(favourites.contains("时分秒") && !favourites.contains("认识分数"))
+            // The teacher's own data export carries the lists too.
+            let (_, export, _) = try await li.get("/me/export")
+            #expect(export.contains(#""favourites""#) && export.contains("时分秒"), "\(export)")
             let (_, home, _) = try await li.get("/")
             #expect(home.contains("我的收藏") && home.contains("最近浏览") && home.contains("/training"))
 
@@ -186,6 +189,7 @@ import Testing
             _ = try fixture.test.node.database.removeBundle(id: "maths")
             #expect(try await li.get(plan).1.contains("这个资源已从本校服务器移除"))
 
+            #expect(try await li.get("/me/export").1.contains("《面积》第一课时"))
             // Deleting asks first.
             let (_, question, _) = try await li.get(plan + "/delete")
             #expect(question.contains("确定删除这个备课篮吗？"))
