@@ -73,7 +73,7 @@ done
 platform_pid=$!
 node_pid=
 trap 'kill $platform_pid $node_pid 2>/dev/null || true' EXIT
-until curl -sf -o /dev/null http://127.0.0.1:$PLATFORM_PORT/api/v1/status; do sleep 0.05; done
+until curl -sf -o /dev/null http://127.0.0.1:$PLATFORM_PORT/healthz; do sleep 0.05; done
 TOKEN=$("$PLATFORM" token create --school BENCH --data platform)
 "$SATCHEL" provision --platform http://127.0.0.1:$PLATFORM_PORT --token "$TOKEN" --school BENCH --data node \
     --config node.json >/dev/null

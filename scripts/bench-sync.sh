@@ -32,7 +32,7 @@ MALLOC_ARENA_MAX=2 "$SATCHEL" serve --data node --port $NODE_PORT --host 127.0.0
 node_pid=$!
 trap 'kill $platform_pid $node_pid 2>/dev/null || true' EXIT
 until curl -sf -o /dev/null http://127.0.0.1:$NODE_PORT/healthz; do sleep 0.05; done
-until curl -sf -o /dev/null http://127.0.0.1:$PLATFORM_PORT/api/v1/status; do sleep 0.05; done
+until curl -sf -o /dev/null http://127.0.0.1:$PLATFORM_PORT/healthz; do sleep 0.05; done
 
 "$SATCHEL" keygen --output pub.key >/dev/null
 mkdir -p lesson && echo "<p>课</p>" > lesson/index.html

@@ -69,8 +69,11 @@ public struct Platform: Sendable {
     public var fingerprint: String { EnrolmentToken.fingerprint(of: signingKey.publicKey.rawRepresentation) }
 
     /// A new one-time enrolment token for a school, as the technician types it: `<secret>.<fingerprint>`.
-    public func createToken(schoolCode: String) async throws -> String {
-        EnrolmentToken(secret: try await storage.createToken(schoolCode: schoolCode), fingerprint: fingerprint).text
+    public func createToken(schoolCode: String, region: String = "") async throws -> String {
+        let region = try Region.normalized(region)
+        return EnrolmentToken(
+            secret: try await storage.createToken(schoolCode: schoolCode, region: region), fingerprint: fingerprint
+        ).text
     }
 
     /// Releases the storage's connections; the platform is not used afterwards.

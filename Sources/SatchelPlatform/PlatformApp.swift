@@ -150,22 +150,56 @@ public enum PlatformApp {
         }
         BlobRoute.add(to: router, blobStore: platform.store.blobStore)
 
-        router.get("/") { _, _ -> Response in
-            let status = try await database.status()
-            var html = "<!doctype html><meta charset=utf-8><title>Satchel platform</title><h1>国家平台 · Platform</h1>"
-            html +=
-                "<p>已收到事件 · events received: \(status.eventsReceived) · 资源包版本 · bundle versions: \(status.bundles)</p><ul>"
-            for node in status.nodes {
-                html += "<li>\(node.id) (\(node.schoolCode)): cursor \(node.acknowledged)</li>"
+        let access = OperatorAccess(storage: database)
+        access.register(on: router)
+        // What an operator sees is their region's schools; without a login, a browser is sent to /login.
+        router.get("/") { request, _ -> Response in
+            guard let person = try await access.current(request) else {
+                return Response(status: .seeOther, headers: [.location: "/login"])
             }
-            html += "</ul>"
-            return Response(
-                status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+            return frontPage(try await database.status(within: person.region), operator: person)
         }
-        router.get("/api/v1/status") { _, _ in try json(try await database.status()) }
+        router.get("/api/v1/status") { request, _ -> Response in
+            guard let person = try await access.current(request) else {
+                var response = error(
+                    .unauthorized, "operator_required",
+                    "This needs an operator's API token (Authorization: Bearer …) or login; see docs/platform.md.")
+                response.headers[.wwwAuthenticate] = "Bearer"
+                return response
+            }
+            return try json(try await database.status(within: person.region))
+        }
+        // For load balancers and scripts that wait for the platform: says nothing about its data.
+        router.get("/healthz") { _, _ -> Response in try json(["status": "ok"]) }
         router.get("/verify") { request, _ in await CertificateVerifyPage.respond(to: request, platform: platform) }
         return router
+    }
+
+    /// The front page an operator sees: their region's schools and how far each school's events have arrived.
+    static func frontPage(_ status: PlatformStatus, operator person: Operator) -> Response {
+        let escape = OperatorAccess.escape
+        let scope = person.region.isEmpty ? "全国 · Nation" : escape(person.region)
+        var html = """
+            <!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1"><title>国家平台 · Platform</title>
+            \(OperatorAccess.pageStyle)</head><body><main><h1>国家平台 · Platform</h1>
+            <p class=meta>\(escape(person.name)) · \(scope)</p>
+            <p>学校 · schools: \(status.nodes.count) · 已收到事件 · events received: \(status.eventsReceived) · \
+            资源包版本 · bundle versions: \(status.bundles)</p>
+            <table><tr><th>学校 · School</th><th>地区 · Region</th><th>节点 · Node</th><th>已确认 · Acknowledged</th></tr>
+            """
+        for node in status.nodes {
+            html +=
+                "<tr><td>\(escape(node.schoolCode))</td><td>\(escape(node.region))</td><td>\(escape(node.id))</td>"
+                + "<td>\(node.acknowledged)</td></tr>"
+        }
+        html += """
+            </table><form method="post" action="/logout"><p><button type="submit">退出登录 · Log out</button></p></form>
+            </main></body></html>
+            """
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
     }
 
     /// Batches are decompressed one at a time, off the threads that serve requests, so that many bodies that

@@ -84,17 +84,36 @@ public struct PlatformDatabase: Sendable {
                 t.add(column: "monotonic", .double)
             }
         }
+        // Schools belong to regions, and operators see a region's schools (issue 16).
+        migrator.registerMigration("p4-operators") { db in
+            try db.alter(table: "enrolToken") { t in t.add(column: "region", .text).notNull().defaults(to: "") }
+            try db.alter(table: "node") { t in t.add(column: "region", .text).notNull().defaults(to: "") }
+            try db.create(index: "node_region", on: "node", columns: ["region"])
+            try db.create(table: "operator") { t in
+                t.primaryKey("username", .text)
+                t.column("name", .text).notNull()
+                t.column("role", .text).notNull()
+                t.column("region", .text).notNull()
+                t.column("passwordHash", .text).notNull()
+                t.column("createdAt", .datetime).notNull()
+            }
+            try db.create(table: "operatorCredential") { t in
+                t.primaryKey("hash", .text)
+                t.column("username", .text).notNull().indexed()
+                t.column("expiresAt", .datetime)
+            }
+        }
         try migrator.migrate(pool)
         writer = pool
     }
 
     /// A new one-time enrolment secret for a school (``Platform/createToken(schoolCode:)`` adds the key fingerprint).
-    public func createToken(schoolCode: String) throws -> String {
+    public func createToken(schoolCode: String, region: String = "") throws -> String {
         let token = Self.newTokenSecret()
         try writer.write { db in
             try db.execute(
-                sql: "INSERT INTO enrolToken (token, schoolCode, createdAt) VALUES (?, ?, ?)",
-                arguments: [token, schoolCode, Date()])
+                sql: "INSERT INTO enrolToken (token, schoolCode, region, createdAt) VALUES (?, ?, ?, ?)",
+                arguments: [token, schoolCode, region, Date()])
         }
         return token
     }
@@ -114,8 +133,8 @@ public struct PlatformDatabase: Sendable {
             }
             let id = Self.newNodeId()
             try db.execute(
-                sql: "INSERT INTO node (id, schoolCode, publicKey, enrolledAt) VALUES (?, ?, ?, ?)",
-                arguments: [id, schoolCode, publicKey, Date()])
+                sql: "INSERT INTO node (id, schoolCode, region, publicKey, enrolledAt) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, schoolCode, row["region"] as String, publicKey, Date()])
             try db.execute(sql: "UPDATE enrolToken SET usedBy = ? WHERE token = ?", arguments: [id, token])
             return id
         }
@@ -239,17 +258,107 @@ public struct PlatformDatabase: Sendable {
         }
     }
 
-    /// Figures for `satchel-platform status --json`.
-    public func status() throws -> PlatformStatus {
+    /// Figures for `satchel-platform status --json`, over every school.
+    public func status() throws -> PlatformStatus { try status(within: "") }
+
+    /// Figures over the schools in `region` and below it.
+    public func status(within region: String) throws -> PlatformStatus {
         try writer.read { db in
-            PlatformStatus(
-                eventsReceived: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM receivedEvent") ?? 0,
-                nodes: try Row.fetchAll(db, sql: "SELECT id, schoolCode, acknowledged FROM node ORDER BY id").map {
+            let inRegion = region.isEmpty ? "1" : "(node.region = ?1 OR node.region LIKE ?1 || '/%')"
+            let arguments: StatementArguments = region.isEmpty ? [] : [region]
+            return PlatformStatus(
+                eventsReceived: try Int.fetchOne(
+                    db,
+                    sql: region.isEmpty
+                        ? "SELECT COUNT(*) FROM receivedEvent"
+                        : "SELECT COUNT(*) FROM receivedEvent JOIN node ON node.id = nodeId WHERE \(inRegion)",
+                    arguments: arguments) ?? 0,
+                nodes: try Row.fetchAll(
+                    db, sql: "SELECT id, schoolCode, region, acknowledged FROM node WHERE \(inRegion) ORDER BY id",
+                    arguments: arguments
+                ).map {
                     PlatformStatus.NodeCursor(
-                        id: $0["id"], schoolCode: $0["schoolCode"], acknowledged: $0["acknowledged"])
+                        id: $0["id"], schoolCode: $0["schoolCode"], region: $0["region"],
+                        acknowledged: $0["acknowledged"])
                 },
                 bundles: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog") ?? 0)
         }
+    }
+
+    // MARK: Operators
+
+    public func addOperator(_ operator: Operator, passwordHash: String) throws -> Bool {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO operator (username, name, role, region, passwordHash, createdAt)
+                    VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (username) DO NOTHING
+                    """,
+                arguments: [
+                    `operator`.username, `operator`.name, `operator`.role.rawValue, `operator`.region, passwordHash,
+                    Date(),
+                ])
+            return db.changesCount > 0
+        }
+    }
+
+    public func operators() throws -> [Operator] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT username, name, role, region FROM operator ORDER BY username").compactMap(
+                Self.operator)
+        }
+    }
+
+    public func removeOperator(username: String) throws -> Bool {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM operatorCredential WHERE username = ?", arguments: [username])
+            try db.execute(sql: "DELETE FROM operator WHERE username = ?", arguments: [username])
+            return db.changesCount > 0
+        }
+    }
+
+    public func operatorLogin(username: String) throws -> (Operator, passwordHash: String)? {
+        try writer.read { db in
+            guard
+                let row = try Row.fetchOne(db, sql: "SELECT * FROM operator WHERE username = ?", arguments: [username]),
+                let found = Self.operator(row)
+            else { return nil }
+            return (found, row["passwordHash"])
+        }
+    }
+
+    public func storeCredential(hash: String, username: String, expiresAt: Date?) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: "INSERT INTO operatorCredential (hash, username, expiresAt) VALUES (?, ?, ?)",
+                arguments: [hash, username, expiresAt])
+        }
+    }
+
+    public func operatorFor(credentialHash: String) throws -> Operator? {
+        try writer.read { db in
+            try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT operator.username, name, role, region FROM operatorCredential
+                    JOIN operator ON operator.username = operatorCredential.username
+                    WHERE hash = ? AND (expiresAt IS NULL OR expiresAt > ?)
+                    """,
+                arguments: [credentialHash, Date()]
+            ).flatMap(Self.operator)
+        }
+    }
+
+    public func removeCredential(hash: String) throws {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM operatorCredential WHERE hash = ?", arguments: [hash])
+        }
+    }
+
+    /// The operator of a row with `username`, `name`, `role` and `region`; nil for a row no longer valid.
+    private static func `operator`(_ row: Row) -> Operator? {
+        guard let role = Operator.Role(rawValue: row["role"]) else { return nil }
+        return try? Operator(username: row["username"], name: row["name"], role: role, region: row["region"])
     }
 }
 

@@ -7,7 +7,7 @@ public struct PlatformError: UserFacingError, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
-            case badDatabaseURL, databaseUnavailable, databaseFailed, keyUnwritable
+            case badDatabaseURL, databaseUnavailable, databaseFailed, keyUnwritable, badRequest, notFound
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -20,6 +20,10 @@ public struct PlatformError: UserFacingError, CustomStringConvertible {
         public static let databaseFailed = Code(.databaseFailed)
         /// The platform's key could not be written into its data folder.
         public static let keyUnwritable = Code(.keyUnwritable)
+        /// A value given to a command or form is not acceptable (an operator's name, role or region).
+        public static let badRequest = Code(.badRequest)
+        /// The operator or other thing named does not exist.
+        public static let notFound = Code(.notFound)
 
         public var description: String { value.rawValue }
     }
@@ -51,6 +55,8 @@ public struct PlatformError: UserFacingError, CustomStringConvertible {
         case .badDatabaseURL: .usage
         case .databaseUnavailable: .unavailable
         case .keyUnwritable: .ioError
+        case .badRequest: .usage
+        case .notFound: .noInput
         default: .failure
         }
     }

@@ -7,8 +7,9 @@ import Foundation
 /// ``PostgresPlatformDatabase`` (any number of platform processes on one PostgreSQL). Both give the same answer to the
 /// same calls, so no answer depends on which one, or which process, served it.
 public protocol PlatformStorage: Sendable {
-    /// A new one-time enrolment secret for a school.
-    func createToken(schoolCode: String) async throws -> String
+    /// A new one-time enrolment secret for a school in `region` (``Region``; "" when none is given), which the node
+    /// enrolled with it belongs to.
+    func createToken(schoolCode: String, region: String) async throws -> String
 
     /// Uses a token: registers the node's key and returns its new id, or nil when the token is unknown, for another
     /// school, or was used by another key. The same key presenting the token again gets the same id.
@@ -46,8 +47,31 @@ public protocol PlatformStorage: Sendable {
         cursor: Int64, bundleId: String, version: Int, manifest: Data, signature: Data, archive: String
     )]
 
-    /// Figures for `satchel-platform status` and the platform's front page.
-    func status() async throws -> PlatformStatus
+    /// Figures for `satchel-platform status` and the platform's front page, for the schools in `region` and below
+    /// it ("" for every school; the events and bundles counted are the region's schools' and all published).
+    func status(within region: String) async throws -> PlatformStatus
+
+    /// Adds an operator with a password hash; false when the user name is taken.
+    func addOperator(_ operator: Operator, passwordHash: String) async throws -> Bool
+
+    /// Every operator, by user name.
+    func operators() async throws -> [Operator]
+
+    /// Removes an operator with their sessions and API tokens; false when there is no such operator.
+    func removeOperator(username: String) async throws -> Bool
+
+    /// An operator and their password hash, for logging in.
+    func operatorLogin(username: String) async throws -> (Operator, passwordHash: String)?
+
+    /// Keeps the SHA-256 (hex) of a session or API token of an operator, valid until `expiresAt` (nil: until the
+    /// operator is removed).
+    func storeCredential(hash: String, username: String, expiresAt: Date?) async throws
+
+    /// The operator whose unexpired session or API token has this SHA-256 (hex), if any.
+    func operatorFor(credentialHash: String) async throws -> Operator?
+
+    /// Forgets a session or token.
+    func removeCredential(hash: String) async throws
 
     /// Releases connections; the storage is not used afterwards.
     func close() async
@@ -61,6 +85,8 @@ public struct PlatformStatus: Codable, Sendable, Equatable {
         public var id: String
         /// The school it was enrolled for.
         public var schoolCode: String
+        /// The school's region (``Region``), "" when its token named none.
+        public var region: String
         /// The highest sequence number acknowledged to it.
         public var acknowledged: Int64
     }

@@ -51,6 +51,23 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 """
             ]
         ),
+        (
+            // Schools belong to regions, and operators see a region's schools (issue 16).
+            "pg3-operators",
+            [
+                "ALTER TABLE enrol_token ADD COLUMN region text NOT NULL DEFAULT ''",
+                "ALTER TABLE node ADD COLUMN region text NOT NULL DEFAULT ''",
+                "CREATE INDEX node_region ON node (region text_pattern_ops)",
+                """
+                CREATE TABLE operator (username text PRIMARY KEY, name text NOT NULL, role text NOT NULL,
+                    region text NOT NULL, password_hash text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())
+                """,
+                """
+                CREATE TABLE operator_credential (hash text PRIMARY KEY,
+                    username text NOT NULL REFERENCES operator (username) ON DELETE CASCADE, expires_at timestamptz)
+                """,
+            ]
+        ),
     ]
 
     /// The key of the advisory lock that migrations hold ("satchel" in ASCII), so that processes starting together
@@ -198,11 +215,12 @@ public struct PostgresPlatformDatabase: PlatformStorage {
         return "\(error)"
     }
 
-    public func createToken(schoolCode: String) async throws -> String {
+    public func createToken(schoolCode: String, region: String) async throws -> String {
         let token = PlatformDatabase.newTokenSecret()
         try await run {
             try await client.query(
-                "INSERT INTO enrol_token (token, school_code) VALUES (\(token), \(schoolCode))", logger: logger)
+                "INSERT INTO enrol_token (token, school_code, region) VALUES (\(token), \(schoolCode), \(region))",
+                logger: logger)
         }
         return token
     }
@@ -211,10 +229,11 @@ public struct PostgresPlatformDatabase: PlatformStorage {
         try await run {
             try await client.withTransaction(logger: logger) { connection -> String? in
                 let rows = try await connection.query(
-                    "SELECT school_code, used_by FROM enrol_token WHERE token = \(token) FOR UPDATE", logger: logger)
-                var found: (String, String?)?
-                for try await row in rows.decode((String, String?).self) { found = row }
-                guard let (school, used) = found, school == schoolCode else { return nil }
+                    "SELECT school_code, used_by, region FROM enrol_token WHERE token = \(token) FOR UPDATE",
+                    logger: logger)
+                var found: (String, String?, String)?
+                for try await row in rows.decode((String, String?, String).self) { found = row }
+                guard let (school, used, region) = found, school == schoolCode else { return nil }
                 if let used {
                     var key: String?
                     for try await value in try await connection.query(
@@ -226,8 +245,10 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 }
                 let id = PlatformDatabase.newNodeId()
                 try await connection.query(
-                    "INSERT INTO node (id, school_code, public_key) VALUES (\(id), \(schoolCode), \(publicKey))",
-                    logger: logger)
+                    """
+                    INSERT INTO node (id, school_code, region, public_key)
+                    VALUES (\(id), \(schoolCode), \(region), \(publicKey))
+                    """, logger: logger)
                 try await connection.query(
                     "UPDATE enrol_token SET used_by = \(id) WHERE token = \(token)", logger: logger)
                 return id
@@ -396,26 +417,121 @@ public struct PostgresPlatformDatabase: PlatformStorage {
         }
     }
 
-    public func status() async throws -> PlatformStatus {
-        try await run {
+    public func status(within region: String) async throws -> PlatformStatus {
+        // "" matches every region; otherwise the region itself and the paths below it.
+        let below = region + "/%"
+        return try await run {
             // One snapshot, so the figures agree with each other.
             try await client.withTransaction(logger: logger) { connection -> PlatformStatus in
                 try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
                 var status = PlatformStatus(eventsReceived: 0, nodes: [], bundles: 0)
                 for try await (events, bundles) in try await connection.query(
-                    "SELECT (SELECT count(*) FROM received_event), (SELECT count(*) FROM catalog)", logger: logger
+                    """
+                    SELECT (SELECT count(*) FROM received_event e JOIN node n ON n.id = e.node_id
+                        WHERE \(region) = '' OR n.region = \(region) OR n.region LIKE \(below)),
+                        (SELECT count(*) FROM catalog)
+                    """, logger: logger
                 ).decode((Int64, Int64).self) {
                     status.eventsReceived = Int(events)
                     status.bundles = Int(bundles)
                 }
                 // Byte order, as SQLite sorts, whatever the database's collation.
-                for try await (id, school, acknowledged) in try await connection.query(
-                    "SELECT id, school_code, acknowledged FROM node ORDER BY id COLLATE \"C\"", logger: logger
-                ).decode((String, String, Int64).self) {
-                    status.nodes.append(.init(id: id, schoolCode: school, acknowledged: acknowledged))
+                for try await (id, school, nodeRegion, acknowledged) in try await connection.query(
+                    """
+                    SELECT id, school_code, region, acknowledged FROM node
+                    WHERE \(region) = '' OR region = \(region) OR region LIKE \(below) ORDER BY id COLLATE "C"
+                    """, logger: logger
+                ).decode((String, String, String, Int64).self) {
+                    status.nodes.append(
+                        .init(id: id, schoolCode: school, region: nodeRegion, acknowledged: acknowledged))
                 }
                 return status
             }
         }
+    }
+
+    // MARK: Operators
+
+    public func addOperator(_ operator: Operator, passwordHash: String) async throws -> Bool {
+        try await run {
+            let rows = try await client.query(
+                """
+                INSERT INTO operator (username, name, role, region, password_hash)
+                VALUES (\(`operator`.username), \(`operator`.name), \(`operator`.role.rawValue), \(`operator`.region),
+                    \(passwordHash))
+                ON CONFLICT (username) DO NOTHING RETURNING 1
+                """, logger: logger
+            ).collect()
+            return !rows.isEmpty
+        }
+    }
+
+    public func operators() async throws -> [Operator] {
+        try await run {
+            var result: [Operator] = []
+            for try await (username, name, role, region) in try await client.query(
+                "SELECT username, name, role, region FROM operator ORDER BY username COLLATE \"C\"", logger: logger
+            ).decode((String, String, String, String).self) {
+                if let found = Self.operator(username, name, role, region) { result.append(found) }
+            }
+            return result
+        }
+    }
+
+    public func removeOperator(username: String) async throws -> Bool {
+        try await run {
+            // Its sessions and tokens go with it (ON DELETE CASCADE).
+            !(try await client.query(
+                "DELETE FROM operator WHERE username = \(username) RETURNING 1", logger: logger
+            ).collect()).isEmpty
+        }
+    }
+
+    public func operatorLogin(username: String) async throws -> (Operator, passwordHash: String)? {
+        try await run {
+            var found: (Operator, passwordHash: String)?
+            for try await (name, role, region, hash) in try await client.query(
+                "SELECT name, role, region, password_hash FROM operator WHERE username = \(username)", logger: logger
+            ).decode((String, String, String, String).self) {
+                if let person = Self.operator(username, name, role, region) { found = (person, hash) }
+            }
+            return found
+        }
+    }
+
+    public func storeCredential(hash: String, username: String, expiresAt: Date?) async throws {
+        try await run {
+            try await client.query(
+                "INSERT INTO operator_credential (hash, username, expires_at) VALUES (\(hash), \(username), \(expiresAt))",
+                logger: logger)
+        }
+    }
+
+    public func operatorFor(credentialHash: String) async throws -> Operator? {
+        try await run {
+            var found: Operator?
+            for try await (username, name, role, region) in try await client.query(
+                """
+                SELECT o.username, o.name, o.role, o.region FROM operator_credential c
+                JOIN operator o ON o.username = c.username
+                WHERE c.hash = \(credentialHash) AND (c.expires_at IS NULL OR c.expires_at > now())
+                """, logger: logger
+            ).decode((String, String, String, String).self) {
+                found = Self.operator(username, name, role, region)
+            }
+            return found
+        }
+    }
+
+    public func removeCredential(hash: String) async throws {
+        try await run {
+            try await client.query("DELETE FROM operator_credential WHERE hash = \(hash)", logger: logger)
+        }
+    }
+
+    /// The operator of a stored row; nil for a row no longer valid.
+    private static func `operator`(_ username: String, _ name: String, _ role: String, _ region: String) -> Operator? {
+        guard let role = Operator.Role(rawValue: role) else { return nil }
+        return try? Operator(username: username, name: name, role: role, region: region)
     }
 }

@@ -13,7 +13,8 @@ struct PlatformCommand: AsyncParsableCommand {
         commandName: "satchel-platform",
         abstract: "Satchel 参考国家平台 · The reference national platform",
         subcommands: [
-            Serve.self, Token.self, Publish.self, Import.self, Export.self, Status.self, Verify.self, Events.self,
+            Serve.self, Token.self, Operator.self, Publish.self, Import.self, Export.self, Status.self, Verify.self,
+            Events.self,
         ]
     )
 
@@ -133,10 +134,99 @@ struct PlatformCommand: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "生成令牌 · Create a token")
             @OptionGroup var options: Options
             @Option(name: .long, help: "学校代码 · School code") var school: String
+            @Option(
+                name: .long,
+                help: "学校所在地区：省、省/县或省/市/县，如 浙江省/淳安县 · Region: province[/city]/county")
+            var region: String = ""
 
             func run() async throws {
                 try await PlatformCommand.run {
-                    print(try await options.with { try await $0.createToken(schoolCode: school) })
+                    print(try await options.with { try await $0.createToken(schoolCode: school, region: region) })
+                }
+            }
+        }
+    }
+
+    struct Operator: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "管理平台操作员 · Manage the platform's operators",
+            subcommands: [Add.self, List.self, Remove.self, Token.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "添加操作员（密码从标准输入或文件读取）· Add an operator (password from stdin or a file)")
+            @OptionGroup var options: Options
+            @Argument(help: "用户名 · User name") var username: String
+            @Option(name: .long, help: "姓名 · Name") var name: String
+            @Option(name: .long, help: "级别：national、province 或 county · Role") var role: String
+            @Option(name: .long, help: "地区：省级填省名，县级填 省/县 · Region") var region: String = ""
+            @Option(name: .long, help: "从文件读取密码 · Read the password from this file") var passwordFile: String?
+
+            func run() async throws {
+                try await PlatformCommand.run {
+                    guard let level = SatchelPlatform.Operator.Role(rawValue: role) else {
+                        throw PlatformError(
+                            code: .badRequest,
+                            message: LocalizedText(
+                                zh: "级别应为 national、province 或 county。",
+                                en: "The role must be national, province or county."))
+                    }
+                    let person = try SatchelPlatform.Operator(
+                        username: username, name: name, role: level, region: region)
+                    let password =
+                        try passwordFile.map { try String(contentsOfFile: $0, encoding: .utf8) } ?? readLine() ?? ""
+                    try await options.with {
+                        try await OperatorAccess(storage: $0.storage).add(
+                            person, password: password.trimmingCharacters(in: .newlines))
+                    }
+                    print("已添加操作员 \(username) · Added operator \(username)")
+                }
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "列出操作员 · List operators")
+            @OptionGroup var options: Options
+
+            func run() async throws {
+                try await PlatformCommand.run {
+                    for person in try await options.with({ try await $0.storage.operators() }) {
+                        print("\(person.username)\t\(person.name)\t\(person.role.rawValue)\t\(person.region)")
+                    }
+                }
+            }
+        }
+
+        struct Remove: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "删除操作员及其登录和令牌 · Remove an operator with their logins and tokens")
+            @OptionGroup var options: Options
+            @Argument(help: "用户名 · User name") var username: String
+
+            func run() async throws {
+                try await PlatformCommand.run {
+                    guard try await options.with({ try await $0.storage.removeOperator(username: username) }) else {
+                        throw PlatformError(
+                            code: .notFound,
+                            message: LocalizedText(zh: "没有操作员 \(username)。", en: "There is no operator \(username)."))
+                    }
+                    print("已删除操作员 \(username) · Removed operator \(username)")
+                }
+            }
+        }
+
+        struct Token: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "为操作员生成 API 令牌（只显示一次）· Make an API token for an operator (shown once)")
+            @OptionGroup var options: Options
+            @Argument(help: "用户名 · User name") var username: String
+
+            func run() async throws {
+                try await PlatformCommand.run {
+                    print(
+                        try await options.with {
+                            try await OperatorAccess(storage: $0.storage).createAPIToken(username: username)
+                        })
                 }
             }
         }
@@ -253,14 +343,16 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let status = try await options.with { try await $0.storage.status() }
+                let status = try await options.with { try await $0.storage.status(within: "") }
                 if json {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                     print(String(decoding: try encoder.encode(status), as: UTF8.self))
                 } else {
                     print("events received: \(status.eventsReceived), bundle versions: \(status.bundles)")
-                    for node in status.nodes { print("  \(node.id) \(node.schoolCode) cursor \(node.acknowledged)") }
+                    for node in status.nodes {
+                        print("  \(node.id) \(node.schoolCode) \(node.region) cursor \(node.acknowledged)")
+                    }
                 }
             }
         }

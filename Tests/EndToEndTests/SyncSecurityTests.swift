@@ -199,7 +199,7 @@ import Testing
         let port = try await server.waitFor(#"listening on http://127\.0\.0\.1:(\d+)/"#)
         let url = "http://127.0.0.1:\(port)"
         let path = "/api/v1/nodes/\(nodeId)/events"
-        _ = try await CurlTransport().get(url + "/api/v1/status")
+        _ = try await CurlTransport().get(url + "/healthz")
         let idle = try #require(ProcessRunner.peakResidentBytes(of: server.pid))
 
         // Four bodies that announce 64 MiB are refused from their Content-Length; four chunked ones are cut off at

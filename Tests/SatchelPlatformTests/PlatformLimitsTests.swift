@@ -39,7 +39,7 @@ import Testing
         // A third client is answered, and the held places come back through the idle timeout. (Whether the third
         // waits for them is not asserted: NIO accepts up to four queued connections in one read before the bound is
         // consulted, so a client that connects in the same instant as the holders may be let in beside them.)
-        let status = try await CurlTransport().get(live.baseURL + "/api/v1/status")
+        let status = try await CurlTransport().get(live.baseURL + "/healthz")
         let freedAt = await freed.value
         await live.stop()
         #expect(status.status == 200)

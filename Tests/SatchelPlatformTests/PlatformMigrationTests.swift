@@ -19,6 +19,8 @@ import Testing
                     CREATE TABLE node (id TEXT PRIMARY KEY, schoolCode TEXT NOT NULL, publicKey TEXT NOT NULL,
                         enrolledAt DATETIME NOT NULL, acknowledged INTEGER NOT NULL DEFAULT 0, lastHealth TEXT,
                         lastSeenAt DATETIME);
+                    CREATE TABLE enrolToken (token TEXT PRIMARY KEY, schoolCode TEXT NOT NULL,
+                        createdAt DATETIME NOT NULL, usedBy TEXT);
                     CREATE TABLE pushBatch (batchId TEXT PRIMARY KEY, nodeId TEXT NOT NULL,
                         acknowledged INTEGER NOT NULL);
                     CREATE TABLE receivedEvent (id TEXT PRIMARY KEY, nodeId TEXT NOT NULL, seq INTEGER NOT NULL,
@@ -37,5 +39,7 @@ import Testing
         let event = ReceivedEvent(seq: 1, id: "e1", type: "view", occurredAt: 0, payload: "{}")
         let other = try #require(try database.receive([event], batchId: "node-a:1-10", node: "node-b", from: 1, to: 1))
         #expect(other.1 == 1, "node-b's batch was taken for node-a's")
+        // Schools enrolled before regions existed belong to none: a national operator sees them.
+        #expect(try database.writer.read { try String.fetchAll($0, sql: "SELECT region FROM node") } == ["", ""])
     }
 }
