@@ -66,7 +66,7 @@ struct WebPages: Sendable {
             let file = try database.file(bundleId: bundleId, path: resource.entry),
             let bundle = try database.bundle(id: bundleId)
         else { return try notFound(request) }
-        let isPage = ["html", "exercise", "course-module"].contains(resource.type)
+        let isPage = DownloadRoute.isPage(resource.type)
         let isTraining = bundle.kind == Manifest.BundleKind.training.rawValue
         // The page's beacon reports time from now: the node starts its own clock for this visit here.
         visits.opened(
@@ -79,6 +79,7 @@ struct WebPages: Sendable {
             "meta": HTMLText.fields([UIText.typeName(resource.type, language), classification(resource)]),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",
+            "downloadURL": "/download/\(HTMLText.segment(bundleId))/\(HTMLText.segment(resource.id))",
             "size": ByteCount.human(file.size),
             "isVideo": resource.type == "video", "isAudio": resource.type == "audio",
             "isImage": resource.type == "image",
