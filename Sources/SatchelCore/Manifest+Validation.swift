@@ -130,7 +130,7 @@ extension Manifest {
             for (name, value) in [
                 ("type", resource.type), ("stage", resource.stage), ("grade", resource.grade),
                 ("subject", resource.subject), ("edition", resource.edition), ("term", resource.term),
-                ("language", resource.language),
+                ("unit", resource.unit), ("language", resource.language),
             ] {
                 try Self.check(
                     (value ?? "").count <= BundleLimits.maxFieldLength, "\(field).\(name)",

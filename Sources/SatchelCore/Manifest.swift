@@ -68,6 +68,8 @@ public struct Manifest: Sendable, Hashable, Codable {
         public var edition: String?
         /// 册, e.g. 上册.
         public var term: String?
+        /// 单元, e.g. 第一单元 位置与方向: the level under the term that browsing reaches when a bundle names it.
+        public var unit: String?
         /// The content's language tag, e.g. zh-CN.
         public var language: String?
         /// The file a viewer opens first: a path that is listed in ``Manifest/files``.
@@ -87,9 +89,9 @@ public struct Manifest: Sendable, Hashable, Codable {
         /// Creates a resource.
         public init(
             id: String, title: LocalizedText, type: String, stage: String? = nil, grade: String? = nil,
-            subject: String? = nil, edition: String? = nil, term: String? = nil, language: String? = nil,
-            entry: String, description: LocalizedText? = nil, tags: [String]? = nil, creditHours: Double? = nil,
-            minimumMinutes: Double? = nil, quiz: Quiz? = nil
+            subject: String? = nil, edition: String? = nil, term: String? = nil, unit: String? = nil,
+            language: String? = nil, entry: String, description: LocalizedText? = nil, tags: [String]? = nil,
+            creditHours: Double? = nil, minimumMinutes: Double? = nil, quiz: Quiz? = nil
         ) {
             self.id = id
             self.title = title
@@ -99,6 +101,7 @@ public struct Manifest: Sendable, Hashable, Codable {
             self.subject = subject
             self.edition = edition
             self.term = term
+            self.unit = unit
             self.language = language
             self.entry = entry
             self.description = description

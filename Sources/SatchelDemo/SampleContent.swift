@@ -98,7 +98,7 @@ public enum SampleContent {
                 Manifest.Resource(
                     id: "math-fractions",
                     title: LocalizedText(zh: "认识分数", en: "Getting to know fractions"),
-                    type: "html", subject: "数学", entry: "math-fractions/index.html",
+                    type: "html", subject: "数学", unit: "第八单元 分数的初步认识", entry: "math-fractions/index.html",
                     description: LocalizedText(
                         zh: "通过平均分饼认识几分之一，了解分子和分母，并完成课堂练习。",
                         en: "Learn unit fractions by sharing a pizza equally, meet the numerator and the "
@@ -120,7 +120,7 @@ public enum SampleContent {
                 Manifest.Resource(
                     id: "fractions-worksheet",
                     title: LocalizedText(zh: "分数练习单", en: "Fractions worksheet"),
-                    type: "document", subject: "数学", entry: "worksheet.pdf",
+                    type: "document", subject: "数学", unit: "第八单元 分数的初步认识", entry: "worksheet.pdf",
                     description: LocalizedText(
                         zh: "一页可打印的 A4 练习单：看图写分数、同分母分数加减法和分数大小比较。",
                         en: "A printable one-page A4 worksheet: name the shaded fraction, add and subtract "

@@ -89,6 +89,8 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
     }
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
+    DownloadRoute(database: node.database, blobStore: node.blobStore, content: content, pages: pages)
+        .register(on: router)
     RecordsRoutes(node: node, events: events, pages: pages, beacons: beacons).register(on: router)
     AdminRoutes(node: node, pages: pages).register(on: router)
     TeacherTools(database: node.database, pages: pages).register(on: router)

@@ -30,6 +30,7 @@ struct CatalogAPI: Sendable {
         var subject: String?
         var edition: String?
         var term: String?
+        var unit: String?
         var language: String?
         var tags: [String]
         var creditHours: Double?
@@ -110,7 +111,7 @@ struct CatalogAPI: Sendable {
         let parameters = QueryString(request.uri.query)
         return Classification(
             stage: parameters["stage"], grade: parameters["grade"], subject: parameters["subject"],
-            edition: parameters["edition"], term: parameters["term"])
+            edition: parameters["edition"], term: parameters["term"], unit: parameters["unit"])
     }
 
     private struct Page: Encodable {
@@ -149,7 +150,7 @@ struct CatalogAPI: Sendable {
         return ResourceSummary(
             bundleId: resource.bundleId, id: resource.id, title: resource.title, description: description,
             type: resource.type, stage: resource.stage, grade: resource.grade, subject: resource.subject,
-            edition: resource.edition, term: resource.term, language: resource.language,
+            edition: resource.edition, term: resource.term, unit: resource.unit, language: resource.language,
             tags: resource.tags?.split(separator: "\n").map(String.init) ?? [], creditHours: resource.creditHours,
             url: "/content/\(HTMLText.segment(resource.bundleId))/\(HTMLText.path(resource.entry))",
             page: "/resources/\(HTMLText.segment(resource.bundleId))/\(HTMLText.segment(resource.id))",

@@ -21,8 +21,8 @@ struct ContentRequest {
     var acceptEncoding: String?
     var userAgent: String?
 
-    /// Whether the request asks to save the file (`?dl=1`) rather than view it.
-    var isDownload: Bool { QueryString(query)["dl"] == "1" }
+    /// Whether the request asks to save the file (`?dl=1`, or `/download/...`) rather than view it.
+    var isDownload: Bool
 
     init(_ request: Request) {
         isHead = request.method == .head
@@ -34,6 +34,7 @@ struct ContentRequest {
         ifModifiedSince = request.headers[.ifModifiedSince]
         acceptEncoding = request.headers[.acceptEncoding]
         userAgent = request.headers[.userAgent]
+        isDownload = QueryString(query)["dl"] == "1"
     }
 }
 
@@ -89,19 +90,18 @@ struct ContentResponder: Sendable {
         guard let (bundleId, path) = ContentPath.parse(content.rawPath) else {
             throw HTTPError(.badRequest, message: "The path is not a valid bundle path.")
         }
+        return try await respond(to: request, content, context: context, bundleId: bundleId, path: path)
+    }
+
+    /// Answers `content` with the file at `path` in bundle `bundleId`; a `disposition` (a `Content-Disposition`
+    /// value) makes the answer a download saved under the name it gives. Byte ranges and conditionals work the same.
+    func respond(
+        to request: Request, _ content: ContentRequest, context: some RequestContext, bundleId: String, path: String,
+        disposition: String? = nil
+    ) async throws -> Response {
         let file = try await lookup(bundleId: bundleId, path: path)
         if shouldRecord(content, file: file), let resourceId = file.resourceId {
-            // The session is read from the database only for a new visit.
-            let client = RecentUses.client(of: request, userAgent: content.userAgent)
-            if !content.isDownload {
-                visits.opened(client: client, bundleId: bundleId, resourceId: resourceId)
-            }
-            if recentUses.isNew(
-                client: client, bundleId: bundleId, resourceId: resourceId, download: content.isDownload)
-            {
-                let teacher = Sessions(database: database).current(request)?.1.id
-                record(content, bundleId: bundleId, resourceId: resourceId, size: file.size, teacherId: teacher)
-            }
+            recordUse(request, content, bundleId: bundleId, resourceId: resourceId, size: file.size)
         }
         var gzipped: (path: String, size: Int64)?
         if wantsGzip(content, file: file) {
@@ -113,6 +113,7 @@ struct ContentResponder: Sendable {
             }
         }
         var answer = answer(content, file: file, gzipped: gzipped)
+        if let disposition { answer.headers[.contentDisposition] = disposition }
         // A whole blob (not a range, not its gzip copy) comes from memory when it is kept there or there is room.
         if case .file(let filePath, 0, let count) = answer.body, count == file.size,
             filePath == blobStore.path(for: file.sha256), let buffer = await keepInMemory(file.file)
@@ -250,6 +251,21 @@ struct ContentResponder: Sendable {
             return false
         }
         return request.ifNoneMatch == nil && request.ifModifiedSince == nil
+    }
+
+    /// Counts a view (or a download, as `content` says) of a resource: a view starts the visit's clock, and the use
+    /// is recorded when it is new for this client (``RecentUses``).
+    func recordUse(_ request: Request, _ content: ContentRequest, bundleId: String, resourceId: String, size: Int64) {
+        guard events != nil else { return }
+        // The session is read from the database only for a new visit.
+        let client = RecentUses.client(of: request, userAgent: content.userAgent)
+        if !content.isDownload {
+            visits.opened(client: client, bundleId: bundleId, resourceId: resourceId)
+        }
+        if recentUses.isNew(client: client, bundleId: bundleId, resourceId: resourceId, download: content.isDownload) {
+            let teacher = Sessions(database: database).current(request)?.1.id
+            record(content, bundleId: bundleId, resourceId: resourceId, size: size, teacherId: teacher)
+        }
     }
 
     /// Records the use in the background: recording does not delay the response.

@@ -142,13 +142,13 @@ enum Templates {
         {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}
         {{#isImage}}<img src="{{url}}" alt="{{resourceTitle}}">{{/isImage}}
         {{#isPage}}<p><a class="button" href="{{url}}">{{t.openFull}}</a> \
-        <a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>\
+        <a class="button" href="{{downloadURL}}" download>{{t.download}} ({{size}})</a></p>\
         {{^isTraining}}<iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isTraining}}\
         {{#isTraining}}<iframe src="{{url}}" title="{{resourceTitle}}"></iframe>{{/isTraining}}{{/isPage}}
         {{#isPDF}}<p><a class="button" href="{{url}}">{{t.openFull}}</a> \
-        <a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>\
+        <a class="button" href="{{downloadURL}}" download>{{t.download}} ({{size}})</a></p>\
         <iframe class="wide-only" src="{{url}}" title="{{resourceTitle}}" loading="lazy"></iframe>{{/isPDF}}
-        {{^isEmbedded}}<p><a class="button" href="{{url}}?dl=1" download>{{t.download}} ({{size}})</a></p>{{/isEmbedded}}
+        {{^isEmbedded}}<p><a class="button" href="{{downloadURL}}" download>{{t.download}} ({{size}})</a></p>{{/isEmbedded}}
         {{#isTraining}}<p><a href="/training/{{bundleSegment}}">{{t.backToCourse}}</a></p>{{/isTraining}}
         <script>
         (function () {

@@ -111,6 +111,7 @@ enum UIText {
             "subject": LocalizedText(zh: "学科", en: "Subject"),
             "edition": LocalizedText(zh: "教材版本", en: "Textbook edition"),
             "term": LocalizedText(zh: "册", en: "Term"),
+            "unit": LocalizedText(zh: "单元", en: "Unit"),
         ]
         return names[level]?(language) ?? level
     }

@@ -67,7 +67,7 @@ struct WebPages: Sendable {
             let file = try database.file(bundleId: bundleId, path: resource.entry),
             let bundle = try database.bundle(id: bundleId)
         else { return try notFound(request) }
-        let isPage = ["html", "exercise", "course-module"].contains(resource.type)
+        let isPage = DownloadRoute.isPage(resource.type)
         let isTraining = bundle.kind == Manifest.BundleKind.training.rawValue
         // The page's beacon reports time from now: the node starts its own clock for this visit here.
         visits.opened(
@@ -83,6 +83,7 @@ struct WebPages: Sendable {
             "meta": HTMLText.fields([UIText.typeName(resource.type, language), classification(resource)]),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",
+            "downloadURL": "/download/\(HTMLText.segment(bundleId))/\(HTMLText.segment(resource.id))",
             "size": ByteCount.human(file.size),
             "isVideo": resource.type == "video", "isAudio": resource.type == "audio",
             "isImage": resource.type == "image",
@@ -161,15 +162,12 @@ struct WebPages: Sendable {
         let parameters = QueryString(request.uri.query)
         for level in Classification.levels {
             guard let value = parameters[level], !value.isEmpty else { break }
-            switch level {
-            case "stage": filter.stage = value
-            case "grade": filter.grade = value
-            case "subject": filter.subject = value
-            case "edition": filter.edition = value
-            default: filter.term = value
-            }
+            filter.set(level, value)
             queryParts.append("\(level)=\(HTMLText.segment(value))")
             crumbs.append(["value": value, "url": "/browse?" + queryParts.joined(separator: "&")])
+        }
+        if let deeper = try skippingSingleChoices(filter) {
+            return Self.browseRedirect(to: deeper, keeping: parameters)
         }
         let base = queryParts.isEmpty ? "/browse?" : "/browse?" + queryParts.joined(separator: "&") + "&"
         let next = filter.nextLevel
@@ -211,7 +209,7 @@ struct WebPages: Sendable {
             "titleHTML": HTMLText.highlight(resource.title(language), terms: terms),
             "metaHTML": HTMLText.fieldsHTML([
                 UIText.typeName(resource.type, language), resource.stage, resource.grade, resource.subject,
-                resource.edition, resource.term, ByteCount.human(resource.entrySize),
+                resource.edition, resource.term, resource.unit, ByteCount.human(resource.entrySize),
             ]),
             "snippetHTML": terms.isEmpty || description.isEmpty
                 ? "" : HTMLText.highlight(snippet(description, terms: terms), terms: terms),
@@ -257,7 +255,9 @@ struct WebPages: Sendable {
     }
 
     private func classification(_ resource: ResourceRecord) -> String {
-        HTMLText.fields([resource.stage, resource.grade, resource.subject, resource.edition, resource.term])
+        HTMLText.fields([
+            resource.stage, resource.grade, resource.subject, resource.edition, resource.term, resource.unit,
+        ])
     }
 
     /// Renders `template` inside the page layout, with the title in the request's language.

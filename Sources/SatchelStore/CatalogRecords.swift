@@ -64,6 +64,8 @@ public struct ResourceRecord: Codable, Sendable, Hashable, FetchableRecord, Pers
     public var minimumMinutes: Double?
     /// The module's quiz as JSON (``Manifest/Quiz``), answers included: never sent to a client as it is.
     public var quiz: String?
+    /// 单元, the level under the term, where the bundle names one.
+    public var unit: String?
 
     /// The title in both languages.
     public var title: LocalizedText { LocalizedText(zh: titleZh, en: titleEn) }

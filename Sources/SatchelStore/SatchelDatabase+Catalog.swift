@@ -38,7 +38,8 @@ extension SatchelDatabase {
                     descriptionEn: resource.description?.en, tags: resource.tags?.joined(separator: "\n"),
                     creditHours: resource.creditHours, entrySize: sizes[resource.entry] ?? 0, updatedAt: date,
                     minimumMinutes: resource.minimumMinutes,
-                    quiz: try resource.quiz.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
+                    quiz: try resource.quiz.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) },
+                    unit: resource.unit
                 ).upsert(db)
             }
             for row in try Row.fetchAll(

@@ -31,21 +31,24 @@ public struct Classification: Sendable, Hashable, Codable {
     public var subject: String?
     public var edition: String?
     public var term: String?
+    /// 单元: the level under the term, present only where bundles name units.
+    public var unit: String?
 
     /// Creates a filter.
     public init(
         stage: String? = nil, grade: String? = nil, subject: String? = nil, edition: String? = nil,
-        term: String? = nil
+        term: String? = nil, unit: String? = nil
     ) {
         self.stage = stage
         self.grade = grade
         self.subject = subject
         self.edition = edition
         self.term = term
+        self.unit = unit
     }
 
     /// The browsing levels in order, with their column names.
-    public static let levels = ["stage", "grade", "subject", "edition", "term"]
+    public static let levels = ["stage", "grade", "subject", "edition", "term", "unit"]
 
     /// The value filtered at `level`, if any.
     public func value(at level: String) -> String? {
@@ -55,6 +58,7 @@ public struct Classification: Sendable, Hashable, Codable {
         case "subject": subject
         case "edition": edition
         case "term": term
+        case "unit": unit
         default: nil
         }
     }
@@ -70,6 +74,7 @@ public struct Classification: Sendable, Hashable, Codable {
         case "subject": subject = value
         case "edition": edition = value
         case "term": term = value
+        case "unit": unit = value
         default: break
         }
     }
@@ -472,7 +477,7 @@ extension SatchelDatabase {
         }
         let title = text(["titleZh", "titleEn"])
         let body = text([
-            "descriptionZh", "descriptionEn", "tags", "stage", "grade", "subject", "edition", "term", "type",
+            "descriptionZh", "descriptionEn", "tags", "stage", "grade", "subject", "edition", "term", "unit", "type",
         ])
         try db.execute(
             sql: "INSERT INTO resourceSearch (rowid, bundleId, resourceId, title, body) VALUES (?, ?, ?, ?, ?)",

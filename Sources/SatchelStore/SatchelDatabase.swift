@@ -291,6 +291,26 @@ public struct SatchelDatabase: Sendable {
                 try db.create(index: "resource_\(column)", on: "resource", columns: [column])
             }
         }
+        migrator.registerMigration("v9-resource-unit") { db in
+            // 单元, the browse level under the term. Installed bundles get it from their stored manifests, and the
+            // search index takes it in with the other classification fields.
+            try db.alter(table: "resource") { t in t.add(column: "unit", .text) }
+            try db.create(index: "resource_unit", on: "resource", columns: ["unit"])
+            for row in try Row.fetchAll(db, sql: "SELECT id, manifest FROM bundle") {
+                let data: Data = row["manifest"]
+                guard let manifest = try? Manifest.decode(data) else { continue }
+                for resource in manifest.resources where resource.unit != nil {
+                    try db.execute(
+                        sql: "UPDATE resource SET unit = ? WHERE bundleId = ? AND id = ?",
+                        arguments: [resource.unit, row["id"] as String, resource.id])
+                }
+            }
+            try db.execute(sql: "DELETE FROM resourceSearch")
+            for row in try Row.fetchAll(db, sql: "SELECT rowid, * FROM resource") {
+                try SatchelDatabase.indexResource(db, row: row)
+            }
+            try SatchelDatabase.optimizeSearchIndex(db)
+        }
         migrator.registerMigration("v10-teacher-tools") { db in
             // 收藏, 最近浏览 and 备课篮: each teacher's own lists of resources, kept on the node only.
             try SatchelDatabase.createTeacherTools(db)

@@ -136,6 +136,39 @@ import Testing
     }
 }
 
+/// Issue 17: a lesson saved with the 下载 button opens on a phone with no network, pictures and styles included.
+@Suite struct OfflineDownloadTests {
+    @Test func aSavedLessonOpensWithItsPicturesAndStyleOnceTheNodeIsGone() async throws {
+        let chromium = try Chromium.find()
+        let folder = TemporaryDirectory("browser-offline")
+        try await withDemoNode { base in
+            let lessonPage = try await chromium.dumpDOM(url: base + "/resources/demo-primary-g3/math-fractions")
+            let link = try #require(
+                links(in: lessonPage).first { $0.hasPrefix("/download/") }, "no download link:\n\(lessonPage)")
+            #expect(link == "/download/demo-primary-g3/math-fractions")
+            let answer = await CurlClient(baseURL: base).request(link)
+            #expect(answer.status == 200)
+            folder.write("saved-lesson.html", answer.body)
+        }
+        // The node has stopped: whatever the page still needed from it would not load now.
+        let report = try await chromium.report(
+            onFramed: "saved-lesson.html", width: 360, in: folder,
+            report: """
+                var images = Array.from(f.contentDocument.images);
+                var broken = images.filter(function (i) { return !(i.complete && i.naturalWidth > 0); });
+                var h1 = f.contentDocument.querySelector("h1");
+                document.title = "offline images=" + images.length + " broken=" + broken.length + " h1="
+                    + (h1 ? f.contentWindow.getComputedStyle(h1).color.replace(/ /g, "") : "none");
+                """)
+        let measured = fields(of: report)
+        #expect((Int(measured["images"] ?? "") ?? 0) >= 1, "the saved lesson shows no picture: \(report)")
+        #expect(measured["broken"] == "0", "a picture of the saved lesson did not load offline: \(report)")
+        // The demo lesson's stylesheet colours its heading #b85c00.
+        #expect(measured["h1"] == "rgb(184,92,0)", "the saved lesson's stylesheet did not apply: \(report)")
+        withExtendedLifetime(folder) {}
+    }
+}
+
 /// Issue 17: the login and register forms are phone-sized: 16 px text (no zoom on focus), 44 px tall targets.
 @Suite struct PhoneFormTests {
     @Test func loginAndRegisterFieldsAreAtLeast44PxTallWith16PxText() async throws {
@@ -339,11 +372,20 @@ struct Chromium: Sendable {
             page = base + page
         }
         if !page.lowercased().hasPrefix("<!doctype") { page = "<!DOCTYPE html>\n" + page }
-        let id = UUID().uuidString.prefix(8)
-        let framedName = "page-\(id).html"
+        let framedName = "page-\(UUID().uuidString.prefix(8)).html"
         folder.write(framedName, page)
+        return try await self.report(onFramed: framedName, width: width, in: folder, report: report)
+    }
+
+    /// Opens the local page `framedName` (a file in `folder`) in a `width` px frame and returns the title that
+    /// `report` (JavaScript that sees the frame as `f` and its root element as `d`) sets once the frame has loaded.
+    func report(
+        onFramed framedName: String, width: Int, in folder: TemporaryDirectory, report: String
+    ) async throws
+        -> String
+    {
         let frame = folder.write(
-            "frame-\(id).html",
+            "frame-\(UUID().uuidString.prefix(8)).html",
             """
             <!DOCTYPE html>
             <html><head><meta charset="utf-8"><title>pending</title></head><body style="margin:0">

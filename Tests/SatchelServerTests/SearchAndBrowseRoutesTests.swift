@@ -124,14 +124,14 @@ import Testing
         }
     }
 
-    @Test func browsingDrillsDownByStageGradeSubject() async throws {
+    @Test func browsingSkipsSingleChoicesAndDrillsDownByStageGradeSubject() async throws {
         let (test, app) = try Self.makeApp()
         defer { withExtendedLifetime(test) {} }
         try await app.test(.router) { client in
+            // One stage and one grade installed: browsing starts at the subjects.
             try await client.execute(uri: "/browse", method: .get) {
-                let html = String(buffer: $0.body)
-                #expect(html.contains("学段"))
-                #expect(html.contains("/browse?stage=%E5%B0%8F%E5%AD%A6"))
+                #expect($0.status == .seeOther)
+                #expect($0.headers[.location] == "/browse?stage=%E5%B0%8F%E5%AD%A6&grade=%E4%B8%89%E5%B9%B4%E7%BA%A7")
             }
             try await client.execute(
                 uri: "/browse?stage=%E5%B0%8F%E5%AD%A6&grade=%E4%B8%89%E5%B9%B4%E7%BA%A7", method: .get
@@ -141,9 +141,16 @@ import Testing
                 #expect(html.contains("数学 <span class=\"meta\">2</span>"))
             }
             let maths = "/browse?stage=%E5%B0%8F%E5%AD%A6&grade=%E4%B8%89%E5%B9%B4%E7%BA%A7&subject=%E6%95%B0%E5%AD%A6"
+            // 数学 has one edition and one term, and no units: its page lists the resources under the term.
+            let term = maths + "&edition=%E4%BA%BA%E6%95%99%E7%89%88&term=%E4%B8%8A%E5%86%8C"
             try await client.execute(uri: maths, method: .get) {
+                #expect($0.status == .seeOther)
+                #expect($0.headers[.location] == term)
+            }
+            try await client.execute(uri: term, method: .get) {
                 let html = String(buffer: $0.body)
-                #expect(html.contains("<h2>教材版本</h2>"))
+                #expect(html.contains(">人教版</a> › <a href=") && html.contains(">上册</a></p>"))
+                #expect(!html.contains("<h2>单元</h2>"), "a bundle without units offers none")
                 #expect(html.contains("/resources/g3/fractions") && html.contains("/resources/g3/video"))
                 #expect(!html.contains("/resources/g3/poem"))
             }

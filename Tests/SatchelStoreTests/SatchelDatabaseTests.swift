@@ -53,6 +53,53 @@ import Testing
         #expect(hasEvents)
     }
 
+    @Test func v9ResourceUnitMigratesAnInstalledCatalogFromItsManifests() throws {
+        let path = folder.file("v8.sqlite")
+        let sha = String(repeating: "b", count: 64)
+        let resources = [
+            Manifest.Resource(
+                id: "north", title: LocalizedText(zh: "认识东南西北", en: "Compass points"), type: "html",
+                subject: "数学", unit: "第一单元 位置与方向", entry: "north.html"),
+            Manifest.Resource(
+                id: "review", title: LocalizedText(zh: "期末复习", en: "Review"), type: "html", subject: "数学",
+                entry: "review.html"),
+        ]
+        let manifest = Manifest(
+            id: "g4", version: 1, title: LocalizedText(zh: "四年级", en: "Grade 4"), kind: .curriculum,
+            publisherKey: "0123456789abcdef", created: "2026-01-01T00:00:00Z", resources: resources,
+            files: resources.map { Manifest.File(path: $0.entry, size: 1, sha256: sha, mediaType: "text/html") })
+        do {
+            // A catalog as the binary before units left it: the manifest bytes hold the unit, the rows do not.
+            let pool = try DatabasePool(path: path)
+            try SatchelDatabase.migrator.migrate(pool, upTo: "v8-search-teachers")
+            try pool.write { db in
+                try BundleRecord(
+                    id: "g4", version: 1, titleZh: "四年级", titleEn: "Grade 4", kind: "curriculum",
+                    publisherKey: "0123456789abcdef", created: "2026-01-01T00:00:00Z", installedAt: Date(),
+                    totalSize: 2, fileCount: 2, manifest: try JSONEncoder().encode(manifest), signature: Data()
+                ).insert(db)
+                for resource in resources {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO resource (bundleId, id, titleZh, titleEn, type, subject, entry, entrySize,
+                                updatedAt) VALUES ('g4', ?, ?, ?, 'html', '数学', ?, 1, ?)
+                            """,
+                        arguments: [resource.id, resource.title.zh, resource.title.en, resource.entry, Date()])
+                }
+            }
+        }
+        let database = try SatchelDatabase(path: path)
+        let applied = try database.reader.read {
+            try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
+        }
+        #expect(applied == SatchelDatabase.migrationNames && applied.contains("v9-resource-unit"))
+        #expect(try database.resource(bundleId: "g4", id: "north")?.unit == "第一单元 位置与方向")
+        #expect(try database.resource(bundleId: "g4", id: "review")?.unit == nil)
+        #expect(try database.facet("unit", filter: Classification()).map(\.value) == ["第一单元 位置与方向"])
+        #expect(try database.search("位置与方向").resources.map(\.id) == ["north"])
+        #expect(try database.search("期末复习").resources.map(\.id) == ["review"], "the rows are indexed again")
+    }
+
     @Test func newerSchemaIsRefusedAndLeftUntouched() throws {
         let path = folder.file("newer.sqlite")
         do {
