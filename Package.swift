@@ -39,6 +39,11 @@ let package = Package(
             pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
+        .systemLibrary(
+            name: "CQRencode",
+            pkgConfig: "libqrencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         .target(
             name: "SatchelCore",
             swiftSettings: swiftSettings
@@ -84,6 +89,7 @@ let package = Package(
                 "SatchelStore",
                 "SatchelBundles",
                 "SatchelSync",
+                "CQRencode",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
