@@ -70,6 +70,7 @@ bundle /bundles/demo-primary-g3
 video /resources/demo-primary-g3/intro-video
 lesson /resources/demo-primary-g3/math-fractions
 pdf /resources/demo-primary-g3/fractions-worksheet
+share /share/demo-primary-g3/math-fractions
 PAGES
 
 if [ "$failed" -ne 0 ]; then

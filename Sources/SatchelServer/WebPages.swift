@@ -75,7 +75,7 @@ struct WebPages: Sendable {
         let context: [String: Any] = [
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
-            "bundleSegment": HTMLText.segment(bundleId),
+            "bundleSegment": HTMLText.segment(bundleId), "idSegment": HTMLText.segment(resource.id),
             "meta": HTMLText.fields([UIText.typeName(resource.type, language), classification(resource)]),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",

@@ -91,15 +91,3 @@ private struct Report: Encodable {
     var checks: [NodeDoctor.Check]
     var addresses: [String]
 }
-
-/// The web addresses teachers type into a browser, from where the node serves.
-enum TeacherAddresses {
-    /// `http://ADDRESS:PORT/` for each LAN address of the interface the node listens on, the loopback first.
-    static func urls(node: Node?, configuration: Configuration) -> [String] {
-        let serving = ServingAddress.current(node?.database, configuration: configuration)
-        return NodeServer.announcedAddresses(host: serving.host).map { address in
-            let host = address.contains(":") ? "[\(address)]" : address
-            return serving.port == 80 ? "http://\(host)/" : "http://\(host):\(serving.port)/"
-        }
-    }
-}
