@@ -290,7 +290,7 @@ chmod 0644 "$STAGE/usr/share/doc/satchel/copyright"
 
 # Depends: the libraries the binary links, with minimum versions from dpkg-shlibdeps when dpkg-dev is installed,
 # merged with the packages the maintainer scripts and the runtime need.
-BASE_DEPENDS="adduser, libarchive13, libcurl4, libsqlite3-0, zlib1g, libc6, libgcc-s1, libstdc++6"
+BASE_DEPENDS="adduser, libarchive13, libcurl4, libqrencode4, libsqlite3-0, zlib1g, libc6, libgcc-s1, libstdc++6"
 SHLIB_DEPENDS=""
 if command -v dpkg-shlibdeps >/dev/null 2>&1; then
     mkdir -p "$WORK/shlibdeps/debian"

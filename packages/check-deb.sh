@@ -88,7 +88,7 @@ esac
 for name in Maintainer Description Installed-Size; do
     [ -n "$(field "$name")" ] && pass "$name 已填写 · present" || fail "缺少 $name · no $name field"
 done
-for need in adduser libarchive13 libcurl4 libsqlite3-0 zlib1g; do
+for need in adduser libarchive13 libcurl4 libqrencode4 libsqlite3-0 zlib1g; do
     if printf ', %s,\n' "$DEPENDS" | grep -Eq "[ ,|]$need( \\([^)]*\\))?[ ,|]"; then
         pass "Depends 含 includes $need"
     else

@@ -17,7 +17,7 @@ CONFIG=/etc/satchel/satchel.json
 DEFAULT_DATA=/var/lib/satchel
 DROPIN_DIR=/etc/systemd/system/satchel.service.d
 ENROLLED_MARKER=.satchel-install-enrolled
-RUNTIME_PACKAGES="libarchive13 libcurl4 libsqlite3-0 zlib1g ca-certificates adduser"
+RUNTIME_PACKAGES="libarchive13 libcurl4 libqrencode4 libsqlite3-0 zlib1g ca-certificates adduser"
 APT_OPTIONS=(-o DPkg::Lock::Timeout=300)
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -3,8 +3,8 @@
 # As root it runs apt-get; otherwise it prints the command to run.
 set -eu
 
-BUILD_PACKAGES="libarchive-dev libcurl4-openssl-dev libsqlite3-dev zlib1g-dev pkg-config"
-TEST_PACKAGES="postgresql libarchive-tools tar zip unzip zstd xz-utils curl ca-certificates chromium fonts-noto-cjk dpkg-dev lintian fakeroot time faketime"
+BUILD_PACKAGES="libarchive-dev libcurl4-openssl-dev libqrencode-dev libsqlite3-dev zlib1g-dev pkg-config"
+TEST_PACKAGES="postgresql libarchive-tools tar zip unzip zstd xz-utils curl ca-certificates chromium fonts-noto-cjk dpkg-dev lintian fakeroot time faketime zbar-tools"
 
 missing=""
 for package in $BUILD_PACKAGES $TEST_PACKAGES; do

@@ -71,6 +71,7 @@ bundle /bundles/demo-primary-g3
 video /resources/demo-primary-g3/intro-video
 lesson /resources/demo-primary-g3/math-fractions
 pdf /resources/demo-primary-g3/fractions-worksheet
+share /share/demo-primary-g3/math-fractions
 PAGES
 
 # A teacher's own pages (收藏, 最近浏览, 备课篮) need a login: with TEACHER=username:password, the script logs in with

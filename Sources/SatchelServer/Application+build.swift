@@ -87,6 +87,11 @@ func buildRouter(node: Node, shared: SharedHandlers) -> Router<BasicRequestConte
         try pages.resource(
             request, bundleId: try context.parameters.require("bundle"), id: try context.parameters.require("id"))
     }
+    let share = SharePage(pages: pages) { TeacherAddresses.urls(node: node, configuration: node.configuration) }
+    router.get("/share/:bundle/:id") { request, context in
+        try share.respond(
+            request, bundleId: try context.parameters.require("bundle"), id: try context.parameters.require("id"))
+    }
     router.get("/content/**") { request, context in try await content.respond(to: request, context: context) }
     router.head("/content/**") { request, context in try await content.respond(to: request, context: context) }
     DownloadRoute(database: node.database, blobStore: node.blobStore, content: content, pages: pages)

@@ -20,6 +20,7 @@ enum Templates {
     static let all: [String: String] = [
         "layout": layout, "home": home, "bundle": bundle, "resource": resource, "search": search,
         "browse": browse, "resourceCard": resourceCard, "pager": pager, "error": error,
+        "share": share,
     ]
 
     static let layout = """
@@ -78,6 +79,9 @@ enum Templates {
         .danger{background:#b3261e}
         .tools{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;margin:.5rem 0}
         .tools form{margin:0}.tools select{display:inline-block;width:auto;max-width:100%}
+        .qr svg{display:block;width:min(80vw,24rem);height:auto;margin:.5rem auto}
+        .share-link{font-family:ui-monospace,monospace;font-size:1.1rem;background:#fff;border:1px solid #cfd6df;
+        border-radius:.4rem;padding:.5rem .7rem;user-select:all;-webkit-user-select:all}
         </style>
         </head>
         <body>
@@ -138,6 +142,8 @@ enum Templates {
         <p class="meta">{{meta}}</p>
         {{#description}}<p>{{description}}</p>{{/description}}
         {{> resourceTools}}
+        {{^isTraining}}<p><a class="button" href="/share/{{bundleSegment}}/{{idSegment}}">{{t.shareWithStudents}}</a>\
+        </p>{{/isTraining}}
         {{#isVideo}}<video controls preload="metadata" playsinline src="{{url}}"></video>{{/isVideo}}
         {{#isAudio}}<audio controls preload="metadata" src="{{url}}"></audio>{{/isAudio}}
         {{#isImage}}<img src="{{url}}" alt="{{resourceTitle}}">{{/isImage}}
@@ -193,6 +199,15 @@ enum Templates {
         <h2>{{t.resources}} <span class="meta">{{total}}</span></h2>
         {{#resources}}{{> resourceCard}}{{/resources}}
         {{> pager}}
+        """
+
+    static let share = """
+        <p class="crumbs"><a href="/">{{t.home}}</a> › <a href="{{resourcePath}}">{{resourceTitle}}</a> ›</p>
+        <h1>{{t.shareWithStudents}} · {{resourceTitle}}</h1>
+        <div class="qr" role="img" aria-label="{{t.qrLabel}}">{{{qrSVG}}}</div>
+        <p>{{t.shareHowTo}}</p>
+        <h2>{{t.shareLink}}</h2>
+        <p class="share-link">{{link}}</p>
         """
 
     static let error = """

@@ -14,6 +14,7 @@ enum UIText {
     static let back = LocalizedText(zh: "返回", en: "Back")
     static let training = LocalizedText(zh: "教师培训", en: "Teacher training")
     static let backToFirstPage = LocalizedText(zh: "回到第 1 页", en: "Back to page 1")
+    static let shareWithStudents = LocalizedText(zh: "分享给学生", en: "Share with students")
     static let notFound = LocalizedText(zh: "找不到页面", en: "Page not found")
     static let notFoundMessage = LocalizedText(
         zh: "这个资源不存在，可能已被更新或删除。", en: "This resource does not exist; it may have been updated or removed.")
@@ -87,6 +88,12 @@ enum UIText {
             "zeroResults": LocalizedText(zh: "没有结果的搜索", en: "Searches with no results"),
             "views": LocalizedText(zh: "次浏览", en: "views"),
             "downloads": LocalizedText(zh: "次下载", en: "downloads"),
+            "shareWithStudents": shareWithStudents,
+            "shareHowTo": LocalizedText(
+                zh: "学生用手机扫码或在浏览器输入地址，需连接学校网络。",
+                en: "Students scan the code with a phone or type the address into a browser, on the school's network."),
+            "shareLink": LocalizedText(zh: "链接地址", en: "Link"),
+            "qrLabel": LocalizedText(zh: "资源链接的二维码", en: "QR code of the resource's link"),
         ]
         return table.merging(TeacherToolsText.strings) { first, _ in first }.mapValues { $0(language) }
     }

@@ -79,7 +79,7 @@ struct WebPages: Sendable {
             "tools": tools.merging(["bundleId": bundleId, "resourceId": resource.id]) { first, _ in first },
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
             "resourceTitle": resource.title(language), "bundleTitle": bundle.title(language),
-            "bundleSegment": HTMLText.segment(bundleId),
+            "bundleSegment": HTMLText.segment(bundleId), "idSegment": HTMLText.segment(resource.id),
             "meta": HTMLText.fields([UIText.typeName(resource.type, language), classification(resource)]),
             "description": (language == .english ? resource.descriptionEn : resource.descriptionZh) ?? "",
             "url": "/content/\(HTMLText.segment(bundleId))/\(HTMLText.path(resource.entry))",

@@ -11,6 +11,8 @@ struct StatusCommand: AsyncParsableCommand {
         commandName: "status", abstract: "显示节点状态 · Show the node's state")
     @OptionGroup var options: NodeOptions
     @Flag(name: .long, help: "JSON 输出（字段稳定）· JSON output with stable keys") var json = false
+    @Flag(name: .long, help: "在地址下打印二维码（终端中默认打印）· Print a QR code under the address (the default in a terminal)")
+    var qr = false
 
     func run() async throws {
         try await Console.run {
@@ -46,6 +48,7 @@ struct StatusCommand: AsyncParsableCommand {
                         Teachers open in a browser:
                         \(addresses)
                         """))
+            TerminalQRCode.print(addresses: status.addresses, requested: qr)
         }
     }
 }
@@ -56,6 +59,8 @@ struct DoctorCommand: AsyncParsableCommand {
         commandName: "doctor", abstract: "检查节点健康 · Check the node's health")
     @OptionGroup var options: NodeOptions
     @Flag(name: .long, help: "JSON 输出 · JSON output") var json = false
+    @Flag(name: .long, help: "在地址下打印二维码（终端中默认打印）· Print a QR code under the address (the default in a terminal)")
+    var qr = false
 
     func run() async throws {
         try await Console.run {
@@ -80,6 +85,7 @@ struct DoctorCommand: AsyncParsableCommand {
                 }
                 Console.say(LocalizedText(zh: "教师在浏览器中打开：", en: "Teachers open in a browser:"))
                 for address in addresses { Console.out("  " + address) }
+                TerminalQRCode.print(addresses: addresses, requested: qr)
             }
             if checks.contains(where: { $0.level == .fail }) { throw ExitCode(ExitStatus.unavailable.rawValue) }
         }
@@ -92,14 +98,21 @@ private struct Report: Encodable {
     var addresses: [String]
 }
 
-/// The web addresses teachers type into a browser, from where the node serves.
-enum TeacherAddresses {
-    /// `http://ADDRESS:PORT/` for each LAN address of the interface the node listens on, the loopback first.
-    static func urls(node: Node?, configuration: Configuration) -> [String] {
-        let serving = ServingAddress.current(node?.database, configuration: configuration)
-        return NodeServer.announcedAddresses(host: serving.host).map { address in
-            let host = address.contains(":") ? "[\(address)]" : address
-            return serving.port == 80 ? "http://\(host)/" : "http://\(host):\(serving.port)/"
+/// The QR code `status` and `doctor` print under the addresses teachers open, so that a phone opens the node by its
+/// camera instead of a typed address.
+enum TerminalQRCode {
+    /// Prints the QR code of the first LAN address in `addresses` when stdout is a terminal or `requested` (`--qr`);
+    /// says why there is none when the node has no LAN address, which no phone could open.
+    static func print(addresses: [String], requested: Bool) {
+        guard requested || Console.isTerminal else { return }
+        guard let address = TeacherAddresses.firstLAN(addresses), let code = QRCode(address) else {
+            Console.say(
+                LocalizedText(
+                    zh: "没有局域网地址，无法生成二维码：请把服务器连接到学校网络。",
+                    en: "No LAN address, so no QR code: connect the server to the school network."))
+            return
         }
+        Console.say(LocalizedText(zh: "用手机扫码打开 \(address)：", en: "Scan with a phone to open \(address):"))
+        Console.out(code.terminalText)
     }
 }

@@ -119,6 +119,7 @@ import Testing
             let pages = [
                 "/", "/?lang=en", "/bundles/demo-primary-g3", "/resources/demo-primary-g3/intro-video",
                 "/resources/demo-primary-g3/math-fractions", "/resources/demo-primary-g3/fractions-worksheet",
+                "/share/demo-primary-g3/math-fractions", "/share/demo-primary-g3/math-fractions?lang=en",
             ]
             for page in pages {
                 let layout = try await chromium.phoneLayout(of: base + page, width: 360, in: folder)
@@ -166,6 +167,25 @@ import Testing
         // The demo lesson's stylesheet colours its heading #b85c00.
         #expect(measured["h1"] == "rgb(184,92,0)", "the saved lesson's stylesheet did not apply: \(report)")
         withExtendedLifetime(folder) {}
+    }
+}
+
+/// Issue 17: a teacher shares a resource with students as a link and a QR code.
+@Suite struct ShareInBrowserTests {
+    @Test func aPhoneScreenshotOfTheSharePageDecodesToTheResourceLink() async throws {
+        let chromium = try Chromium.find()
+        try await withDemoNode { base in
+            let folder = TemporaryDirectory("browser-share")
+            let resource = base + "/resources/demo-primary-g3/math-fractions"
+            let page = try await chromium.dumpDOM(url: resource)
+            #expect(links(in: page).contains("/share/demo-primary-g3/math-fractions"), "no share link on \(resource)")
+            // The node listens on the loopback only, so the link keeps the address the browser used.
+            let png = folder.file("share-phone.png")
+            try await chromium.screenshot(
+                url: base + "/share/demo-primary-g3/math-fractions", width: 360, height: 740, to: png)
+            #expect(try BarcodeReader.decode(png) == [resource])
+            withExtendedLifetime(folder) {}
+        }
     }
 }
 

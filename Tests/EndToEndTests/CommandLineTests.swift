@@ -163,6 +163,39 @@ import Testing
         #expect(await server.stop() == 0)
     }
 
+    @Test func statusAndDoctorPrintAQRCodeOfTheLANAddressThatDecodes() throws {
+        let folder = TemporaryDirectory("cli")
+        let data = folder.directory("data")
+        let lan = ["SATCHEL_LANG": "zh", "SATCHEL_LISTEN_HOST": "192.168.1.20", "SATCHEL_DISK_RESERVE_BYTES": "0"]
+        let status = try ProcessRunner.run(["status", "--qr", "--data", data], environment: lan)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("教师在浏览器中打开：\n  http://192.168.1.20:8080/\n用手机扫码打开 http://192.168.1.20:8080/："))
+        let blocks = status.stdout.split(separator: "\n").filter { line in
+            line.contains { "█▀▄".contains($0) } && line.allSatisfy { "█▀▄ ".contains($0) }
+        }
+        #expect(blocks.count >= 15, "\(status.stdout)")
+        let image = try BarcodeReader.writeImage(
+            BarcodeReader.modules(ofTerminalText: blocks.joined(separator: "\n")), to: folder.file("status.pgm"))
+        #expect(try BarcodeReader.decode(image) == ["http://192.168.1.20:8080/"])
+
+        // Not a terminal and no --qr: the addresses only; --json stays JSON, with or without --qr.
+        let plain = try ProcessRunner.run(["status", "--data", data], environment: lan)
+        #expect(!plain.stdout.contains("█") && !plain.stdout.contains("▀"))
+        for arguments in [["status", "--json"], ["status", "--json", "--qr"], ["doctor", "--json", "--qr"]] {
+            let run = try ProcessRunner.run(arguments + ["--data", data], environment: lan)
+            let json = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            #expect(json?["addresses"] as? [String] == ["http://192.168.1.20:8080/"], "\(arguments): \(run.stdout)")
+        }
+        let doctor = try ProcessRunner.run(["doctor", "--qr", "--data", data], environment: lan)
+        #expect(doctor.stdout.contains("用手机扫码打开 http://192.168.1.20:8080/：\n█"), "\(doctor.stdout)")
+
+        // A node that serves only this machine has no address for a phone: it says so instead of a code.
+        let loopback = try ProcessRunner.run(
+            ["status", "--qr", "--data", data], environment: lan.merging(["SATCHEL_LISTEN_HOST": "127.0.0.1"]) { $1 })
+        #expect(loopback.stdout.contains("没有局域网地址，无法生成二维码"), "\(loopback.stdout)")
+        #expect(!loopback.stdout.contains("█"))
+    }
+
     @Test func keygenTrustPackImportAndBundlesWorkTogether() throws {
         let folder = TemporaryDirectory("cli")
         let data = folder.directory("data")
