@@ -21,8 +21,10 @@ export PATH="$PATH:/opt/swift/usr/bin"
 SATCHEL="${SATCHEL:-$PWD/.build/release/satchel}"
 PORT=18491
 mkdir -p "$WORK"
-# The .deb ships scripts/build-release.sh's binary, stripped: measure that.
-cp "$SATCHEL" "$WORK/satchel.stripped" && strip "$WORK/satchel.stripped" && SATCHEL="$WORK/satchel.stripped"
+# The .deb ships scripts/build-release.sh's binary, stripped: measure that. It keeps the name `satchel`: imports run
+# in a worker process, the same program found beside it by that name.
+mkdir -p "$WORK/bin"
+cp "$SATCHEL" "$WORK/bin/satchel" && strip "$WORK/bin/satchel" && SATCHEL="$WORK/bin/satchel"
 cd "$WORK"
 
 # The packed bundles are kept between runs, for the same number of resources only.
