@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdBcrypt
 import NIOCore
 import SatchelCore
+import SatchelHTTP
 
 /// Who may look at the platform: operators log in on `/login` for the pages (a session cookie, 12 hours) and send
 /// `Authorization: Bearer <token>` to the API (a token from `satchel-platform operator token`). The node protocol
@@ -13,6 +14,9 @@ import SatchelCore
 /// as bcrypt hashes (hummingbird-auth's `HummingbirdBcrypt`, cost 12), checked one at a time off the request threads.
 public struct OperatorAccess: Sendable {
     let storage: any PlatformStorage
+    /// Waits after wrong passwords, per client and user name and per client (the node's teachers have the same): a
+    /// guesser slows down, the operator on another device does not. Kept by each process.
+    let throttle = LoginThrottle()
     /// The session cookie's name.
     static let cookieName = "satchel_operator"
     /// How long a login lasts.
@@ -56,15 +60,29 @@ public struct OperatorAccess: Sendable {
         }
         let username = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         let password = fields["password"] ?? ""
+        let client = request.clientAddress
+        if let wait = throttle.wait(client: client, username: username) {
+            let seconds = Int(wait.rounded(.up))
+            var response = Self.loginPage(
+                message: LocalizedText(
+                    zh: "这台设备输错密码的次数太多，请 \(seconds) 秒后再试。",
+                    en: "Too many wrong passwords from this device. Try again in \(seconds) s."),
+                username: username)
+            response.status = .tooManyRequests
+            response.headers[.retryAfter] = "\(seconds)"
+            return response
+        }
         let found = try await storage.operatorLogin(username: username)
         // A made-up user name costs the same check as a real one, so the time does not tell which names exist.
         let matches = await Self.verify(password, against: found?.passwordHash ?? Self.decoyHash)
         guard let found, matches, password.count <= 128 else {
+            throttle.recordFailure(client: client, username: username)
             var response = Self.loginPage(
                 message: LocalizedText(zh: "用户名或密码不正确。", en: "Wrong user name or password."), username: username)
             response.status = .unauthorized
             return response
         }
+        throttle.recordSuccess(client: client, username: username)
         let token = Self.newToken()
         try await storage.storeCredential(
             hash: Self.hash(token), username: found.0.username,

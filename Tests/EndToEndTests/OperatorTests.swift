@@ -85,6 +85,17 @@ import Testing
         #expect(wrong.status == 401 && wrong.body.contains("用户名或密码不正确"))
         let login = await province.request("/login", form: ["username": "zhejiang", "password": "zj-secret"])
         #expect(login.status == 303)
+        // A guesser from another device is made to wait after three wrong passwords; the operator is not.
+        let guesser = CurlClient(baseURL: base, interface: "127.0.0.2")
+        var answers: [Int] = []
+        // The waits after the third, fourth and fifth are 1, 2 and 4 s: a slow machine still meets one of them.
+        while answers.count < 6, answers.last != 429 {
+            answers.append(await guesser.request("/login", form: ["username": "zhejiang", "password": "guess"]).status)
+        }
+        #expect(answers.prefix(3) == [401, 401, 401] && answers.last == 429, "\(answers)")
+        let again = await CurlClient(baseURL: base).request(
+            "/login", form: ["username": "zhejiang", "password": "zj-secret"])
+        #expect(again.status == 303, "the operator's own device was slowed by a guesser's")
         let page = await province.request("/")
         #expect(page.status == 200)
         #expect(page.body.contains("S-CHUNAN") && page.body.contains("S-JIANDE") && !page.body.contains("S-HUINING"))

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SatchelBundles
+import SatchelHTTP
 import SatchelNode
 import SatchelStore
 import SatchelTestSupport

@@ -10,24 +10,24 @@ import SatchelHTTP
 /// waits the same way once it has ``freeClientFailures`` failures in all. A success clears the client's count for
 /// that account; counts are forgotten after ``memory`` without a failure. Registrations are limited per client to
 /// ``registrationsPerWindow`` in ``registrationWindow``. Held in memory: a restart forgets it, which only the node's
-/// own operator can cause.
-final class LoginThrottle: @unchecked Sendable {
+/// own operator can cause. The node's teacher logins and the platform's operator logins use it.
+public final class LoginThrottle: @unchecked Sendable {
     /// Wrong passwords one client may make for one account before it has to wait.
-    static let freeFailures = 3
+    public static let freeFailures = 3
     /// Wrong passwords one client may make across all accounts before it has to wait.
-    static let freeClientFailures = 10
+    public static let freeClientFailures = 10
     /// The longest wait.
-    static let maxDelay: TimeInterval = 15 * 60
+    public static let maxDelay: TimeInterval = 15 * 60
     /// How long a count is kept after its last failure.
-    static let memory: TimeInterval = 60 * 60
+    public static let memory: TimeInterval = 60 * 60
     /// Registrations one client may make per ``registrationWindow``; a class behind one NAT address still gets in.
-    static let registrationsPerWindow = 10
+    public static let registrationsPerWindow = 10
     /// The window of ``registrationsPerWindow``.
-    static let registrationWindow: TimeInterval = 10 * 60
+    public static let registrationWindow: TimeInterval = 10 * 60
     /// The client name used when the request context does not know the address.
-    static let unknownClient = Request.unknownClient
+    public static let unknownClient = Request.unknownClient
     /// The most clients and pairs remembered; beyond it the oldest are dropped.
-    static let maxRecords = 20_000
+    public static let maxRecords = 20_000
 
     private struct Record {
         var failures: Int
@@ -35,13 +35,16 @@ final class LoginThrottle: @unchecked Sendable {
         var waitUntil: Date
     }
 
+    /// An empty throttle.
+    public init() {}
+
     private let lock = NSLock()
     private var pairs: [String: Record] = [:]
     private var clients: [String: Record] = [:]
     private var registrations: [String: [Date]] = [:]
 
     /// How long `client` must still wait before it may try a password for `username`; nil when it may try now.
-    func wait(client: String, username: String, now: Date = Date()) -> TimeInterval? {
+    public func wait(client: String, username: String, now: Date = Date()) -> TimeInterval? {
         lock.withLock {
             let until = max(
                 pairs[Self.key(client, username)]?.waitUntil ?? .distantPast, clients[client]?.waitUntil ?? .distantPast
@@ -51,7 +54,7 @@ final class LoginThrottle: @unchecked Sendable {
     }
 
     /// Counts a wrong password from `client` for `username`.
-    func recordFailure(client: String, username: String, now: Date = Date()) {
+    public func recordFailure(client: String, username: String, now: Date = Date()) {
         lock.withLock {
             if pairs.count + clients.count > Self.maxRecords { forgetOld(now: now) }
             Self.count(&pairs[Self.key(client, username)], free: Self.freeFailures, now: now)
@@ -63,17 +66,17 @@ final class LoginThrottle: @unchecked Sendable {
     }
 
     /// Forgets `client`'s wrong passwords for `username` after it logged in.
-    func recordSuccess(client: String, username: String) {
+    public func recordSuccess(client: String, username: String) {
         lock.withLock { pairs[Self.key(client, username)] = nil }
     }
 
     /// Forgets every client's wrong passwords for `username`, after an admin set a new password.
-    func forget(username: String) {
+    public func forget(username: String) {
         lock.withLock { pairs = pairs.filter { !$0.key.hasSuffix("\u{0}" + username) } }
     }
 
     /// Whether `client` may register another account now; counts the registration when it may.
-    func allowRegistration(client: String, now: Date = Date()) -> Bool {
+    public func allowRegistration(client: String, now: Date = Date()) -> Bool {
         lock.withLock {
             if registrations.count > Self.maxRecords { registrations.removeAll() }
             let recent = (registrations[client] ?? []).filter { now.timeIntervalSince($0) < Self.registrationWindow }
