@@ -120,6 +120,9 @@ import Testing
                 "/", "/?lang=en", "/bundles/demo-primary-g3", "/resources/demo-primary-g3/intro-video",
                 "/resources/demo-primary-g3/math-fractions", "/resources/demo-primary-g3/fractions-worksheet",
                 "/share/demo-primary-g3/math-fractions", "/share/demo-primary-g3/math-fractions?lang=en",
+                // Browsing down to the units (single-choice levels redirect deeper), a teacher's search, the courses.
+                "/browse", "/browse?stage=小学&grade=三年级&subject=数学&edition=人教版&term=上册", "/search?q=三上数学",
+                "/training",
             ]
             for page in pages {
                 let layout = try await chromium.phoneLayout(of: base + page, width: 360, in: folder)
