@@ -114,6 +114,7 @@ let package = Package(
             dependencies: [
                 "SatchelCore",
                 "SatchelBundles",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

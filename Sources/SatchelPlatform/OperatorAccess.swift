@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdBcrypt
@@ -31,10 +30,10 @@ public struct OperatorAccess: Sendable {
     func current(_ request: Request) async throws -> Operator? {
         if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("bearer ") {
             let token = authorization.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
-            return try await storage.operatorFor(credentialHash: Self.hash(token))
+            return try await storage.operatorFor(credentialHash: SecretToken.hash(token))
         }
         guard let token = Self.cookie(in: request) else { return nil }
-        return try await storage.operatorFor(credentialHash: Self.hash(token))
+        return try await storage.operatorFor(credentialHash: SecretToken.hash(token))
     }
 
     /// Adds `/login` and `/logout`.
@@ -42,7 +41,9 @@ public struct OperatorAccess: Sendable {
         router.get("/login") { request, _ in Self.loginPage(message: nil, username: "") }
         router.post("/login") { request, _ in try await login(request) }
         router.post("/logout") { request, _ in
-            if let token = Self.cookie(in: request) { try await storage.removeCredential(hash: Self.hash(token)) }
+            if let token = Self.cookie(in: request) {
+                try await storage.removeCredential(hash: SecretToken.hash(token))
+            }
             var response = Response(status: .seeOther, headers: [.location: "/login"])
             response.headers[.setCookie] = "\(Self.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict"
             return response
@@ -50,14 +51,7 @@ public struct OperatorAccess: Sendable {
     }
 
     private func login(_ request: Request) async throws -> Response {
-        let body = try await request.body.collect(upTo: 4096)
-        var fields: [String: String] = [:]
-        for pair in String(buffer: body).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
-                String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-            }
-            if parts.count == 2 { fields[parts[0]] = parts[1] }
-        }
+        let fields = QueryString(String(buffer: try await request.body.collect(upTo: 4096)))
         let username = (fields["username"] ?? "").trimmingCharacters(in: .whitespaces).lowercased()
         let password = fields["password"] ?? ""
         let client = request.clientAddress
@@ -83,9 +77,9 @@ public struct OperatorAccess: Sendable {
             return response
         }
         throttle.recordSuccess(client: client, username: username)
-        let token = Self.newToken()
+        let token = SecretToken.random()
         try await storage.storeCredential(
-            hash: Self.hash(token), username: found.0.username,
+            hash: SecretToken.hash(token), username: found.0.username,
             expiresAt: Date().addingTimeInterval(Self.sessionLifetime))
         var response = Response(status: .seeOther, headers: [.location: "/"])
         response.headers[.setCookie] =
@@ -100,8 +94,8 @@ public struct OperatorAccess: Sendable {
                 code: .notFound,
                 message: LocalizedText(zh: "没有操作员 \(username)。", en: "There is no operator \(username)."))
         }
-        let token = Self.newToken()
-        try await storage.storeCredential(hash: Self.hash(token), username: username, expiresAt: nil)
+        let token = SecretToken.random()
+        try await storage.storeCredential(hash: SecretToken.hash(token), username: username, expiresAt: nil)
         return token
     }
 
@@ -123,13 +117,13 @@ public struct OperatorAccess: Sendable {
 
     /// The login page, Chinese first, usable on a phone.
     static func loginPage(message: LocalizedText?, username: String) -> Response {
-        let notice = message.map { "<p class=notice>\(escape($0.zh)) · \(escape($0.en))</p>" } ?? ""
+        let notice = message.map { "<p class=notice>\(HTMLText.escape($0.zh)) · \(HTMLText.escape($0.en))</p>" } ?? ""
         let html = """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1"><title>登录 · 国家平台</title>
             \(pageStyle)</head><body><main><h1>国家平台 · 操作员登录</h1><p class=meta>Platform operator login</p>\(notice)
             <form method="post" action="/login">
-            <label>用户名 · User name<input name="username" required autocomplete="username" value="\(escape(username))"></label>
+            <label>用户名 · User name<input name="username" required autocomplete="username" value="\(HTMLText.escape(username))"></label>
             <label>密码 · Password<input name="password" type="password" required autocomplete="current-password"></label>
             <button type="submit">登录 · Log in</button></form></main></body></html>
             """
@@ -151,38 +145,16 @@ public struct OperatorAccess: Sendable {
         </style>
         """
 
-    /// `text` with HTML's special characters escaped.
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
-
+    /// The session token in the request's cookie, if any.
     private static func cookie(in request: Request) -> String? {
-        for part in (request.headers[.cookie] ?? "").split(separator: ";") {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if pair.count == 2, pair[0] == cookieName, !pair[1].isEmpty { return pair[1] }
-        }
-        return nil
-    }
-
-    /// The SHA-256 of a token, in hex, as stored.
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// 32 random bytes, base64url.
-    static func newToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        request.cookies[cookieName].map(\.value).flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// bcrypt runs here, one hash at a time, never on the threads that answer requests.
     private static let hashing = DispatchQueue(label: "satchel.platform.bcrypt")
 
     /// A hash no password matches, checked for unknown user names.
-    private static let decoyHash = Bcrypt.hash(newToken(), cost: 12)
+    private static let decoyHash = Bcrypt.hash(SecretToken.random(), cost: 12)
 
     static func hashPassword(_ password: String) async -> String {
         await withCheckedContinuation { continuation in

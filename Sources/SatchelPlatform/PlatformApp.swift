@@ -177,7 +177,7 @@ public enum PlatformApp {
 
     /// The front page an operator sees: their region's schools and how far each school's events have arrived.
     static func frontPage(_ status: PlatformStatus, operator person: Operator) -> Response {
-        let escape = OperatorAccess.escape
+        let escape = HTMLText.escape
         let scope = person.region.isEmpty ? "全国 · Nation" : escape(person.region)
         var html = """
             <!doctype html><html lang="zh-CN"><head><meta charset="utf-8">

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
 import SatchelNode
 import SatchelStore
 import SatchelSync

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 
 /// `GET /download/{bundle}/{id}`: a resource saved to keep, named after its title.

@@ -1,4 +1,5 @@
 import Foundation
+import SatchelHTTP
 
 /// Turns a bundle's HTML page into one file that works offline: every file of the same bundle that the page
 /// references (`src`, `poster`, a stylesheet's or icon's `href`, `url(...)` in a `<style>`, a `style` attribute or a

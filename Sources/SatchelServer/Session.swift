@@ -1,6 +1,6 @@
-import Crypto
 import Foundation
 import Hummingbird
+import SatchelHTTP
 import SatchelStore
 
 /// Cookie sessions for teachers and admins. The cookie holds a random token; the database holds its SHA-256, so a
@@ -13,7 +13,7 @@ struct Sessions: Sendable {
     /// The logged-in session and teacher of a request, if any.
     func current(_ request: Request) -> (SessionRecord, TeacherRecord)? {
         guard let token = Self.cookie(Self.cookieName, in: request) else { return nil }
-        return try? database.session(tokenHash: Self.hash(token))
+        return try? database.session(tokenHash: SecretToken.hash(token))
     }
 
     /// The teacher of a state-changing form: logged in (else 401), the form carrying the session's CSRF token and
@@ -26,11 +26,12 @@ struct Sessions: Sendable {
 
     /// Starts a session for `teacher` and returns the Set-Cookie value.
     func start(for teacher: TeacherRecord, secure: Bool) throws -> String {
-        let token = Self.randomToken()
+        let token = SecretToken.random()
         let now = Date()
         try database.createSession(
             SessionRecord(
-                tokenHash: Self.hash(token), teacherId: teacher.id, csrfToken: Self.randomToken(), createdAt: now,
+                tokenHash: SecretToken.hash(token), teacherId: teacher.id, csrfToken: SecretToken.random(),
+                createdAt: now,
                 expiresAt: now.addingTimeInterval(Self.lifetime)))
         return "\(Self.cookieName)=\(token); Path=/; Max-Age=\(Int(Self.lifetime)); HttpOnly; SameSite=Lax"
             + (secure ? "; Secure" : "")
@@ -39,7 +40,7 @@ struct Sessions: Sendable {
     /// Ends the request's session and returns the Set-Cookie value that clears it.
     func end(_ request: Request) -> String {
         if let token = Self.cookie(Self.cookieName, in: request) {
-            try? database.deleteSession(tokenHash: Self.hash(token))
+            try? database.deleteSession(tokenHash: SecretToken.hash(token))
         }
         return "\(Self.cookieName)=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax"
     }
@@ -70,14 +71,4 @@ struct Sessions: Sendable {
         return nil
     }
 
-    static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
 }

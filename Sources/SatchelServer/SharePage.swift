@@ -1,5 +1,6 @@
 import Hummingbird
 import SatchelCore
+import SatchelHTTP
 import SatchelNode
 import SatchelStore
 

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 
 /// What a logged-in teacher uses every day: 收藏 (favourites), 最近浏览 (recently opened) and 备课篮 (lesson plans:
@@ -285,8 +286,10 @@ struct TeacherTools: Sendable {
 
     /// What the resource page shows a teacher: the favourite switch and the lesson plans to put the resource in.
     /// Opening the page also puts the resource first in the teacher's 最近浏览.
-    func resourceContext(_ request: Request, bundleId: String, resourceId: String) throws -> [String: Any] {
-        guard let (session, teacher) = sessions.current(request) else { return ["loggedIn": false] }
+    func resourceContext(
+        _ request: Request, session current: (SessionRecord, TeacherRecord)?, bundleId: String, resourceId: String
+    ) throws -> [String: Any] {
+        guard let (session, teacher) = current else { return ["loggedIn": false] }
         try database.noteRecentView(teacherId: teacher.id, bundleId: bundleId, resourceId: resourceId)
         let language = pages.language(for: request)
         let plans = try database.lessonPlans(teacherId: teacher.id)
@@ -300,8 +303,8 @@ struct TeacherTools: Sendable {
     }
 
     /// The home page's part for a logged-in teacher: a few favourites and recently opened resources.
-    func homeContext(_ request: Request) throws -> [String: Any] {
-        guard let (_, teacher) = sessions.current(request) else { return [:] }
+    func homeContext(_ request: Request, session: (SessionRecord, TeacherRecord)?) throws -> [String: Any] {
+        guard let (_, teacher) = session else { return [:] }
         let language = pages.language(for: request)
         let favourites = try database.favourites(teacherId: teacher.id, limit: 4)
         let recent = try database.recentViews(teacherId: teacher.id, limit: 4)

@@ -1,6 +1,7 @@
 import Foundation
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 import SatchelSync
 

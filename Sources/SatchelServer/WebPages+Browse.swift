@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SatchelHTTP
 import SatchelStore
 
 /// Browsing skips the levels that offer no choice: a school with one stage and one grade installed opens on its

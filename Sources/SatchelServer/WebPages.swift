@@ -4,6 +4,7 @@ import Mustache
 import NIOCore
 import SatchelBundles
 import SatchelCore
+import SatchelHTTP
 import SatchelStore
 
 /// The teacher web UI: server-rendered Mustache pages, Chinese first with an English switch, usable without
@@ -45,8 +46,14 @@ struct WebPages: Sendable {
             },
             "hasStages": !stages.isEmpty,
         ]
-        context.merge(try TeacherTools(database: database, pages: self).homeContext(request)) { _, mine in mine }
-        return render("home", title: UIText.title(language), context: context, request: request, language: language)
+        // One session lookup serves the teacher's part of the page and the header.
+        let session = Sessions(database: database).current(request)
+        context.merge(try TeacherTools(database: database, pages: self).homeContext(request, session: session)) {
+            _, mine in mine
+        }
+        return render(
+            "home", title: UIText.title(language), context: context, request: request, language: language,
+            user: .some(session?.1))
     }
 
     func bundle(_ request: Request, id: String) throws -> Response {
@@ -73,8 +80,9 @@ struct WebPages: Sendable {
         visits.opened(
             client: RecentUses.client(of: request, userAgent: request.headers[.userAgent]), bundleId: bundleId,
             resourceId: resource.id)
+        let session = Sessions(database: database).current(request)
         let tools = try TeacherTools(database: database, pages: self).resourceContext(
-            request, bundleId: bundleId, resourceId: resource.id)
+            request, session: session, bundleId: bundleId, resourceId: resource.id)
         let context: [String: Any] = [
             "tools": tools.merging(["bundleId": bundleId, "resourceId": resource.id]) { first, _ in first },
             "bundleId": bundleId, "resourceId": resource.id, "isTraining": isTraining,
@@ -92,7 +100,7 @@ struct WebPages: Sendable {
         ]
         return render(
             "resource", title: resource.title(language), context: context, request: request,
-            language: language)
+            language: language, user: .some(session?.1))
     }
 
     func search(_ request: Request) throws -> Response {
@@ -280,14 +288,15 @@ struct WebPages: Sendable {
 
     private func render(
         _ template: String, title: String, context: [String: Any], request: Request, language: Language,
-        query: String = ""
+        query: String = "", user known: TeacherRecord?? = nil
     ) -> Response {
         var context = context
         let strings = UIText.strings(language)
         context["t"] = strings
         let body = Templates.library.render(context, withTemplate: template) ?? ""
         let other: Language = language == .chinese ? .english : .chinese
-        let user = Sessions(database: database).current(request)?.1
+        // The logged-in teacher for the header: as the page already looked it up, else from the session cookie.
+        let user = known ?? Sessions(database: database).current(request)?.1
         let (switchPath, currentQuery) = Self.pageToSwitch(request)
         var switchQuery =
             currentQuery.map { query in

@@ -1,10 +1,10 @@
 /// Parses a raw URL query the way HTML forms encode it: `+` is a space and `%XX` a byte, so "李白 poem" typed in the
 /// search box and "a+b" sent as `a%2Bb` both come back as typed.
-struct QueryString {
+public struct QueryString {
     private var values: [String: String] = [:]
 
     /// Parses `query` (the part after `?`, without it). Malformed escapes make a value empty rather than fail.
-    init(_ query: String?) {
+    public init(_ query: String?) {
         guard let query else { return }
         for pair in query.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -14,7 +14,7 @@ struct QueryString {
     }
 
     /// The first value of `name`, or nil.
-    subscript(_ name: String) -> String? { values[name] }
+    public subscript(_ name: String) -> String? { values[name] }
 
     /// Percent-decodes a value leniently: invalid UTF-8 becomes U+FFFD and control characters are dropped, so any
     /// text a user typed still arrives.

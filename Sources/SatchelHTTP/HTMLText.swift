@@ -1,9 +1,9 @@
 import Foundation
 
 /// Escaping, URL encoding and match highlighting for the server-rendered pages.
-enum HTMLText {
+public enum HTMLText {
     /// Escapes text for an HTML text node or a quoted attribute.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var result = ""
         result.reserveCapacity(text.utf8.count)
         for character in text {
@@ -20,18 +20,18 @@ enum HTMLText {
     }
 
     /// The non-empty fields joined by " · ", so that a missing field leaves no empty "· ·" behind.
-    static func fields(_ fields: [String?]) -> String {
+    public static func fields(_ fields: [String?]) -> String {
         fields.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.joined(separator: " · ")
     }
 
     /// The non-empty fields, each escaped in a `<span>` that does not break inside, joined by " · ".
-    static func fieldsHTML(_ fields: [String?]) -> String {
+    public static func fieldsHTML(_ fields: [String?]) -> String {
         fields.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             .map { "<span>\(escape($0))</span>" }.joined(separator: " · ")
     }
 
     /// Percent-encodes one URL path segment or query value.
-    static func segment(_ text: String) -> String {
+    public static func segment(_ text: String) -> String {
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~".utf8)
         var result = ""
         for byte in text.utf8 {
@@ -46,12 +46,12 @@ enum HTMLText {
     }
 
     /// Percent-encodes a bundle path, keeping its slashes.
-    static func path(_ text: String) -> String {
+    public static func path(_ text: String) -> String {
         text.split(separator: "/", omittingEmptySubsequences: false).map { segment(String($0)) }.joined(separator: "/")
     }
 
     /// Escapes `text` and wraps every case-insensitive occurrence of `terms` in `<mark>`.
-    static func highlight(_ text: String, terms: [String]) -> String {
+    public static func highlight(_ text: String, terms: [String]) -> String {
         let terms = terms.filter { !$0.isEmpty }
         guard !terms.isEmpty else { return escape(text) }
         let characters = Array(text)
