@@ -90,14 +90,3 @@ public struct TeacherExport: Sendable {
         return String(decoding: try encoder.encode(try document(for: teacher)), as: UTF8.self)
     }
 }
-
-/// Rules for account fields shared by the web forms and the command line.
-public enum RecordsValidation {
-    /// 3 to 32 characters from a-z, 0-9, `.`, `_` and `-`.
-    public static func isValidUsername(_ text: String) -> Bool {
-        (3...32).contains(text.count)
-            && text.unicodeScalars.allSatisfy {
-                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
-            }
-    }
-}

@@ -40,11 +40,7 @@ public struct Operator: Codable, Sendable, Hashable {
                     en: "The region “\(region)” does not fit the role: national takes no region, province a province "
                         + "(浙江省), county province/county or province/city/county."))
         }
-        guard (3...32).contains(username.count),
-            username.unicodeScalars.allSatisfy({
-                ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "." || $0 == "_" || $0 == "-"
-            }), (1...50).contains(name.count)
-        else {
+        guard RecordsValidation.isValidUsername(username), (1...50).contains(name.count) else {
             throw PlatformError(
                 code: .badRequest,
                 message: LocalizedText(
