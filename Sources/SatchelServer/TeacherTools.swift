@@ -257,9 +257,7 @@ struct TeacherTools: Sendable {
             context["title"] = TeacherToolsText.gone(language)
         }
         let html = Templates.library.render(context, withTemplate: "present") ?? ""
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
-        headers[.init("Content-Language")!] = language.rawValue
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+        return WebPages.page(html, request: request, language: language)
     }
 
     // MARK: Training

@@ -310,6 +310,12 @@ struct WebPages: Sendable {
             "user": user?.name ?? "", "hasUser": user != nil, "isAdmin": user?.role == .admin,
         ]
         let html = Templates.library.render(page, withTemplate: "layout") ?? ""
+        return Self.page(html, request: request, language: language)
+    }
+
+    /// A whole HTML page as the answer to `request`: not cached without asking, in `language`, which a `?lang=` in
+    /// the request also keeps in a cookie.
+    static func page(_ html: String, request: Request, language: Language) -> Response {
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8", .cacheControl: "no-cache"]
         headers[.init("Content-Language")!] = language.rawValue
         if request.uri.queryParameters["lang"].flatMap({ Language(tag: String($0)) }) != nil {
