@@ -323,14 +323,15 @@ public struct SyncSession: Sendable {
     }
 
     /// Stores the session's result and time in one write. A result the same as the stored one is written again
-    /// only once an hour: an idle node syncs 96 times a day, and on an SD card each write costs a WAL page, an fsync
-    /// and a checkpoint. `lastSyncAt` may so lag by up to an hour while nothing changes.
+    /// only after four sync intervals (an hour at the default 15 minutes): an idle node syncs 96 times a day, and on
+    /// an SD card each write costs a WAL page, an fsync and a checkpoint. `lastSyncAt` may so lag by up to four
+    /// intervals while nothing changes.
     private func record(result: String) throws {
         let result = String(result.prefix(500))
         let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult"])
         if stored["lastSyncResult"] == result,
             let last = stored["lastSyncAt"].flatMap({ ISO8601DateFormatter().date(from: $0) }),
-            abs(Date().timeIntervalSince(last)) < Self.unchangedResultInterval
+            abs(Date().timeIntervalSince(last)) < unchangedResultInterval
         {
             return
         }
@@ -339,8 +340,11 @@ public struct SyncSession: Sendable {
         ])
     }
 
-    /// How long an unchanged session result goes without being written again.
-    static let unchangedResultInterval: TimeInterval = 3600
+    /// How long an unchanged session result goes without being written again: four sync intervals, so that the
+    /// rule keeps its proportion when intervals are scaled (as `scripts/bench-sd-writes.sh` does).
+    var unchangedResultInterval: TimeInterval {
+        TimeInterval(4 * max(1, node.configuration.syncIntervalSeconds))
+    }
 }
 
 /// Exponential backoff with jitter: `base * 2^attempt`, capped, then scaled by a random 50-100 %, so that many nodes
