@@ -77,11 +77,14 @@ extension SatchelDatabase {
     /// A value that changes whenever a bundle is installed, replaced or removed, by this process or another: what
     /// caches of the catalog compare to know they are stale.
     public func catalogVersion() async throws -> String {
-        try await writer.read { db in
-            try String.fetchOne(
-                db, sql: "SELECT COUNT(*) || ':' || COALESCE(MAX(installedAt), '') || ':' || SUM(version) FROM bundle")
-                ?? ""
-        }
+        try await writer.read(Self.catalogVersion)
+    }
+
+    /// ``catalogVersion()`` as `db` sees it.
+    static func catalogVersion(_ db: Database) throws -> String {
+        try String.fetchOne(
+            db, sql: "SELECT COUNT(*) || ':' || COALESCE(MAX(installedAt), '') || ':' || SUM(version) FROM bundle")
+            ?? ""
     }
 
     /// The installed version of a bundle, or nil.

@@ -125,7 +125,7 @@ extension SatchelDatabase {
             }
             var result = SearchPage(resources: [], total: 0, page: page, pageSize: pageSize)
             for attempt in attempts {
-                result = try Self.run(attempt, db, page: page, pageSize: pageSize)
+                result = try Self.run(attempt, db, page: page, pageSize: pageSize, levels: catalogLevels)
                 if result.total > 0 { return result }
             }
             result.nearest = try Self.nearestBrowse(named.mapValues { $0[0] }, db)
@@ -159,7 +159,9 @@ extension SatchelDatabase {
         return resolved
     }
 
-    static func run(_ attempt: SearchAttempt, _ db: Database, page: Int, pageSize: Int) throws -> SearchPage {
+    static func run(
+        _ attempt: SearchAttempt, _ db: Database, page: Int, pageSize: Int, levels: CatalogLevelsCache
+    ) throws -> SearchPage {
         var filters = attempt.filters
         var result = SearchPage(resources: [], total: 0, page: page, pageSize: pageSize)
         for (level, values) in filters { result.filter.set(level, values[0]) }
@@ -224,17 +226,7 @@ extension SatchelDatabase {
         let records = try Self.resources(db, rowids: pageRows)
         result.resources = pageRows.compactMap { records[$0] }
         if hits.count <= facetLimit {
-            var counts: [String: [String: Int]] = [:]
-            for start in stride(from: 0, to: hits.count, by: 500) {
-                let list = hits[start..<min(start + 500, hits.count)].map(String.init).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT subject, grade FROM resource WHERE rowid IN (\(list))") {
-                    for level in ["subject", "grade"] {
-                        guard let value: String = row[level], !value.isEmpty else { continue }
-                        counts[level, default: [:]][value, default: 0] += 1
-                    }
-                }
-            }
-            result.facets = counts.mapValues(sortedFacet)
+            result.facets = try levels.levels(db).facets(of: hits)
         }
         return result
     }

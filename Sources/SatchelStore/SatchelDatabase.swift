@@ -12,6 +12,9 @@ public struct SatchelDatabase: Sendable {
     /// The pool all access goes through; outside the store, only named methods and ``reader`` reach it.
     let writer: any DatabaseWriter
 
+    /// The catalog's subjects and grades in memory, for search facets.
+    let catalogLevels = CatalogLevelsCache()
+
     /// Read-only access for tests and tools that inspect the database; the node's own code uses named methods.
     public var reader: any DatabaseReader { writer }
 

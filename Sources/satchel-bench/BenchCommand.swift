@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "satchel-bench",
         abstract: "Satchel 基准测试 · Store benchmarks",
-        subcommands: [OfflineYear.self]
+        subcommands: [OfflineYear.self, Search.self]
     )
 
     /// A year of a school's usage recorded by a node that never reaches the platform, compacted once a simulated day
@@ -104,6 +104,53 @@ struct BenchCommand: ParsableCommand {
                 ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.doubleValue ?? 0
             }
             return (size(path) + size(path + "-wal")) / 1_048_576
+        }
+    }
+
+    /// The store's search, called in-process on an existing node database: the latency of `scripts/bench-catalog.sh`'s
+    /// queries without HTTP, so that the search itself can be measured and profiled in a release build.
+    struct Search: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "目录搜索耗时（不含 HTTP）· Search latency in the store, without HTTP")
+        @Option(help: "节点数据库 · The node's satchel.sqlite") var database: String
+        @Option(help: "每个查询的次数 · Runs of each query") var runs = 50
+
+        func run() throws {
+            let database = try SatchelDatabase(path: database)
+            // The queries of scripts/bench-catalog.sh.
+            let queries = [
+                "数学", "语文", "分数", "古诗", "面积", "实验", "数", "诗", "maths", "lesson", "chem", "数学 lesson",
+                "分数 maths", "电路 physics", "第12课", "不存在的词", "zzzz", "\"(", "AND OR", "历史地图", "三年级数学",
+                "3年级数学", "二年级语文上册", "三上数学", "人教版四年级数学下册", "时分秒", "万以内加减法", "20以内进位加法",
+                "长方形周长", "认识钟表视频", "有余数的除法练习", "三年级 鸡兔同笼", "小学语文古诗朗读", "部编版六年级语文",
+                "圆柱圆锥 课件", "光合作用",
+            ]
+            let clock = ContinuousClock()
+            var all: [Double] = []
+            var byQuery: [(String, Double)] = []
+            // The first pass reads what the first searches after start-up read; it is timed like the others.
+            for query in queries { _ = try database.search(query) }
+            for query in queries {
+                var times: [Double] = []
+                for _ in 0..<runs {
+                    let start = clock.now
+                    _ = try database.search(query)
+                    let spent = clock.now - start
+                    times.append(Double(spent.components.attoseconds) / 1e15 + Double(spent.components.seconds) * 1000)
+                }
+                times.sort()
+                all += times
+                byQuery.append((query, times[times.count / 2]))
+            }
+            for (query, median) in byQuery.sorted(by: { $0.1 > $1.1 }).prefix(10) {
+                print("  slowest: \(query) median \(String(format: "%.1f", median)) ms")
+            }
+            all.sort()
+            let percentile = { (p: Double) in all[max(0, Int(Double(all.count) * p) - 1)] }
+            print(
+                String(
+                    format: "search in the store: p50 %.1f ms, p95 %.1f ms, p99 %.1f ms", percentile(0.5),
+                    percentile(0.95), percentile(0.99)))
         }
     }
 }
