@@ -69,10 +69,14 @@ public struct Platform: Sendable {
     public var fingerprint: String { EnrolmentToken.fingerprint(of: signingKey.publicKey.rawRepresentation) }
 
     /// A new one-time enrolment token for a school, as the technician types it: `<secret>.<fingerprint>`.
-    public func createToken(schoolCode: String, region: String = "") async throws -> String {
+    /// `stages` are the 学段 the school teaches, for bundles published to chosen stages (``PublishTargets``).
+    public func createToken(schoolCode: String, region: String = "", stages: [String] = []) async throws -> String {
         let region = try Region.normalized(region)
+        var seen = Set<String>()
+        let stages = try stages.map(PublishTargets.stage).filter { seen.insert($0).inserted }
         return EnrolmentToken(
-            secret: try await storage.createToken(schoolCode: schoolCode, region: region), fingerprint: fingerprint
+            secret: try await storage.createToken(schoolCode: schoolCode, region: region, stages: stages),
+            fingerprint: fingerprint
         ).text
     }
 
@@ -106,7 +110,7 @@ public struct Platform: Sendable {
     /// Publishes a signed bundle: verifies and stores it, keeps the archive for USB exports, and adds it to the
     /// catalog. Returns the manifest.
     @discardableResult
-    public func publish(archive path: String) async throws -> Manifest {
+    public func publish(archive path: String, targets: PublishTargets = .everyone) async throws -> Manifest {
         let report = try store.importer().importBundle(at: path)
         let manifest = report.manifest
         guard let record = try store.database.bundle(id: manifest.id), record.version == manifest.version else {
@@ -121,8 +125,18 @@ public struct Platform: Sendable {
         }
         try await storage.publish(
             bundleId: manifest.id, version: manifest.version, manifest: record.manifest,
-            signature: record.signature, archive: kept)
+            signature: record.signature, archive: kept, targets: targets)
         return manifest
+    }
+
+    /// The catalog after `since` as `school` sees it (nil: a reader that did not say which school it is, which sees
+    /// only bundles published for everyone), with the cursor to ask from next time: the last entry read, seen or
+    /// not, so that entries for other schools are not read again.
+    public func catalog(
+        since: Int64, for school: PublishTargets.School?
+    ) async throws -> (cursor: Int64, entries: [CatalogRow]) {
+        let rows = try await storage.catalog(since: since)
+        return (rows.last?.cursor ?? since, rows.filter { $0.targets.reaches(school) })
     }
 
     /// Applies event files written by `satchel export` (a USB stick): each batch is checked against the node's key
@@ -152,12 +166,24 @@ public struct Platform: Sendable {
     }
 
     /// Copies the archives of every published bundle version the node does not have yet (by the node's catalog
-    /// cursor file, or everything) into `folder`, for `satchel import` on the node.
-    public func exportBundles(to folder: String, since cursor: Int64 = 0) async throws -> [String] {
+    /// cursor file, or everything) and that is published for its school into `folder`, for `satchel import` on the
+    /// node. Nil for `node` copies what is published for everyone.
+    public func exportBundles(to folder: String, node: String?, since cursor: Int64 = 0) async throws -> [String] {
+        var school: PublishTargets.School?
+        if let node {
+            guard let found = try await storage.school(node: node) else {
+                throw PlatformError(
+                    code: .badRequest,
+                    message: LocalizedText(
+                        zh: "平台上没有编号为 \(node) 的学校服务器。", en: "No node \(node) is enrolled with this platform."))
+            }
+            school = found
+        }
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var written: [String] = []
         var newest: [String: (Int, String)] = [:]
-        for entry in try await storage.catalog(since: cursor) where (newest[entry.bundleId]?.0 ?? 0) < entry.version {
+        for entry in try await catalog(since: cursor, for: school).entries
+        where (newest[entry.bundleId]?.0 ?? 0) < entry.version {
             newest[entry.bundleId] = (entry.version, entry.archive)
         }
         for (_, (_, archive)) in newest.sorted(by: { $0.key < $1.key }) {

@@ -138,15 +138,26 @@ public enum PlatformApp {
             return Response(status: .noContent)
         }
 
+        // A node that signs its request sees what is published for its school; an unsigned reader sees what is
+        // published for everyone. A request naming a node but not signed by its key is refused, so that a node never
+        // takes a shorter catalog for the whole one.
         router.get("/api/v1/catalog") { request, _ -> Response in
             let since = Int64(request.uri.queryParameters["since"].map(String.init) ?? "0") ?? 0
-            let entries = try await database.catalog(since: since).map {
+            var school: PublishTargets.School?
+            if let node = request.headers[.init(RequestSignature.nodeHeader)!] {
+                guard try await signedBody(request, node: node, limit: 0, database: database) != nil,
+                    let found = try await database.school(node: node)
+                else { return error(.unauthorized, "bad_signature", "The request is not signed by this node's key.") }
+                school = found
+            }
+            let catalog = try await platform.catalog(since: since, for: school)
+            let entries = catalog.entries.map {
                 SyncProtocol.CatalogEntry(
                     cursor: $0.cursor, id: $0.bundleId, version: $0.version,
                     manifest: $0.manifest.base64EncodedString(),
                     signature: $0.signature.base64EncodedString())
             }
-            return try json(SyncProtocol.Catalog(cursor: entries.last?.cursor ?? since, bundles: entries))
+            return try json(SyncProtocol.Catalog(cursor: catalog.cursor, bundles: entries))
         }
         BlobRoute.add(to: router, blobStore: platform.store.blobStore)
 

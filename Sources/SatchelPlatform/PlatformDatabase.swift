@@ -103,17 +103,26 @@ public struct PlatformDatabase: Sendable {
                 t.column("expiresAt", .datetime)
             }
         }
+        // Publishing for chosen regions and stages (issue 16): a school's stages, and a bundle's targets, one a line.
+        migrator.registerMigration("p5-targeting") { db in
+            try db.alter(table: "enrolToken") { t in t.add(column: "stages", .text).notNull().defaults(to: "") }
+            try db.alter(table: "node") { t in t.add(column: "stages", .text).notNull().defaults(to: "") }
+            try db.alter(table: "catalog") { t in
+                t.add(column: "targetRegions", .text).notNull().defaults(to: "")
+                t.add(column: "targetStages", .text).notNull().defaults(to: "")
+            }
+        }
         try migrator.migrate(pool)
         writer = pool
     }
 
     /// A new one-time enrolment secret for a school (``Platform/createToken(schoolCode:)`` adds the key fingerprint).
-    public func createToken(schoolCode: String, region: String = "") throws -> String {
+    public func createToken(schoolCode: String, region: String = "", stages: [String] = []) throws -> String {
         let token = Self.newTokenSecret()
         try writer.write { db in
             try db.execute(
-                sql: "INSERT INTO enrolToken (token, schoolCode, region, createdAt) VALUES (?, ?, ?, ?)",
-                arguments: [token, schoolCode, region, Date()])
+                sql: "INSERT INTO enrolToken (token, schoolCode, region, stages, createdAt) VALUES (?, ?, ?, ?, ?)",
+                arguments: [token, schoolCode, region, stages.joined(separator: "\n"), Date()])
         }
         return token
     }
@@ -133,8 +142,10 @@ public struct PlatformDatabase: Sendable {
             }
             let id = Self.newNodeId()
             try db.execute(
-                sql: "INSERT INTO node (id, schoolCode, region, publicKey, enrolledAt) VALUES (?, ?, ?, ?, ?)",
-                arguments: [id, schoolCode, row["region"] as String, publicKey, Date()])
+                sql: """
+                    INSERT INTO node (id, schoolCode, region, stages, publicKey, enrolledAt) VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [id, schoolCode, row["region"] as String, row["stages"] as String, publicKey, Date()])
             try db.execute(sql: "UPDATE enrolToken SET usedBy = ? WHERE token = ?", arguments: [id, token])
             return id
         }
@@ -150,6 +161,16 @@ public struct PlatformDatabase: Sendable {
         try writer.read { db in
             try Row.fetchOne(db, sql: "SELECT publicKey, schoolCode FROM node WHERE id = ?", arguments: [id]).map {
                 ($0["publicKey"], $0["schoolCode"])
+            }
+        }
+    }
+
+    /// The region and stages of an enrolled node's school.
+    public func school(node: String) throws -> PublishTargets.School? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT region, stages FROM node WHERE id = ?", arguments: [node]).map {
+                PublishTargets.School(
+                    region: $0["region"], stages: ($0["stages"] as String).split(separator: "\n").map(String.init))
             }
         }
     }
@@ -234,26 +255,33 @@ public struct PlatformDatabase: Sendable {
         }
     }
 
-    /// Adds a published bundle version to the catalog; publishing the same version again changes nothing.
-    public func publish(bundleId: String, version: Int, manifest: Data, signature: Data, archive: String) throws {
+    /// Adds a published bundle version to the catalog for `targets`; publishing the same version again changes
+    /// nothing.
+    public func publish(
+        bundleId: String, version: Int, manifest: Data, signature: Data, archive: String,
+        targets: PublishTargets = .everyone
+    ) throws {
+        let (regions, stages) = targets.stored
         try writer.write { db in
             try db.execute(
                 sql: """
-                    INSERT OR IGNORE INTO catalog (bundleId, version, manifest, signature, archive, publishedAt)
-                    VALUES (?, ?, ?, ?, ?, ?)
+                    INSERT OR IGNORE INTO catalog (bundleId, version, manifest, signature, archive, publishedAt,
+                        targetRegions, targetStages)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [bundleId, version, manifest, signature, archive, Date()])
+                arguments: [bundleId, version, manifest, signature, archive, Date(), regions, stages])
         }
     }
 
-    /// Catalog entries after `since`.
-    public func catalog(
-        since: Int64
-    ) throws -> [(cursor: Int64, bundleId: String, version: Int, manifest: Data, signature: Data, archive: String)] {
+    /// Catalog entries after `since`, for every target.
+    public func catalog(since: Int64) throws -> [CatalogRow] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM catalog WHERE cursor > ? ORDER BY cursor", arguments: [since]).map
             {
-                ($0["cursor"], $0["bundleId"], $0["version"], $0["manifest"], $0["signature"], $0["archive"])
+                CatalogRow(
+                    cursor: $0["cursor"], bundleId: $0["bundleId"], version: $0["version"], manifest: $0["manifest"],
+                    signature: $0["signature"], archive: $0["archive"],
+                    targets: PublishTargets(stored: $0["targetRegions"], $0["targetStages"]))
             }
         }
     }

@@ -7,9 +7,9 @@ import Foundation
 /// ``PostgresPlatformDatabase`` (any number of platform processes on one PostgreSQL). Both give the same answer to the
 /// same calls, so no answer depends on which one, or which process, served it.
 public protocol PlatformStorage: Sendable {
-    /// A new one-time enrolment secret for a school in `region` (``Region``; "" when none is given), which the node
-    /// enrolled with it belongs to.
-    func createToken(schoolCode: String, region: String) async throws -> String
+    /// A new one-time enrolment secret for a school in `region` (``Region``; "" when none is given) that teaches
+    /// `stages` (empty when not given): the node enrolled with it belongs to that region and has those stages.
+    func createToken(schoolCode: String, region: String, stages: [String]) async throws -> String
 
     /// Uses a token: registers the node's key and returns its new id, or nil when the token is unknown, for another
     /// school, or was used by another key. The same key presenting the token again gets the same id.
@@ -20,6 +20,9 @@ public protocol PlatformStorage: Sendable {
 
     /// The key and school of an enrolled node, or nil when no node has that id.
     func enrolledNode(id: String) async throws -> (publicKey: String, schoolCode: String)?
+
+    /// The region and stages of an enrolled node's school, for targeted publishing; nil for an unknown node.
+    func school(node: String) async throws -> PublishTargets.School?
 
     /// Stores a batch of events exactly once, in one transaction, and returns the node's cursor with the counts of
     /// new and duplicate events; nil when the batch starts after the cursor (a gap). A batch id the node used before
@@ -37,15 +40,15 @@ public protocol PlatformStorage: Sendable {
     /// Records a node's health report.
     func recordHealth(node: String, json: String) async throws
 
-    /// Adds a published bundle version to the catalog; publishing the same version again changes nothing.
-    func publish(bundleId: String, version: Int, manifest: Data, signature: Data, archive: String) async throws
+    /// Adds a published bundle version to the catalog for `targets`; publishing the same version again changes
+    /// nothing.
+    func publish(
+        bundleId: String, version: Int, manifest: Data, signature: Data, archive: String, targets: PublishTargets
+    ) async throws
 
-    /// Catalog entries after `since`, oldest first. A cursor once answered is never followed by a smaller one.
-    func catalog(
-        since: Int64
-    ) async throws -> [(
-        cursor: Int64, bundleId: String, version: Int, manifest: Data, signature: Data, archive: String
-    )]
+    /// Catalog entries after `since`, oldest first, for every target. A cursor once answered is never followed by a
+    /// smaller one.
+    func catalog(since: Int64) async throws -> [CatalogRow]
 
     /// Figures for `satchel-platform status` and the platform's front page, for the schools in `region` and below
     /// it ("" for every school; the events and bundles counted are the region's schools' and all published).

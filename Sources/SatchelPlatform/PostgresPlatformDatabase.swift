@@ -68,6 +68,19 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 """,
             ]
         ),
+        (
+            // Publishing for chosen regions and stages (issue 16): a school's stages, and a bundle's targets, one a
+            // line.
+            "pg4-targeting",
+            [
+                "ALTER TABLE enrol_token ADD COLUMN stages text NOT NULL DEFAULT ''",
+                "ALTER TABLE node ADD COLUMN stages text NOT NULL DEFAULT ''",
+                """
+                ALTER TABLE catalog ADD COLUMN target_regions text NOT NULL DEFAULT '',
+                    ADD COLUMN target_stages text NOT NULL DEFAULT ''
+                """,
+            ]
+        ),
     ]
 
     /// The key of the advisory lock that migrations hold ("satchel" in ASCII), so that processes starting together
@@ -215,11 +228,15 @@ public struct PostgresPlatformDatabase: PlatformStorage {
         return "\(error)"
     }
 
-    public func createToken(schoolCode: String, region: String) async throws -> String {
+    public func createToken(schoolCode: String, region: String, stages: [String]) async throws -> String {
         let token = PlatformDatabase.newTokenSecret()
+        let stages = stages.joined(separator: "\n")
         try await run {
             try await client.query(
-                "INSERT INTO enrol_token (token, school_code, region) VALUES (\(token), \(schoolCode), \(region))",
+                """
+                INSERT INTO enrol_token (token, school_code, region, stages)
+                VALUES (\(token), \(schoolCode), \(region), \(stages))
+                """,
                 logger: logger)
         }
         return token
@@ -229,11 +246,11 @@ public struct PostgresPlatformDatabase: PlatformStorage {
         try await run {
             try await client.withTransaction(logger: logger) { connection -> String? in
                 let rows = try await connection.query(
-                    "SELECT school_code, used_by, region FROM enrol_token WHERE token = \(token) FOR UPDATE",
+                    "SELECT school_code, used_by, region, stages FROM enrol_token WHERE token = \(token) FOR UPDATE",
                     logger: logger)
-                var found: (String, String?, String)?
-                for try await row in rows.decode((String, String?, String).self) { found = row }
-                guard let (school, used, region) = found, school == schoolCode else { return nil }
+                var found: (String, String?, String, String)?
+                for try await row in rows.decode((String, String?, String, String).self) { found = row }
+                guard let (school, used, region, stages) = found, school == schoolCode else { return nil }
                 if let used {
                     var key: String?
                     for try await value in try await connection.query(
@@ -246,8 +263,8 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 let id = PlatformDatabase.newNodeId()
                 try await connection.query(
                     """
-                    INSERT INTO node (id, school_code, region, public_key)
-                    VALUES (\(id), \(schoolCode), \(region), \(publicKey))
+                    INSERT INTO node (id, school_code, region, stages, public_key)
+                    VALUES (\(id), \(schoolCode), \(region), \(stages), \(publicKey))
                     """, logger: logger)
                 try await connection.query(
                     "UPDATE enrol_token SET used_by = \(id) WHERE token = \(token)", logger: logger)
@@ -275,6 +292,18 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 "SELECT public_key, school_code FROM node WHERE id = \(id)", logger: logger
             ).decode((String, String).self) {
                 found = (key, school)
+            }
+            return found
+        }
+    }
+
+    public func school(node: String) async throws -> PublishTargets.School? {
+        try await run {
+            var found: PublishTargets.School?
+            for try await (region, stages) in try await client.query(
+                "SELECT region, stages FROM node WHERE id = \(node)", logger: logger
+            ).decode((String, String).self) {
+                found = PublishTargets.School(region: region, stages: stages.split(separator: "\n").map(String.init))
             }
             return found
         }
@@ -380,7 +409,10 @@ public struct PostgresPlatformDatabase: PlatformStorage {
         }
     }
 
-    public func publish(bundleId: String, version: Int, manifest: Data, signature: Data, archive: String) async throws {
+    public func publish(
+        bundleId: String, version: Int, manifest: Data, signature: Data, archive: String, targets: PublishTargets
+    ) async throws {
+        let (regions, stages) = targets.stored
         try await run {
             try await client.withTransaction(logger: logger) { connection in
                 // Publishers take turns, so cursors become visible in the order they were given: a node that has
@@ -388,30 +420,30 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 try await connection.query("LOCK TABLE catalog IN SHARE ROW EXCLUSIVE MODE", logger: logger)
                 try await connection.query(
                     """
-                    INSERT INTO catalog (bundle_id, version, manifest, signature, archive)
-                    VALUES (\(bundleId), \(version), \(manifest), \(signature), \(archive))
+                    INSERT INTO catalog (bundle_id, version, manifest, signature, archive, target_regions,
+                        target_stages)
+                    VALUES (\(bundleId), \(version), \(manifest), \(signature), \(archive), \(regions), \(stages))
                     ON CONFLICT (bundle_id, version) DO NOTHING
                     """, logger: logger)
             }
         }
     }
 
-    public func catalog(
-        since: Int64
-    ) async throws -> [(
-        cursor: Int64, bundleId: String, version: Int, manifest: Data, signature: Data, archive: String
-    )] {
+    public func catalog(since: Int64) async throws -> [CatalogRow] {
         try await run {
-            var entries:
-                [(cursor: Int64, bundleId: String, version: Int, manifest: Data, signature: Data, archive: String)] =
-                    []
-            for try await (cursor, bundleId, version, manifest, signature, archive) in try await client.query(
+            var entries: [CatalogRow] = []
+            let rows = try await client.query(
                 """
-                SELECT cursor, bundle_id, version, manifest, signature, archive FROM catalog
-                WHERE cursor > \(since) ORDER BY cursor
-                """, logger: logger
-            ).decode((Int64, String, Int, Data, Data, String).self) {
-                entries.append((cursor, bundleId, version, manifest, signature, archive))
+                SELECT cursor, bundle_id, version, manifest, signature, archive, target_regions, target_stages
+                FROM catalog WHERE cursor > \(since) ORDER BY cursor
+                """, logger: logger)
+            for try await (cursor, bundleId, version, manifest, signature, archive, regions, stages) in rows.decode(
+                (Int64, String, Int, Data, Data, String, String, String).self)
+            {
+                entries.append(
+                    CatalogRow(
+                        cursor: cursor, bundleId: bundleId, version: version, manifest: manifest,
+                        signature: signature, archive: archive, targets: PublishTargets(stored: regions, stages)))
             }
             return entries
         }

@@ -212,7 +212,12 @@ public struct SyncSession: Sendable {
     private func pullEntries(
         _ client: PlatformClient, source: String, cursorKey: String, report: inout Report
     ) async throws {
-        let since = Int64(try node.database.syncValue(cursorKey) ?? "0") ?? 0
+        // Subscriptions that changed since the cursor was last moved apply to what was published before, too: the
+        // catalog is read again from the start (bundles already installed are skipped without a download).
+        let subscriptionsKey = cursorKey + "Subscriptions"
+        let subscriptions = node.configuration.subscriptions.joined(separator: "\n")
+        let subscriptionsChanged = try node.database.syncValue(subscriptionsKey) ?? "" != subscriptions
+        let since = subscriptionsChanged ? 0 : Int64(try node.database.syncValue(cursorKey) ?? "0") ?? 0
         let catalog = try await client.catalog(since: since)
         // Only the newest version of each bundle matters.
         var newest: [String: SyncProtocol.CatalogEntry] = [:]
@@ -263,8 +268,8 @@ public struct SyncSession: Sendable {
             }
         }
         // The cursor moves on only when every entry was handled, so a failed bundle is tried again next time.
-        if !failed, try node.database.syncValue(cursorKey) != String(catalog.cursor) {
-            try node.database.setSyncValue(cursorKey, String(catalog.cursor))
+        if try !failed && (subscriptionsChanged || node.database.syncValue(cursorKey) != String(catalog.cursor)) {
+            try node.database.setSyncValues([(cursorKey, String(catalog.cursor)), (subscriptionsKey, subscriptions)])
         }
     }
 

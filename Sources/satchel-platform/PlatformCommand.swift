@@ -138,10 +138,18 @@ struct PlatformCommand: AsyncParsableCommand {
                 name: .long,
                 help: "学校所在地区：省、省/县或省/市/县，如 浙江省/淳安县 · Region: province[/city]/county")
             var region: String = ""
+            @Option(
+                name: .long,
+                help: "学校的学段，逗号分隔，如 小学,初中（按学段发布的资源包据此送达）· The school's stages, comma-separated")
+            var stages: String = ""
 
             func run() async throws {
                 try await PlatformCommand.run {
-                    print(try await options.with { try await $0.createToken(schoolCode: school, region: region) })
+                    print(
+                        try await options.with {
+                            try await $0.createToken(
+                                schoolCode: school, region: region, stages: PublishTargets.list(stages))
+                        })
                 }
             }
         }
@@ -236,19 +244,30 @@ struct PlatformCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "发布资源包 · Publish a signed bundle")
         @OptionGroup var options: Options
         @Option(name: .long, help: "信任此发布者公钥 · Trust this publisher key first") var trust: String?
+        @Option(
+            name: .long,
+            help: "只发布给这些地区，逗号分隔，如 甘肃省,云南省/怒江州（省、省/县或省/市/县）· Only for these regions")
+        var regions: String = ""
+        @Option(name: .long, help: "只发布给有这些学段的学校，逗号分隔，如 小学,初中 · Only for schools with these stages")
+        var stages: String = ""
         @Argument(help: "资源包文件 · Bundle file") var bundle: String
 
         func run() async throws {
             try await PlatformCommand.run {
+                let targets = try PublishTargets(
+                    regions: PublishTargets.list(regions), stages: PublishTargets.list(stages))
                 let manifest = try await options.with { platform in
                     if let trust {
                         let key = try PublisherKey(contentsOf: trust)
                         try platform.store.database.trust(
                             .init(keyId: key.id, publicKey: key.base64, label: trust, addedAt: Date()))
                     }
-                    return try await platform.publish(archive: bundle)
+                    return try await platform.publish(archive: bundle, targets: targets)
                 }
-                print("published \(manifest.id) v\(manifest.version)")
+                var line = "published \(manifest.id) v\(manifest.version)"
+                if !targets.regions.isEmpty { line += "; regions: " + targets.regions.joined(separator: ", ") }
+                if !targets.stages.isEmpty { line += "; stages: " + targets.stages.joined(separator: ", ") }
+                print(line)
             }
         }
     }
@@ -276,7 +295,7 @@ struct PlatformCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await PlatformCommand.run {
-                let files = try await options.with { try await $0.exportBundles(to: to, since: since) }
+                let files = try await options.with { try await $0.exportBundles(to: to, node: node, since: since) }
                 print("wrote \(files.count) bundle files for \(node) to \(to)")
             }
         }

@@ -9,38 +9,45 @@ import Testing
 /// A real platform over loopback, on SQLite and on PostgreSQL (the same calls, the same answers), reached with curl
 /// (a cookie jar for the pages) and libcurl (a Bearer token for the API).
 @Suite(.serialized) struct OperatorTests {
+    /// The platform's two storages, for tests that run the same checks on each.
     enum Storage: String, CaseIterable, CustomTestStringConvertible {
         case sqlite, postgres
         var testDescription: String { rawValue }
+
+        /// Runs `body` with a platform in a temporary folder on this storage (PostgreSQL: a fresh database).
+        func withPlatform(publisherKeys: [String] = [], _ body: (Platform) async throws -> Void) async throws {
+            let folder = TemporaryDirectory("platform")
+            switch self {
+            case .sqlite:
+                try await body(try Platform(root: folder.file("platform"), publisherKeys: publisherKeys))
+            case .postgres:
+                guard let server = try PostgresPlatformTests.server() else { return }
+                try await PostgresPlatformTests.withFreshDatabase(on: server) { url in
+                    let database = try await PostgresPlatformDatabase(url: url, maxConnections: 4)
+                    do {
+                        try await body(
+                            try Platform(
+                                root: folder.file("platform"), publisherKeys: publisherKeys, storage: database))
+                    } catch {
+                        await database.close()
+                        throw error
+                    }
+                    await database.close()
+                }
+            }
+        }
     }
 
     @Test(arguments: Storage.allCases)
     func operatorsSeeTheirRegionOnlyAndNobodyElseSeesAnything(storage: Storage) async throws {
-        switch storage {
-        case .sqlite:
-            let folder = TemporaryDirectory("operators")
-            try await check(try Platform(root: folder.file("platform")))
-        case .postgres:
-            guard let server = try PostgresPlatformTests.server() else { return }
-            try await PostgresPlatformTests.withFreshDatabase(on: server) { url in
-                let folder = TemporaryDirectory("operators")
-                let database = try await PostgresPlatformDatabase(url: url, maxConnections: 4)
-                do {
-                    try await check(try Platform(root: folder.file("platform"), storage: database))
-                } catch {
-                    await database.close()
-                    throw error
-                }
-                await database.close()
-            }
-        }
+        try await storage.withPlatform { try await check($0) }
     }
 
     private func check(_ platform: Platform) async throws {
         // Three schools in two provinces, each enrolled with a token that named its region.
         let schools = [("S-CHUNAN", "浙江省/淳安县"), ("S-JIANDE", "浙江省/杭州市/建德市"), ("S-HUINING", "甘肃省/会宁县")]
         for (school, region) in schools {
-            let secret = try await platform.storage.createToken(schoolCode: school, region: region)
+            let secret = try await platform.storage.createToken(schoolCode: school, region: region, stages: [])
             #expect(
                 try await platform.storage.enrol(token: secret, schoolCode: school, publicKey: "key-\(school)") != nil)
         }

@@ -181,7 +181,7 @@ import Testing
         let packer = try TestNode()
         try await platform.publish(archive: try packer.pack(["a.html": "<p>a</p>"], id: "usb-bundle", key: publisher))
         let down = folder.file("usb-down")
-        _ = try await platform.exportBundles(to: down)
+        _ = try await platform.exportBundles(to: down, node: nil)
         _ = try test.node.importer().importBundle(at: BundleImporter.findArchives(in: [down])[0])
         #expect(try test.node.database.bundle(id: "usb-bundle") != nil)
     }

@@ -25,6 +25,11 @@ import Testing
                         acknowledged INTEGER NOT NULL);
                     CREATE TABLE receivedEvent (id TEXT PRIMARY KEY, nodeId TEXT NOT NULL, seq INTEGER NOT NULL,
                         type TEXT NOT NULL, occurredAt DOUBLE NOT NULL, payload TEXT NOT NULL);
+                    CREATE TABLE catalog (cursor INTEGER PRIMARY KEY AUTOINCREMENT, bundleId TEXT NOT NULL,
+                        version INTEGER NOT NULL, manifest BLOB NOT NULL, signature BLOB NOT NULL,
+                        archive TEXT NOT NULL, publishedAt DATETIME NOT NULL, UNIQUE (bundleId, version));
+                    INSERT INTO catalog (bundleId, version, manifest, signature, archive, publishedAt)
+                        VALUES ('maths', 1, x'7b7d', x'00', '/archives/maths-1.tar.zst', '2026-01-01');
                     INSERT INTO node (id, schoolCode, publicKey, enrolledAt, acknowledged)
                         VALUES ('node-a', 'S-A', 'k', '2026-01-01', 10), ('node-b', 'S-B', 'k', '2026-01-01', 0);
                     INSERT INTO pushBatch VALUES ('node-a:1-10', 'node-a', 10);
@@ -41,5 +46,7 @@ import Testing
         #expect(other.1 == 1, "node-b's batch was taken for node-a's")
         // Schools enrolled before regions existed belong to none: a national operator sees them.
         #expect(try database.writer.read { try String.fetchAll($0, sql: "SELECT region FROM node") } == ["", ""])
+        // A bundle published before targeting existed is for everyone.
+        #expect(try database.catalog(since: 0).map(\.targets) == [PublishTargets.everyone])
     }
 }
