@@ -325,6 +325,11 @@ public struct SatchelDatabase: Sendable {
             try db.create(
                 index: "resource_levels", on: "resource", columns: ["subject", "grade", "edition", "term", "unit"])
         }
+        migrator.registerMigration("v12-catalog-statistics") { db in
+            // The planner's statistics, which each import now refreshes: without them it may pick a one-level index
+            // over resource_levels.
+            try SatchelDatabase.analyzeCatalog(db)
+        }
         return migrator
     }
 }
