@@ -46,14 +46,20 @@ struct CatalogLevels: Sendable {
         self.values = values
     }
 
-    /// The subjects and grades of the resources with these rowids, counted, most common first.
-    func facets(of matches: some Collection<Int64>) -> [String: [FacetValue]] {
+    /// The subjects and grades of the resources with these rowids (nil: of the whole catalog), counted, most common
+    /// first.
+    func facets(of matches: [Int64]?) -> [String: [FacetValue]] {
         var subjectCounts = [Int](repeating: 0, count: values.count)
         var gradeCounts = [Int](repeating: 0, count: values.count)
-        for rowid in matches {
-            guard let position = position(of: rowid) else { continue }
-            subjectCounts[Int(subjects[position])] += 1
-            gradeCounts[Int(grades[position])] += 1
+        if let matches {
+            for rowid in matches {
+                guard let position = position(of: rowid) else { continue }
+                subjectCounts[Int(subjects[position])] += 1
+                gradeCounts[Int(grades[position])] += 1
+            }
+        } else {
+            for subject in subjects { subjectCounts[Int(subject)] += 1 }
+            for grade in grades { gradeCounts[Int(grade)] += 1 }
         }
         func facet(_ counts: [Int]) -> [FacetValue]? {
             let found = counts.indices.dropFirst().filter { counts[$0] > 0 }

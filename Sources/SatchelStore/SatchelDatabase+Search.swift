@@ -129,7 +129,7 @@ extension SatchelDatabase {
                 if result.total > 0 { return result }
             }
             result.nearest = try Self.nearestBrowse(named.mapValues { $0[0] }, db)
-            result.suggestions = try Self.suggestions(for: understood, db)
+            result.suggestions = try Self.suggestions(for: understood, db, levels: catalogLevels)
             return result
         }
     }
@@ -398,7 +398,9 @@ extension SatchelDatabase {
 
     /// Up to eight tags of the catalog sharing a character with the query's text, most common first; failing that,
     /// the catalog's subjects.
-    static func suggestions(for query: SearchQuery, _ db: Database) throws -> [String] {
+    static func suggestions(
+        for query: SearchQuery, _ db: Database, levels: CatalogLevelsCache
+    ) throws -> [String] {
         var counts: [String: Int] = [:]
         for character in SearchText.contentCharacters(of: query.text).prefix(8) {
             let rows = try String.fetchAll(
@@ -414,12 +416,7 @@ extension SatchelDatabase {
         }
         let tags = counts.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
         if !tags.isEmpty { return Array(tags.prefix(8)) }
-        return try String.fetchAll(
-            db,
-            sql: """
-                SELECT subject FROM resource WHERE subject IS NOT NULL AND subject != ''
-                GROUP BY subject ORDER BY COUNT(*) DESC, subject LIMIT 8
-                """)
+        return try levels.levels(db).facets(of: nil)["subject"]?.prefix(8).map(\.value) ?? []
     }
 
     /// Merges the full-text index into one segment and refreshes the query planner's statistics of the catalog.
