@@ -16,6 +16,9 @@ public struct PlatformDatabase: Sendable {
         var configuration = GRDB.Configuration()
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        // Platform processes starting together on one data folder open and migrate it one at a time.
+        let lock = MigrationLock(databaseAt: path)
+        defer { withExtendedLifetime(lock) {} }
         let pool = try DatabasePool(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("p1") { db in

@@ -13,7 +13,7 @@ public struct SatchelDatabase: Sendable {
     let writer: any DatabaseWriter
 
     /// The catalog's subjects and grades in memory, for search facets.
-    let catalogLevels = CatalogLevelsCache()
+    let catalogLevels: CatalogLevelsCache
 
     /// Read-only access for tests and tools that inspect the database; the node's own code uses named methods.
     public var reader: any DatabaseReader { writer }
@@ -35,6 +35,9 @@ public struct SatchelDatabase: Sendable {
             // keeping its largest size on the card for good.
             try db.execute(sql: "PRAGMA journal_size_limit = 4194304")
         }
+        // The pool is opened inside the lock too: opening switches a new file to WAL, which another process opening
+        // it at that moment would meet as "database is locked".
+        let lock = MigrationLock(databaseAt: path)
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
@@ -50,11 +53,13 @@ public struct SatchelDatabase: Sendable {
             )
         }
         try self.init(writer: pool, path: path)
+        withExtendedLifetime(lock) {}
     }
 
     /// Wraps an already open writer (a pool or, in tests, a queue) and migrates it.
     public init(writer: any DatabaseWriter, path: String = "") throws {
         self.writer = writer
+        catalogLevels = CatalogLevelsCache()
         let migrator = Self.migrator
         let superseded: Bool
         do {

@@ -1,6 +1,7 @@
 import Foundation
 import SatchelPlatform
 import SatchelTestSupport
+import Synchronization
 import Testing
 
 /// Enrolment survives a lost answer: the node that used a token may use it again and gets the same id, and no other
@@ -24,5 +25,20 @@ import Testing
         let tokens = try (0..<1000).map { try database.createToken(schoolCode: "S-\($0)") }
         #expect(tokens.allSatisfy { !$0.hasPrefix("-") })
         #expect(Set(tokens).count == tokens.count)
+    }
+
+    /// Platform processes starting together on one data folder migrate its database one at a time.
+    @Test func databasesOpenedTogetherMigrateOnce() throws {
+        let folder = TemporaryDirectory("platform-together")
+        let path = folder.file("platform.sqlite")
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                _ = try PlatformDatabase(path: path)
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
     }
 }

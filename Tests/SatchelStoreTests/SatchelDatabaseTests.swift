@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SatchelCore
 import SatchelTestSupport
+import Synchronization
 import Testing
 
 @testable import SatchelStore
@@ -18,6 +19,26 @@ import Testing
         #expect(applied.contains("v1-catalog") && applied.contains("v1-events") && applied.contains("v1-sync"))
         let journal = try database.reader.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
+    }
+
+    /// Two platform processes starting on one empty data folder opened its store at once, and one failed with
+    /// "table bundle already exists". Opening on several threads at once races the same way: each open is its own
+    /// pool and file descriptor, as in another process.
+    @Test func databasesOpenedTogetherMigrateOnce() throws {
+        let path = folder.file("together.sqlite")
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { _ in
+            do {
+                _ = try SatchelDatabase(path: path)
+            } catch {
+                failures.withLock { $0.append("\(error)") }
+            }
+        }
+        #expect(failures.withLock { $0 } == [])
+        let applied = try SatchelDatabase(path: path).reader.read {
+            try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
+        }
+        #expect(applied == SatchelDatabase.migrationNames)
     }
 
     @Test func reopeningKeepsDataAndAppliesNothingTwice() throws {
