@@ -131,9 +131,18 @@ struct PlatformCommand: AsyncParsableCommand {
             abstract: "生成一次性注册令牌 · Make a one-time enrolment token", subcommands: [Create.self])
 
         struct Create: AsyncParsableCommand {
-            static let configuration = CommandConfiguration(abstract: "生成令牌 · Create a token")
+            static let configuration = CommandConfiguration(
+                abstract: "生成令牌 · Create a token",
+                discussion: """
+                    With --schools-file, one token for each school code in the file (one a line, at most 100,000), \
+                    printed as "CODE<TAB>TOKEN" lines in the file's order; the region and stages apply to them all.
+                    """)
             @OptionGroup var options: Options
-            @Option(name: .long, help: "学校代码 · School code") var school: String
+            @Option(name: .long, help: "学校代码 · School code") var school: String?
+            @Option(
+                name: .long,
+                help: "学校代码清单文件，每行一个，为每所学校生成一个令牌 · A file of school codes, one a line: a token for each")
+            var schoolsFile: String?
             @Option(
                 name: .long,
                 help: "学校所在地区：省、省/县或省/市/县，如 浙江省/淳安县 · Region: province[/city]/county")
@@ -143,14 +152,57 @@ struct PlatformCommand: AsyncParsableCommand {
                 help: "学校的学段，逗号分隔，如 小学,初中（按学段发布的资源包据此送达）· The school's stages, comma-separated")
             var stages: String = ""
 
+            func validate() throws {
+                guard (school == nil) != (schoolsFile == nil) else {
+                    throw ValidationError("Give either --school CODE or --schools-file FILE.")
+                }
+            }
+
             func run() async throws {
                 try await PlatformCommand.run {
-                    print(
-                        try await options.with {
-                            try await $0.createToken(
-                                schoolCode: school, region: region, stages: PublishTargets.list(stages))
-                        })
+                    let codes = try school.map { [$0] } ?? Self.schoolCodes(in: schoolsFile ?? "")
+                    try await options.with { platform in
+                        for code in codes {
+                            let token = try await platform.createToken(
+                                schoolCode: code, region: region, stages: PublishTargets.list(stages))
+                            print(school == nil ? "\(code)\t\(token)" : token)
+                        }
+                    }
                 }
+            }
+
+            /// The school codes of a file, one a line, blank lines skipped; refuses a file over 4 MiB or
+            /// 100,000 codes, and a code with spaces or over 64 characters, before any token is made.
+            static func schoolCodes(in path: String) throws -> [String] {
+                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                guard let size = attributes?[.size] as? Int, size <= 4 << 20,
+                    let text = try? String(contentsOfFile: path, encoding: .utf8)
+                else {
+                    throw PlatformError(
+                        code: .badRequest,
+                        message: LocalizedText(
+                            zh: "无法读取学校代码清单 \(path)（最大 4 MiB，UTF-8）。",
+                            en: "Cannot read the school code list \(path) (at most 4 MiB, UTF-8)."))
+                }
+                let codes = text.split(whereSeparator: \.isNewline).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }.filter { !$0.isEmpty }
+                for (index, code) in codes.enumerated()
+                where code.count > 64 || code.contains(where: { $0.isWhitespace }) {
+                    throw PlatformError(
+                        code: .badRequest,
+                        message: LocalizedText(
+                            zh: "学校代码清单 \(path) 第 \(index + 1) 个代码“\(code)”不对：不能含空格，最多 64 个字符。",
+                            en: "Code \(index + 1) of \(path), “\(code)”, is wrong: no spaces, at most 64 characters."))
+                }
+                guard (1...100_000).contains(codes.count) else {
+                    throw PlatformError(
+                        code: .badRequest,
+                        message: LocalizedText(
+                            zh: "学校代码清单 \(path) 应有 1 到 100000 个代码，现有 \(codes.count) 个。",
+                            en: "The list \(path) must hold 1 to 100,000 codes; it holds \(codes.count)."))
+                }
+                return codes
             }
         }
     }
