@@ -25,6 +25,9 @@ import Testing
                         acknowledged INTEGER NOT NULL);
                     CREATE TABLE receivedEvent (id TEXT PRIMARY KEY, nodeId TEXT NOT NULL, seq INTEGER NOT NULL,
                         type TEXT NOT NULL, occurredAt DOUBLE NOT NULL, payload TEXT NOT NULL);
+                    CREATE TABLE catalog (cursor INTEGER PRIMARY KEY AUTOINCREMENT, bundleId TEXT NOT NULL,
+                        version INTEGER NOT NULL, manifest BLOB NOT NULL, signature BLOB NOT NULL, archive TEXT NOT NULL,
+                        publishedAt DATETIME NOT NULL, UNIQUE (bundleId, version));
                     INSERT INTO node (id, schoolCode, publicKey, enrolledAt, acknowledged)
                         VALUES ('node-a', 'S-A', 'k', '2026-01-01', 10), ('node-b', 'S-B', 'k', '2026-01-01', 0);
                     INSERT INTO pushBatch VALUES ('node-a:1-10', 'node-a', 10);
