@@ -159,13 +159,28 @@ public enum Monitoring {
     }
 
     /// The resources of a published manifest with what monitoring groups them by: id, Chinese and English title,
-    /// subject, grade and stage ("" when absent). Empty for bytes that are not a manifest.
+    /// subject, grade and stage ("" when absent). Only those fields are read, as the PostgreSQL migration reads
+    /// manifests published before it; empty for bytes that hold no resources.
     public static func catalogResources(
         manifest: Data
     ) -> [(id: String, titleZh: String, titleEn: String, subject: String, grade: String, stage: String)] {
-        guard let parsed = try? JSONDecoder().decode(Manifest.self, from: manifest) else { return [] }
-        return parsed.resources.map {
-            ($0.id, $0.title.zh, $0.title.en, $0.subject ?? "", $0.grade ?? "", $0.stage ?? "")
+        struct Listed: Decodable {
+            struct Resource: Decodable {
+                struct Title: Decodable {
+                    var zh: String?
+                    var en: String?
+                }
+                var id: String
+                var title: Title?
+                var subject: String?
+                var grade: String?
+                var stage: String?
+            }
+            var resources: [Resource]
+        }
+        guard let listed = try? JSONDecoder().decode(Listed.self, from: manifest) else { return [] }
+        return listed.resources.map {
+            ($0.id, $0.title?.zh ?? "", $0.title?.en ?? "", $0.subject ?? "", $0.grade ?? "", $0.stage ?? "")
         }
     }
 

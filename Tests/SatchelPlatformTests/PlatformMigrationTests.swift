@@ -31,6 +31,11 @@ import Testing
                     INSERT INTO node (id, schoolCode, publicKey, enrolledAt, acknowledged)
                         VALUES ('node-a', 'S-A', 'k', '2026-01-01', 10), ('node-b', 'S-B', 'k', '2026-01-01', 0);
                     INSERT INTO pushBatch VALUES ('node-a:1-10', 'node-a', 10);
+                    INSERT INTO catalog (bundleId, version, manifest, signature, archive, publishedAt) VALUES
+                        ('g3', 1, CAST('{"resources": [{"id": "a", "title": {"zh": "甲旧", "en": "A"}}]}' AS BLOB),
+                            x'00', 'a', '2026-01-01'),
+                        ('g3', 2, CAST('{"resources": [{"id": "a", "title": {"zh": "甲", "en": "A"}, "subject": "数学"}]}'
+                            AS BLOB), x'00', 'b', '2026-01-01');
                     """)
         }
         try old.close()
@@ -44,5 +49,10 @@ import Testing
         #expect(other.1 == 1, "node-b's batch was taken for node-a's")
         // Schools enrolled before regions existed belong to none: a national operator sees them.
         #expect(try database.writer.read { try String.fetchAll($0, sql: "SELECT region FROM node") } == ["", ""])
+        // What monitoring groups usage by is taken from the manifests published before it existed, newest first.
+        let kept = try database.writer.read {
+            try Row.fetchAll($0, sql: "SELECT resourceId, CAST(version AS TEXT), titleZh, subject FROM catalogResource")
+        }
+        #expect(kept.map { [$0[0], $0[1], $0[2], $0[3]] as [String] } == [["a", "2", "甲", "数学"]])
     }
 }
