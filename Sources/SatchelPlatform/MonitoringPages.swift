@@ -130,14 +130,25 @@ struct MonitoringPages: Sendable {
         case .training: report = try await training(query)
         case .fleet: report = try await fleet(query)
         }
-        return csv ? Self.csv(report, name: page.rawValue) : html(report, query: query, operator: person)
+        if csv { return Self.csv(report, name: page.rawValue) }
+        var shown = report
+        if shown.rows.count > Self.pageRows {
+            // A page stays small enough for a phone; the CSV file has every row.
+            shown.rows.removeSubrange(Self.pageRows...)
+            shown.notes.append(
+                query(
+                    "只显示前 \(Self.pageRows) 行，共 \(report.rows.count) 行；全部数据请下载 CSV 表格。",
+                    "Showing the first \(Self.pageRows) of \(report.rows.count) rows; the CSV file has them all."))
+        }
+        return html(shown, query: query, operator: person)
     }
 
     // MARK: The reports
 
     private func usage(_ query: Query) async throws -> Report {
-        let dimension = Monitoring.UsageDimension(rawValue: query.fields["by"] ?? "") ?? .region
         let shown: [Monitoring.UsageDimension] = [.region, .school, .subject, .grade, .week]
+        let asked = Monitoring.UsageDimension(rawValue: query.fields["by"] ?? "") ?? .region
+        let dimension = shown.contains(asked) ? asked : .region
         var report = Report()
         report.tabs = shown.map { choice in
             Link(
@@ -403,14 +414,19 @@ struct MonitoringPages: Sendable {
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// On a phone each table row becomes a card whose cells are labelled with their column's name.
+    /// The most rows a page shows.
+    static let pageRows = 1000
+
+    /// On a phone each table row becomes a card whose cells are labelled with their column's name; on a wider screen
+    /// the table may use more of it, and words break only between words.
     static let style = """
         <style>.menu,.tabs{display:flex;flex-wrap:wrap;gap:.3rem .9rem;margin:.6rem 0}.menu a,.tabs a{padding:.5rem 0;
         min-height:44px;display:inline-block}a[aria-current]{font-weight:bold;color:#1d2330;text-decoration:none}
         .note{color:#3d4553}thead th{background:#e9edf2}td a{display:inline-block;padding:.3rem 0}
+        main{max-width:76rem}td,th{overflow-wrap:normal}
         @media (max-width:40rem){table,thead,tbody,tr,td{display:block}thead{display:none}
         tr{background:#fff;border:1px solid #dde;border-radius:.4rem;margin:.6rem 0;padding:.3rem .6rem}
-        td{border:0;padding:.15rem 0}td::before{content:attr(data-label) "：";color:#5a6270}}</style>
+        td{border:0;padding:.15rem 0;overflow-wrap:anywhere}td::before{content:attr(data-label) "：";color:#5a6270}}</style>
         """
 
     /// The name of a way to count usage.

@@ -44,8 +44,46 @@ import Testing
                 let layout = try await chromium.phoneLayout(of: base + page, html: answer.body, width: 360, in: folder)
                 expectFitsPhone(layout, page: page)
             }
+            // Screenshots at phone and desktop widths (kept in SATCHEL_SCREENSHOT_DIR when it is set). The pages have
+            // their style inline, so a saved copy shows as the operator sees it.
+            let keep = ProcessInfo.processInfo.environment["SATCHEL_SCREENSHOT_DIR"]
+            for (name, page) in [("usage", "/monitoring/usage?by=school"), ("fleet", "/monitoring/fleet")] {
+                let saved = folder.write("\(name).html", await nation.request(page).body)
+                for (width, height) in [(360, 780), (1280, 800)] {
+                    let shot = (keep ?? folder.path) + "/monitoring-\(name)-\(width).png"
+                    try await chromium.screenshot(
+                        url: URL(fileURLWithPath: saved).absoluteString, width: width, height: height, to: shot)
+                }
+            }
             withExtendedLifetime(folder) {}
         }
+    }
+
+    /// `satchel-platform serve --training-target-hours` sets the target the training page compares with, and a target
+    /// out of range is refused before anything starts.
+    @Test func theTrainingTargetIsAServeOption() async throws {
+        let folder = TemporaryDirectory("monitoring-cli")
+        let data = folder.file("platform")
+        let refused = try ProcessRunner.run(
+            binary: "satchel-platform", ["serve", "--data", data, "--port", "0", "--training-target-hours", "0"])
+        #expect(refused.status == 64 && refused.stderr.contains("--training-target-hours"), "\(refused.stderr)")
+        let password = folder.write("password", "county-pw\n")
+        let added = try ProcessRunner.run(
+            binary: "satchel-platform",
+            [
+                "operator", "add", "chunan", "--name", "淳安县教育局", "--role", "county", "--region", "浙江省/淳安县",
+                "--password-file", password, "--data", data,
+            ])
+        try #require(added.status == 0, "\(added.stderr)")
+        let token = try ProcessRunner.run(binary: "satchel-platform", ["operator", "token", "chunan", "--data", data])
+        let process = try BackgroundProcess(
+            binary: "satchel-platform", ["serve", "--data", data, "--port", "0", "--training-target-hours", "72"])
+        let port = try await process.waitFor(#"listening on http://127\.0\.0\.1:(\d+)/"#)
+        let page = await CurlClient(baseURL: "http://127.0.0.1:\(port)").request(
+            "/monitoring/training",
+            headers: ["Authorization: Bearer " + token.stdout.trimmingCharacters(in: .whitespacesAndNewlines)])
+        #expect(page.status == 200 && page.body.contains("每位教师每年 72.0 学时"), "\(page.status) \(page.body)")
+        #expect(await process.stop() == 0)
     }
 
     // MARK: Setting up
