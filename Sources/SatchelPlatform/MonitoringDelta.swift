@@ -84,19 +84,19 @@ public struct MonitoringDelta: Sendable, Equatable {
                     .downloads += 1
             case .timeSpent(let spent):
                 usage[UsageKey(week: week, bundleId: spent.bundleId, resourceId: spent.resourceId), default: .init()]
-                    .seconds += max(0, spent.seconds)
+                    .seconds += Self.bounded(spent.seconds)
             case .usageRollup(let rollup):
                 var counts = usage[
                     UsageKey(week: week, bundleId: rollup.bundleId, resourceId: rollup.resourceId), default: .init()]
-                counts.views += max(0, rollup.views)
-                counts.downloads += max(0, rollup.downloads)
-                counts.seconds += max(0, rollup.seconds)
+                counts.views += Self.bounded(rollup.views)
+                counts.downloads += Self.bounded(rollup.downloads)
+                counts.seconds += Self.bounded(rollup.seconds)
                 usage[UsageKey(week: week, bundleId: rollup.bundleId, resourceId: rollup.resourceId)] = counts
             case .search(let search) where search.results == 0:
                 addUnanswered(search.query, week: week, searches: 1)
             case .searchRollup(let rollup) where rollup.results == 0:
                 // A rollup keeps the result count of the day's last search for the query: all its searches count.
-                addUnanswered(rollup.query, week: week, searches: max(0, rollup.searches))
+                addUnanswered(rollup.query, week: week, searches: Self.bounded(rollup.searches))
             case .moduleCompleted(let completion) where completion.creditHours.isFinite:
                 let teacher = completion.teacherId.uuidString.lowercased()
                 guard completedModules.insert([teacher, completion.bundleId, completion.resourceId]).inserted else {
@@ -105,7 +105,8 @@ public struct MonitoringDelta: Sendable, Equatable {
                 completions.append(
                     Completion(
                         teacherId: teacher, bundleId: completion.bundleId, resourceId: completion.resourceId,
-                        year: event.correctedAt.map(Self.year(of:)) ?? 0, hours: max(0, completion.creditHours)))
+                        year: event.correctedAt.map(Self.year(of:)) ?? 0,
+                        hours: min(max(0, completion.creditHours), Self.maxCreditHours)))
             case .teacher(let change):
                 let id = change.teacherId.uuidString.lowercased()
                 var teacher = teachers[id] ?? Teacher(removed: false)
@@ -129,6 +130,15 @@ public struct MonitoringDelta: Sendable, Equatable {
         guard !normalized.isEmpty, searches > 0 else { return }
         unansweredSearches[SearchKey(week: week, query: normalized), default: 0] += searches
     }
+
+    /// The most one event may add to a count or to seconds: no school makes more in a day, and a node's figures (it
+    /// is trusted only for its own school) cannot overflow the totals.
+    static let maxCount = 100_000_000
+    /// The most credit hours one module may bring.
+    static let maxCreditHours = 100.0
+
+    /// A count from a node, within 0 and ``maxCount``.
+    static func bounded(_ count: Int) -> Int { min(max(0, count), maxCount) }
 
     /// A query as it is counted: trimmed, lower-cased, runs of white space as one space, at most 200 characters.
     public static func normalizedQuery(_ query: String) -> String {

@@ -56,4 +56,29 @@ import Testing
         // Only the first event was corrected by the platform's time: its node clock was 120 s ahead.
         #expect(delta.clockOffset == 120)
     }
+
+    /// A node's figures are bounded, so that a node (trusted only for its own school) cannot overflow the totals.
+    @Test func aNodesFiguresAreBounded() throws {
+        let bodies: [NodeEvent.Body] = [
+            .usageRollup(
+                .init(
+                    day: "2026-11-24", bundleId: "b", resourceId: "r", views: .max, downloads: -5, seconds: .max,
+                    bytes: 1, events: 1)),
+            .moduleCompleted(.init(teacherId: UUID(), bundleId: "c", resourceId: "m", creditHours: 1e300)),
+        ]
+        let events = try bodies.enumerated().map { index, body in
+            ReceivedEvent(
+                seq: Int64(index + 1), id: "e\(index)", type: NodeEvent(body).type, occurredAt: 1_795_485_600,
+                payload: String(decoding: try body.payload(), as: UTF8.self), correctedAt: 1_795_485_600,
+                timeSource: "node")
+        }
+        let delta = MonitoringDelta(
+            events: events
+                + events.map {
+                    var copy = $0; copy.id += "-again"; return copy
+                })
+        let counts = try #require(delta.usage.values.first)
+        #expect(counts.views == 200_000_000 && counts.downloads == 0 && counts.seconds == 200_000_000)
+        #expect(delta.completions.map(\.hours) == [100])
+    }
 }
