@@ -186,9 +186,9 @@ public enum PlatformApp {
             <meta name="viewport" content="width=device-width, initial-scale=1"><title>国家平台 · Platform</title>
             \(OperatorAccess.pageStyle)</head><body><main><h1>国家平台 · Platform</h1>
             <p class=meta>\(escape(person.name)) · \(scope)</p>
-            <p><a href="/monitoring/usage">使用情况</a> · <a href="/monitoring/resources">常用资源</a> · \
+            <p>监测 · Monitoring：<a href="/monitoring/usage">使用情况</a> · <a href="/monitoring/resources">常用资源</a> · \
             <a href="/monitoring/searches">无结果搜索</a> · <a href="/monitoring/training">培训学时</a> · \
-            <a href="/monitoring/fleet">设备状况 · Monitoring</a></p>
+            <a href="/monitoring/fleet">设备状况</a></p>
             <p>学校 · schools: \(status.nodes.count) · 已收到事件 · events received: \(status.eventsReceived) · \
             资源包版本 · bundle versions: \(status.bundles)</p>
             <table><tr><th>学校 · School</th><th>地区 · Region</th><th>节点 · Node</th><th>已确认 · Acknowledged</th></tr>
