@@ -12,16 +12,12 @@ public struct SchoolReport: Sendable {
         self.database = database
     }
 
-    /// The byte order mark that tells Excel the file is UTF-8; without it Excel on a Chinese PC reads GBK and
-    /// shows 数学 as 鏁板.
-    public static let byteOrderMark = "\u{FEFF}"
-
     /// The three tables, one after another, each with its own header line, for a spreadsheet: headers and section
     /// names in `language` (Chinese by default; English gives the column names scripts have used since the
     /// report began), preceded by a UTF-8 byte order mark unless `byteOrderMark` is false.
     public func csv(language: Language = .chinese, byteOrderMark: Bool = true) throws -> String {
         let english = language == .english
-        func header(_ zh: [String], _ en: [String]) -> String { Self.row(english ? en : zh) }
+        func header(_ zh: [String], _ en: [String]) -> String { CSVText.row(english ? en : zh) }
         let sections = (
             usage: english ? "usage" : "资源使用", training: english ? "training" : "培训",
             zero: english ? "zero_result_search" : "无结果搜索"
@@ -33,7 +29,7 @@ public struct SchoolReport: Sendable {
         ]
         for row in try database.usageReport() {
             lines.append(
-                Self.row([
+                CSVText.row([
                     sections.usage, row.subject, row.grade, String(row.views), String(row.downloads),
                     String(row.seconds / 60), String(format: "%.1f", Double(row.bytes) / 1_000_000),
                 ]))
@@ -48,7 +44,7 @@ public struct SchoolReport: Sendable {
                 ]))
         for row in try database.trainingReport() {
             lines.append(
-                Self.row([
+                CSVText.row([
                     sections.training, row.name, row.teacherNumber ?? "", row.courseTitle,
                     String(row.modulesCompleted), String(row.modulesTotal),
                     String(format: "%.1f", row.creditedHours), String(row.secondsSpent / 60),
@@ -57,21 +53,8 @@ public struct SchoolReport: Sendable {
         lines.append("")
         lines.append(header(["类别", "搜索词", "搜索次数"], ["section", "query", "searches"]))
         for row in try database.zeroResultSearches() {
-            lines.append(Self.row([sections.zero, row.query, String(row.searches)]))
+            lines.append(CSVText.row([sections.zero, row.query, String(row.searches)]))
         }
-        return (byteOrderMark ? Self.byteOrderMark : "") + lines.joined(separator: "\n") + "\n"
-    }
-
-    /// One CSV line; fields with commas, quotes or line breaks are quoted, and a leading =, +, - or @ is neutralised
-    /// so that spreadsheets do not run it as a formula.
-    static func row(_ fields: [String]) -> String {
-        fields.map { field in
-            var value = field
-            if let first = value.first, "=+-@".contains(first) { value = "'" + value }
-            if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
-                return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-            }
-            return value
-        }.joined(separator: ",")
+        return (byteOrderMark ? CSVText.byteOrderMark : "") + lines.joined(separator: "\n") + "\n"
     }
 }

@@ -20,6 +20,9 @@ public struct Platform: Sendable {
     public let store: Node
     /// The name nodes are told at enrolment.
     public var name = "Satchel reference platform"
+    /// The training hours a teacher should complete in a year, which the monitoring pages compare with: 50 by
+    /// default (教育部：中小学教师每年参加不少于 50 学时的培训).
+    public var trainingTargetHours: Double = 50
     /// The platform's own Ed25519 key, which signs enrolment answers; kept in `<root>/platform.key` (mode 0600, the
     /// public half in `platform.key.pub`) and made on first start.
     private let signingKey: SigningKey

@@ -163,6 +163,8 @@ public enum PlatformApp {
 
         let access = OperatorAccess(storage: database)
         access.register(on: router)
+        MonitoringPages(storage: database, access: access, trainingTargetHours: platform.trainingTargetHours)
+            .register(on: router)
         // What an operator sees is their region's schools; without a login, a browser is sent to /login.
         router.get("/") { request, _ -> Response in
             guard let person = try await access.current(request) else {
@@ -195,6 +197,9 @@ public enum PlatformApp {
             <meta name="viewport" content="width=device-width, initial-scale=1"><title>国家平台 · Platform</title>
             \(OperatorAccess.pageStyle)</head><body><main><h1>国家平台 · Platform</h1>
             <p class=meta>\(escape(person.name)) · \(scope)</p>
+            <p>监测 · Monitoring：<a href="/monitoring/usage">使用情况</a> · <a href="/monitoring/resources">常用资源</a> · \
+            <a href="/monitoring/searches">无结果搜索</a> · <a href="/monitoring/training">培训学时</a> · \
+            <a href="/monitoring/fleet">设备状况</a></p>
             <p>学校 · schools: \(status.nodes.count) · 已收到事件 · events received: \(status.eventsReceived) · \
             资源包版本 · bundle versions: \(status.bundles)</p>
             <table><tr><th>学校 · School</th><th>地区 · Region</th><th>节点 · Node</th><th>已确认 · Acknowledged</th></tr>

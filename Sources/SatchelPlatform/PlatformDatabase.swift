@@ -106,8 +106,69 @@ public struct PlatformDatabase: Sendable {
                 t.column("expiresAt", .datetime)
             }
         }
+        // Monitoring (issue 16): aggregates kept up to date at ingest, the resources of published manifests to group
+        // them by, and the fields of each node's latest health report. Events received before this migration are not
+        // in the aggregates.
+        migrator.registerMigration("p5-monitoring") { db in
+            try db.create(table: "usageWeekly") { t in
+                t.column("nodeId", .text).notNull()
+                t.column("week", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("resourceId", .text).notNull()
+                t.column("views", .integer).notNull()
+                t.column("downloads", .integer).notNull()
+                t.column("seconds", .integer).notNull()
+                t.primaryKey(["nodeId", "week", "bundleId", "resourceId"])
+            }
+            try db.create(table: "unansweredSearch") { t in
+                t.column("nodeId", .text).notNull()
+                t.column("week", .text).notNull()
+                t.column("query", .text).notNull()
+                t.column("searches", .integer).notNull()
+                t.primaryKey(["nodeId", "week", "query"])
+            }
+            try db.create(table: "platformTeacher") { t in
+                t.column("nodeId", .text).notNull()
+                t.column("teacherId", .text).notNull()
+                t.column("name", .text)
+                t.column("number", .text)
+                t.column("removed", .integer).notNull().defaults(to: 0)
+                t.primaryKey(["nodeId", "teacherId"])
+            }
+            try db.create(table: "trainingCompletion") { t in
+                t.column("nodeId", .text).notNull()
+                t.column("teacherId", .text).notNull()
+                t.column("bundleId", .text).notNull()
+                t.column("resourceId", .text).notNull()
+                t.column("year", .integer).notNull()
+                t.column("hours", .double).notNull()
+                t.primaryKey(["nodeId", "teacherId", "bundleId", "resourceId"])
+            }
+            try db.create(table: "catalogResource") { t in
+                t.column("bundleId", .text).notNull()
+                t.column("resourceId", .text).notNull()
+                t.column("version", .integer).notNull()
+                t.column("titleZh", .text).notNull()
+                t.column("titleEn", .text).notNull()
+                t.column("subject", .text).notNull()
+                t.column("grade", .text).notNull()
+                t.column("stage", .text).notNull()
+                t.primaryKey(["bundleId", "resourceId"])
+            }
+            for entry in try Row.fetchAll(db, sql: "SELECT bundleId, version, manifest FROM catalog ORDER BY cursor") {
+                try Self.addCatalogResources(
+                    db, bundleId: entry["bundleId"], version: entry["version"], manifest: entry["manifest"])
+            }
+            try db.alter(table: "node") { t in
+                t.add(column: "version", .text)
+                t.add(column: "freeBytes", .integer)
+                t.add(column: "eventsPending", .integer)
+                t.add(column: "lastError", .text)
+                t.add(column: "clockOffset", .double)
+            }
+        }
         // Publishing for chosen regions and stages (issue 16): a school's stages, and a bundle's targets, one a line.
-        migrator.registerMigration("p5-targeting") { db in
+        migrator.registerMigration("p6-targeting") { db in
             try db.alter(table: "enrolToken") { t in t.add(column: "stages", .text).notNull().defaults(to: "") }
             try db.alter(table: "node") { t in t.add(column: "stages", .text).notNull().defaults(to: "") }
             try db.alter(table: "catalog") { t in
@@ -198,7 +259,7 @@ public struct PlatformDatabase: Sendable {
                 return (acknowledged, 0, batch.count)
             }
             guard from <= acknowledged + 1 else { return nil }
-            var accepted = 0
+            var stored: [ReceivedEvent] = []
             for event in batch {
                 try db.execute(
                     sql: """
@@ -210,8 +271,10 @@ public struct PlatformDatabase: Sendable {
                         event.id, node, event.seq, event.type, event.occurredAt, event.payload, event.correctedAt,
                         event.timeSource, event.bootId, event.monotonic,
                     ])
-                accepted += db.changesCount
+                if db.changesCount > 0 { stored.append(event) }
             }
+            try Self.apply(MonitoringDelta(events: stored), node: node, db)
+            let accepted = stored.count
             let cursor = max(acknowledged, to)
             try db.execute(
                 sql: "UPDATE node SET acknowledged = ?, lastSeenAt = ? WHERE id = ?",
@@ -252,9 +315,17 @@ public struct PlatformDatabase: Sendable {
 
     /// Records a node's health report.
     public func recordHealth(node: String, json: String) throws {
+        let summary = Monitoring.HealthSummary(json: json)
         try writer.write {
             try $0.execute(
-                sql: "UPDATE node SET lastHealth = ?, lastSeenAt = ? WHERE id = ?", arguments: [json, Date(), node])
+                sql: """
+                    UPDATE node SET lastHealth = ?, lastSeenAt = ?, version = ?, freeBytes = ?, eventsPending = ?,
+                        lastError = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    json, Date(), summary.version, summary.freeBytes, summary.eventsPending, summary.lastError, node,
+                ])
         }
     }
 
@@ -273,6 +344,26 @@ public struct PlatformDatabase: Sendable {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [bundleId, version, manifest, signature, archive, Date(), regions, stages])
+            try Self.addCatalogResources(db, bundleId: bundleId, version: version, manifest: manifest)
+        }
+    }
+
+    /// Keeps the resources of a published manifest for monitoring, unless a newer version's are kept already.
+    private static func addCatalogResources(_ db: Database, bundleId: String, version: Int, manifest: Data) throws {
+        for resource in Monitoring.catalogResources(manifest: manifest) {
+            try db.execute(
+                sql: """
+                    INSERT INTO catalogResource (bundleId, resourceId, version, titleZh, titleEn, subject, grade, stage)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (bundleId, resourceId) DO UPDATE SET version = excluded.version,
+                        titleZh = excluded.titleZh, titleEn = excluded.titleEn, subject = excluded.subject,
+                        grade = excluded.grade, stage = excluded.stage
+                    WHERE excluded.version >= catalogResource.version
+                    """,
+                arguments: [
+                    bundleId, resource.id, version, resource.titleZh, resource.titleEn, resource.subject,
+                    resource.grade, resource.stage,
+                ])
         }
     }
 
@@ -313,6 +404,155 @@ public struct PlatformDatabase: Sendable {
                         acknowledged: $0["acknowledged"])
                 },
                 bundles: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM catalog") ?? 0)
+        }
+    }
+
+    // MARK: Monitoring
+
+    /// Adds what a batch's stored events bring to the aggregates of `node`.
+    private static func apply(_ delta: MonitoringDelta, node: String, _ db: Database) throws {
+        for (key, counts) in delta.usage {
+            try db.execute(
+                sql: """
+                    INSERT INTO usageWeekly (nodeId, week, bundleId, resourceId, views, downloads, seconds)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (nodeId, week, bundleId, resourceId) DO UPDATE SET views = views + excluded.views,
+                        downloads = downloads + excluded.downloads, seconds = seconds + excluded.seconds
+                    """,
+                arguments: [
+                    node, key.week, key.bundleId, key.resourceId, counts.views, counts.downloads, counts.seconds,
+                ])
+        }
+        for (key, searches) in delta.unansweredSearches {
+            try db.execute(
+                sql: """
+                    INSERT INTO unansweredSearch (nodeId, week, query, searches) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (nodeId, week, query) DO UPDATE SET searches = searches + excluded.searches
+                    """,
+                arguments: [node, key.week, key.query, searches])
+        }
+        for (id, teacher) in delta.teachers {
+            try db.execute(
+                sql: """
+                    INSERT INTO platformTeacher (nodeId, teacherId, name, number, removed) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (nodeId, teacherId) DO UPDATE SET name = COALESCE(excluded.name, name),
+                        number = COALESCE(excluded.number, number), removed = excluded.removed
+                    """,
+                arguments: [node, id, teacher.name, teacher.number, teacher.removed ? 1 : 0])
+        }
+        for completion in delta.completions {
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO platformTeacher (nodeId, teacherId) VALUES (?, ?)",
+                arguments: [node, completion.teacherId])
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO trainingCompletion (nodeId, teacherId, bundleId, resourceId, year, hours)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    node, completion.teacherId, completion.bundleId, completion.resourceId, completion.year,
+                    completion.hours,
+                ])
+        }
+        if let offset = delta.clockOffset {
+            try db.execute(sql: "UPDATE node SET clockOffset = ? WHERE id = ?", arguments: [offset, node])
+        }
+    }
+
+    /// The condition on `node` for `region` and below it, with its arguments.
+    private static func inRegion(_ region: String) -> (sql: String, arguments: StatementArguments) {
+        region.isEmpty ? ("1", []) : ("(node.region = ? OR node.region LIKE ? || '/%')", [region, region])
+    }
+
+    public func usage(
+        within region: String, by dimension: Monitoring.UsageDimension, limit: Int
+    ) throws -> [Monitoring.UsageTotal] {
+        let keys: String
+        switch dimension {
+        case .region: keys = "node.region"
+        case .school: keys = "node.schoolCode, node.region"
+        case .subject: keys = "COALESCE(r.subject, '')"
+        case .grade: keys = "COALESCE(r.grade, '')"
+        case .week: keys = "u.week"
+        case .resource:
+            keys = """
+                u.bundleId, u.resourceId, COALESCE(r.titleZh, ''), COALESCE(r.titleEn, ''), COALESCE(r.subject, ''),
+                COALESCE(r.grade, '')
+                """
+        }
+        let order = dimension == .week ? "u.week DESC" : "SUM(u.views) DESC, SUM(u.seconds) DESC, \(keys)"
+        let filter = Self.inRegion(region)
+        return try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(keys), SUM(u.views), SUM(u.downloads), SUM(u.seconds) FROM usageWeekly u
+                    JOIN node ON node.id = u.nodeId
+                    LEFT JOIN catalogResource r ON r.bundleId = u.bundleId AND r.resourceId = u.resourceId
+                    WHERE \(filter.sql) GROUP BY \(keys) ORDER BY \(order) LIMIT ?
+                    """,
+                arguments: filter.arguments + [limit]
+            ).map { row in
+                let count = dimension.keyCount
+                return Monitoring.UsageTotal(
+                    keys: (0..<count).map { row[$0] as String }, views: row[count], downloads: row[count + 1],
+                    seconds: row[count + 2])
+            }
+        }
+    }
+
+    public func unansweredSearches(within region: String, limit: Int) throws -> [Monitoring.UnansweredSearch] {
+        let filter = Self.inRegion(region)
+        return try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.query, SUM(s.searches), COUNT(DISTINCT node.schoolCode), MAX(s.week)
+                    FROM unansweredSearch s JOIN node ON node.id = s.nodeId
+                    WHERE \(filter.sql) GROUP BY s.query ORDER BY 2 DESC, 3 DESC, 1 LIMIT ?
+                    """,
+                arguments: filter.arguments + [limit]
+            ).map { Monitoring.UnansweredSearch(query: $0[0], searches: $0[1], schools: $0[2], lastWeek: $0[3]) }
+        }
+    }
+
+    public func trainingHours(within region: String, year: Int) throws -> [Monitoring.TeacherHours] {
+        let filter = Self.inRegion(region)
+        return try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT t.nodeId, node.schoolCode, node.region, t.teacherId, COALESCE(t.name, ''),
+                        COALESCE(t.number, ''), COALESCE(SUM(c.hours), 0), COUNT(c.teacherId)
+                    FROM platformTeacher t JOIN node ON node.id = t.nodeId
+                    LEFT JOIN trainingCompletion c ON c.nodeId = t.nodeId AND c.teacherId = t.teacherId AND c.year = ?
+                    WHERE t.removed = 0 AND \(filter.sql)
+                    GROUP BY t.nodeId, t.teacherId ORDER BY node.schoolCode, t.nodeId, t.teacherId
+                    """,
+                arguments: [year] + filter.arguments
+            ).map {
+                Monitoring.TeacherHours(
+                    nodeId: $0[0], schoolCode: $0[1], region: $0[2], teacherId: $0[3], name: $0[4], number: $0[5],
+                    hours: $0[6], modules: $0[7])
+            }
+        }
+    }
+
+    public func fleet(within region: String) throws -> [Monitoring.NodeHealth] {
+        let filter = Self.inRegion(region)
+        return try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, schoolCode, region, version, lastSeenAt, clockOffset, freeBytes, eventsPending, lastError
+                    FROM node WHERE \(filter.sql) ORDER BY id
+                    """,
+                arguments: filter.arguments
+            ).map {
+                Monitoring.NodeHealth(
+                    id: $0[0], schoolCode: $0[1], region: $0[2], version: $0[3], lastSeenAt: $0[4],
+                    clockOffset: $0[5], freeBytes: $0[6], eventsPending: $0[7], lastError: $0[8])
+            }
         }
     }
 

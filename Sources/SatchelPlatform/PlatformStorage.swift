@@ -26,7 +26,8 @@ public protocol PlatformStorage: Sendable {
 
     /// Stores a batch of events exactly once, in one transaction, and returns the node's cursor with the counts of
     /// new and duplicate events; nil when the batch starts after the cursor (a gap). A batch id the node used before
-    /// changes nothing; an event id seen before is not stored again; the cursor only moves forward.
+    /// changes nothing; an event id seen before is not stored again; the cursor only moves forward. The events stored
+    /// are added to the monitoring aggregates (``MonitoringDelta``) in the same transaction.
     func receive(
         _ batch: [ReceivedEvent], batchId: String, node: String, from: Int64, to: Int64
     ) async throws -> (Int64, Int, Int)?
@@ -37,10 +38,11 @@ public protocol PlatformStorage: Sendable {
     /// The acknowledged cursor of a node (0 for an unknown node).
     func cursor(node: String) async throws -> Int64
 
-    /// Records a node's health report.
+    /// Records a node's health report, with the fields the fleet page shows (``Monitoring/HealthSummary``).
     func recordHealth(node: String, json: String) async throws
 
-    /// Adds a published bundle version to the catalog for `targets`; publishing the same version again changes
+    /// Adds a published bundle version to the catalog for `targets`, and its resources' titles, subjects and grades
+    /// to what monitoring groups usage by (the newest version's win); publishing the same version again changes
     /// nothing.
     func publish(
         bundleId: String, version: Int, manifest: Data, signature: Data, archive: String, targets: PublishTargets
@@ -53,6 +55,22 @@ public protocol PlatformStorage: Sendable {
     /// Figures for `satchel-platform status` and the platform's front page, for the schools in `region` and below
     /// it ("" for every school; the events and bundles counted are the region's schools' and all published).
     func status(within region: String) async throws -> PlatformStatus
+
+    /// Usage of the schools in `region` and below it ("" for all), summed by `dimension` from the weekly
+    /// aggregates, most views first (weeks: newest first), at most `limit` totals.
+    func usage(
+        within region: String, by dimension: Monitoring.UsageDimension, limit: Int
+    ) async throws -> [Monitoring.UsageTotal]
+
+    /// The queries that found nothing in the schools of `region`, most searched first, at most `limit`.
+    func unansweredSearches(within region: String, limit: Int) async throws -> [Monitoring.UnansweredSearch]
+
+    /// Every teacher of the schools in `region` (removed ones left out) with the training hours credited for modules
+    /// completed in `year` (Beijing time), 0 for none.
+    func trainingHours(within region: String, year: Int) async throws -> [Monitoring.TeacherHours]
+
+    /// The health of every node in `region`, by id.
+    func fleet(within region: String) async throws -> [Monitoring.NodeHealth]
 
     /// Adds an operator with a password hash; false when the user name is taken.
     func addOperator(_ operator: Operator, passwordHash: String) async throws -> Bool

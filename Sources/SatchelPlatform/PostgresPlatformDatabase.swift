@@ -69,9 +69,54 @@ public struct PostgresPlatformDatabase: PlatformStorage {
             ]
         ),
         (
+            // Monitoring (issue 16): aggregates kept up to date at ingest, the resources of published manifests to
+            // group them by, and the fields of each node's latest health report. Events received before this
+            // migration are not in the aggregates.
+            "pg4-monitoring",
+            [
+                """
+                CREATE TABLE usage_weekly (node_id text NOT NULL, week text NOT NULL, bundle_id text NOT NULL,
+                    resource_id text NOT NULL, views bigint NOT NULL, downloads bigint NOT NULL, seconds bigint NOT NULL,
+                    PRIMARY KEY (node_id, week, bundle_id, resource_id))
+                """,
+                """
+                CREATE TABLE unanswered_search (node_id text NOT NULL, week text NOT NULL, query text NOT NULL,
+                    searches bigint NOT NULL, PRIMARY KEY (node_id, week, query))
+                """,
+                """
+                CREATE TABLE platform_teacher (node_id text NOT NULL, teacher_id text NOT NULL, name text, number text,
+                    removed boolean NOT NULL DEFAULT false, PRIMARY KEY (node_id, teacher_id))
+                """,
+                """
+                CREATE TABLE training_completion (node_id text NOT NULL, teacher_id text NOT NULL,
+                    bundle_id text NOT NULL, resource_id text NOT NULL, year integer NOT NULL,
+                    hours double precision NOT NULL, PRIMARY KEY (node_id, teacher_id, bundle_id, resource_id))
+                """,
+                """
+                CREATE TABLE catalog_resource (bundle_id text NOT NULL, resource_id text NOT NULL,
+                    version integer NOT NULL, title_zh text NOT NULL, title_en text NOT NULL, subject text NOT NULL,
+                    grade text NOT NULL, stage text NOT NULL, PRIMARY KEY (bundle_id, resource_id))
+                """,
+                """
+                INSERT INTO catalog_resource (bundle_id, resource_id, version, title_zh, title_en, subject, grade, stage)
+                SELECT DISTINCT ON (c.bundle_id, r->>'id') c.bundle_id, r->>'id', c.version,
+                    COALESCE(r->'title'->>'zh', ''), COALESCE(r->'title'->>'en', ''), COALESCE(r->>'subject', ''),
+                    COALESCE(r->>'grade', ''), COALESCE(r->>'stage', '')
+                FROM catalog c
+                CROSS JOIN LATERAL jsonb_array_elements(convert_from(c.manifest, 'UTF8')::jsonb -> 'resources') r
+                WHERE r->>'id' IS NOT NULL
+                ORDER BY c.bundle_id, r->>'id', c.version DESC
+                """,
+                """
+                ALTER TABLE node ADD COLUMN version text, ADD COLUMN free_bytes bigint, ADD COLUMN events_pending bigint,
+                    ADD COLUMN last_error text, ADD COLUMN clock_offset double precision
+                """,
+            ]
+        ),
+        (
             // Publishing for chosen regions and stages (issue 16): a school's stages, and a bundle's targets, one a
             // line.
-            "pg4-targeting",
+            "pg5-targeting",
             [
                 "ALTER TABLE enrol_token ADD COLUMN stages text NOT NULL DEFAULT ''",
                 "ALTER TABLE node ADD COLUMN stages text NOT NULL DEFAULT ''",
@@ -338,9 +383,9 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 ).collect()
                 if !known.isEmpty { return (acknowledged, 0, batch.count) }
                 guard from <= acknowledged + 1 else { return nil }
-                var accepted = 0
+                var stored = Set<String>()
                 if !events.isEmpty {
-                    for try await count in try await connection.query(
+                    for try await id in try await connection.query(
                         """
                         WITH added AS (
                             INSERT INTO received_event (id, node_id, seq, type, occurred_at, payload, corrected_at,
@@ -354,13 +399,16 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                                 AS e(id, seq, type, occurred_at, payload, corrected_at, time_source, boot_id, monotonic)
                             ORDER BY e.id
                             ON CONFLICT (id) DO NOTHING
-                            RETURNING 1)
-                        SELECT count(*) FROM added
+                            RETURNING id)
+                        SELECT id FROM added
                         """, logger: logger
-                    ).decode(Int64.self) {
-                        accepted = Int(count)
+                    ).decode(String.self) {
+                        stored.insert(id)
                     }
                 }
+                let accepted = stored.count
+                try await apply(
+                    MonitoringDelta(events: events.filter { stored.contains($0.id) }), node: node, connection)
                 let cursor = max(acknowledged, to)
                 try await connection.query(
                     "UPDATE node SET acknowledged = \(cursor), last_seen_at = now() WHERE id = \(node)",
@@ -403,9 +451,15 @@ public struct PostgresPlatformDatabase: PlatformStorage {
     }
 
     public func recordHealth(node: String, json: String) async throws {
+        let summary = Monitoring.HealthSummary(json: json)
+        let pending = summary.eventsPending.map(Int64.init)
         try await run {
             try await client.query(
-                "UPDATE node SET last_health = \(json), last_seen_at = now() WHERE id = \(node)", logger: logger)
+                """
+                UPDATE node SET last_health = \(json), last_seen_at = now(), version = \(summary.version),
+                    free_bytes = \(summary.freeBytes), events_pending = \(pending), last_error = \(summary.lastError)
+                WHERE id = \(node)
+                """, logger: logger)
         }
     }
 
@@ -424,6 +478,23 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                         target_stages)
                     VALUES (\(bundleId), \(version), \(manifest), \(signature), \(archive), \(regions), \(stages))
                     ON CONFLICT (bundle_id, version) DO NOTHING
+                    """, logger: logger)
+                let resources = Monitoring.catalogResources(manifest: manifest)
+                guard !resources.isEmpty else { return }
+                // The newest version's titles, subjects and grades are the ones kept.
+                try await connection.query(
+                    """
+                    INSERT INTO catalog_resource (bundle_id, resource_id, version, title_zh, title_en, subject, grade,
+                        stage)
+                    SELECT \(bundleId), r.id, \(version), r.title_zh, r.title_en, r.subject, r.grade, r.stage
+                    FROM unnest(\(resources.map { $0.id })::text[], \(resources.map { $0.titleZh })::text[],
+                        \(resources.map { $0.titleEn })::text[], \(resources.map { $0.subject })::text[],
+                        \(resources.map { $0.grade })::text[], \(resources.map { $0.stage })::text[])
+                        AS r(id, title_zh, title_en, subject, grade, stage)
+                    ON CONFLICT (bundle_id, resource_id) DO UPDATE SET version = excluded.version,
+                        title_zh = excluded.title_zh, title_en = excluded.title_en, subject = excluded.subject,
+                        grade = excluded.grade, stage = excluded.stage
+                    WHERE excluded.version >= catalog_resource.version
                     """, logger: logger)
             }
         }
@@ -479,6 +550,189 @@ public struct PostgresPlatformDatabase: PlatformStorage {
                 }
                 return status
             }
+        }
+    }
+
+    // MARK: Monitoring
+
+    /// Adds what a batch's stored events bring to the aggregates of `node`, inside the batch's transaction. Each
+    /// statement's rows have distinct keys (the delta is already summed), as `ON CONFLICT DO UPDATE` requires.
+    private func apply(_ delta: MonitoringDelta, node: String, _ connection: PostgresConnection) async throws {
+        if !delta.usage.isEmpty {
+            let usage = Array(delta.usage)
+            try await connection.query(
+                """
+                INSERT INTO usage_weekly (node_id, week, bundle_id, resource_id, views, downloads, seconds)
+                SELECT \(node), u.week, u.bundle_id, u.resource_id, u.views, u.downloads, u.seconds
+                FROM unnest(\(usage.map { $0.key.week })::text[], \(usage.map { $0.key.bundleId })::text[],
+                    \(usage.map { $0.key.resourceId })::text[], \(usage.map { Int64($0.value.views) })::bigint[],
+                    \(usage.map { Int64($0.value.downloads) })::bigint[], \(usage.map { Int64($0.value.seconds) })::bigint[])
+                    AS u(week, bundle_id, resource_id, views, downloads, seconds)
+                ON CONFLICT (node_id, week, bundle_id, resource_id) DO UPDATE SET
+                    views = usage_weekly.views + excluded.views, downloads = usage_weekly.downloads + excluded.downloads,
+                    seconds = usage_weekly.seconds + excluded.seconds
+                """, logger: logger)
+        }
+        if !delta.unansweredSearches.isEmpty {
+            let searches = Array(delta.unansweredSearches)
+            try await connection.query(
+                """
+                INSERT INTO unanswered_search (node_id, week, query, searches)
+                SELECT \(node), s.week, s.query, s.searches
+                FROM unnest(\(searches.map { $0.key.week })::text[], \(searches.map { $0.key.query })::text[],
+                    \(searches.map { Int64($0.value) })::bigint[]) AS s(week, query, searches)
+                ON CONFLICT (node_id, week, query) DO UPDATE SET searches = unanswered_search.searches + excluded.searches
+                """, logger: logger)
+        }
+        if !delta.teachers.isEmpty {
+            // Optional text goes as "" for none, turned back into NULL in the statement.
+            let teachers = Array(delta.teachers)
+            try await connection.query(
+                """
+                INSERT INTO platform_teacher (node_id, teacher_id, name, number, removed)
+                SELECT \(node), t.id, NULLIF(t.name, ''), NULLIF(t.number, ''), t.removed
+                FROM unnest(\(teachers.map { $0.key })::text[], \(teachers.map { $0.value.name ?? "" })::text[],
+                    \(teachers.map { $0.value.number ?? "" })::text[], \(teachers.map { $0.value.removed })::boolean[])
+                    AS t(id, name, number, removed)
+                ON CONFLICT (node_id, teacher_id) DO UPDATE SET name = COALESCE(excluded.name, platform_teacher.name),
+                    number = COALESCE(excluded.number, platform_teacher.number), removed = excluded.removed
+                """, logger: logger)
+        }
+        if !delta.completions.isEmpty {
+            let completions = delta.completions
+            try await connection.query(
+                """
+                INSERT INTO platform_teacher (node_id, teacher_id)
+                SELECT DISTINCT \(node), t.id FROM unnest(\(completions.map(\.teacherId))::text[]) AS t(id)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+            try await connection.query(
+                """
+                INSERT INTO training_completion (node_id, teacher_id, bundle_id, resource_id, year, hours)
+                SELECT \(node), c.teacher_id, c.bundle_id, c.resource_id, c.year, c.hours
+                FROM unnest(\(completions.map(\.teacherId))::text[], \(completions.map(\.bundleId))::text[],
+                    \(completions.map(\.resourceId))::text[], \(completions.map { Int64($0.year) })::integer[],
+                    \(completions.map(\.hours))::double precision[])
+                    AS c(teacher_id, bundle_id, resource_id, year, hours)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+        if let offset = delta.clockOffset {
+            try await connection.query("UPDATE node SET clock_offset = \(offset) WHERE id = \(node)", logger: logger)
+        }
+    }
+
+    public func usage(
+        within region: String, by dimension: Monitoring.UsageDimension, limit: Int
+    ) async throws -> [Monitoring.UsageTotal] {
+        let keys: String
+        switch dimension {
+        case .region: keys = "n.region"
+        case .school: keys = "n.school_code, n.region"
+        case .subject: keys = "COALESCE(r.subject, '')"
+        case .grade: keys = "COALESCE(r.grade, '')"
+        case .week: keys = "u.week"
+        case .resource:
+            keys = """
+                u.bundle_id, u.resource_id, COALESCE(r.title_zh, ''), COALESCE(r.title_en, ''), COALESCE(r.subject, ''),
+                COALESCE(r.grade, '')
+                """
+        }
+        // Byte order for ties, as SQLite sorts, whatever the database's collation.
+        // The first key (subject and grade have one, with a comma inside).
+        let first = dimension == .subject || dimension == .grade ? keys : String(keys.prefix { $0 != "," })
+        let order =
+            dimension == .week
+            ? "u.week COLLATE \"C\" DESC" : "sum(u.views) DESC, sum(u.seconds) DESC, \(first) COLLATE \"C\""
+        let below = region + "/%"
+        let count = dimension.keyCount
+        let query: PostgresQuery = """
+            SELECT \(unescaped: keys), sum(u.views)::bigint, sum(u.downloads)::bigint, sum(u.seconds)::bigint
+            FROM usage_weekly u JOIN node n ON n.id = u.node_id
+            LEFT JOIN catalog_resource r ON r.bundle_id = u.bundle_id AND r.resource_id = u.resource_id
+            WHERE \(region) = '' OR n.region = \(region) OR n.region LIKE \(below)
+            GROUP BY \(unescaped: keys) ORDER BY \(unescaped: order) LIMIT \(Int64(limit))
+            """
+        return try await run {
+            var totals: [Monitoring.UsageTotal] = []
+            for try await row in try await client.query(query, logger: logger) {
+                let cells = row.makeRandomAccess()
+                var keys: [String] = []
+                for index in 0..<count { keys.append(try cells[index].decode(String.self)) }
+                totals.append(
+                    Monitoring.UsageTotal(
+                        keys: keys, views: Int(try cells[count].decode(Int64.self)),
+                        downloads: Int(try cells[count + 1].decode(Int64.self)),
+                        seconds: Int(try cells[count + 2].decode(Int64.self))))
+            }
+            return totals
+        }
+    }
+
+    public func unansweredSearches(within region: String, limit: Int) async throws -> [Monitoring.UnansweredSearch] {
+        let below = region + "/%"
+        return try await run {
+            var result: [Monitoring.UnansweredSearch] = []
+            for try await (query, searches, schools, week) in try await client.query(
+                """
+                SELECT s.query, sum(s.searches)::bigint, count(DISTINCT n.school_code), max(s.week COLLATE "C")
+                FROM unanswered_search s JOIN node n ON n.id = s.node_id
+                WHERE \(region) = '' OR n.region = \(region) OR n.region LIKE \(below)
+                GROUP BY s.query ORDER BY 2 DESC, 3 DESC, s.query COLLATE "C" LIMIT \(Int64(limit))
+                """, logger: logger
+            ).decode((String, Int64, Int64, String).self) {
+                result.append(
+                    Monitoring.UnansweredSearch(
+                        query: query, searches: Int(searches), schools: Int(schools), lastWeek: week))
+            }
+            return result
+        }
+    }
+
+    public func trainingHours(within region: String, year: Int) async throws -> [Monitoring.TeacherHours] {
+        let below = region + "/%"
+        return try await run {
+            var result: [Monitoring.TeacherHours] = []
+            for try await (node, school, nodeRegion, teacher, name, number, hours, modules) in try await client.query(
+                """
+                SELECT t.node_id, n.school_code, n.region, t.teacher_id, COALESCE(t.name, ''), COALESCE(t.number, ''),
+                    COALESCE(sum(c.hours), 0)::double precision, count(c.teacher_id)
+                FROM platform_teacher t JOIN node n ON n.id = t.node_id
+                LEFT JOIN training_completion c ON c.node_id = t.node_id AND c.teacher_id = t.teacher_id
+                    AND c.year = \(Int64(year))
+                WHERE NOT t.removed AND (\(region) = '' OR n.region = \(region) OR n.region LIKE \(below))
+                GROUP BY t.node_id, t.teacher_id, n.school_code, n.region, t.name, t.number
+                ORDER BY n.school_code COLLATE "C", t.node_id COLLATE "C", t.teacher_id COLLATE "C"
+                """, logger: logger
+            ).decode((String, String, String, String, String, String, Double, Int64).self) {
+                result.append(
+                    Monitoring.TeacherHours(
+                        nodeId: node, schoolCode: school, region: nodeRegion, teacherId: teacher, name: name,
+                        number: number, hours: hours, modules: Int(modules)))
+            }
+            return result
+        }
+    }
+
+    public func fleet(within region: String) async throws -> [Monitoring.NodeHealth] {
+        let below = region + "/%"
+        return try await run {
+            var result: [Monitoring.NodeHealth] = []
+            for try await row in try await client.query(
+                """
+                SELECT id, school_code, region, version, last_seen_at, clock_offset, free_bytes, events_pending,
+                    last_error
+                FROM node WHERE \(region) = '' OR region = \(region) OR region LIKE \(below) ORDER BY id COLLATE "C"
+                """, logger: logger
+            ) {
+                let (id, school, nodeRegion, version, seen, offset, free, pending, error) = try row.decode(
+                    (String, String, String, String?, Date?, Double?, Int64?, Int64?, String?).self)
+                result.append(
+                    Monitoring.NodeHealth(
+                        id: id, schoolCode: school, region: nodeRegion, version: version, lastSeenAt: seen,
+                        clockOffset: offset, freeBytes: free, eventsPending: pending.map(Int.init), lastError: error))
+            }
+            return result
         }
     }
 

@@ -89,6 +89,10 @@ struct PlatformCommand: AsyncParsableCommand {
         @Option(name: .long, help: "连接空闲多少秒后关闭 · Seconds before a connection that sends nothing is closed")
         var idleTimeout: Int = 60
         @Option(name: .long, help: "最多同时连接数 · Most connections at once") var maxConnections: Int = 512
+        @Option(
+            name: .long,
+            help: "每位教师每年应完成的培训学时（监测页面据此比较）· Training hours a teacher should complete a year")
+        var trainingTargetHours: Double = 50
 
         func validate() throws {
             guard (1...3600).contains(idleTimeout) else {
@@ -97,11 +101,18 @@ struct PlatformCommand: AsyncParsableCommand {
             guard (1...100_000).contains(maxConnections) else {
                 throw ValidationError("--max-connections \(maxConnections) is out of range: give 1 to 100000.")
             }
+            guard trainingTargetHours > 0, trainingTargetHours <= 1000 else {
+                throw ValidationError(
+                    "--training-target-hours \(trainingTargetHours) is out of range: give more than 0 and at most 1000."
+                )
+            }
         }
 
         func run() async throws {
             try await PlatformCommand.run {
-                let platform = try await options.open()
+                var opened = try await options.open()
+                opened.trainingTargetHours = trainingTargetHours
+                let platform = opened
                 LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
                 var logger = Logger(label: "satchel-platform")
                 logger.logLevel = .info

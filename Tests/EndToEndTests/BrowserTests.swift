@@ -125,15 +125,7 @@ import Testing
                 "/training",
             ]
             for page in pages {
-                let layout = try await chromium.phoneLayout(of: base + page, width: 360, in: folder)
-                let report = fields(of: layout)
-                let scrollWidth = Int(report["scroll"] ?? "") ?? -1
-                let clientWidth = Int(report["client"] ?? "") ?? -1
-                #expect(clientWidth > 0, "could not measure \(page) at 360 px: \(layout)")
-                let wide = report["wide"] ?? ""
-                #expect(
-                    scrollWidth <= clientWidth,
-                    "\(page) is \(scrollWidth) px wide on a \(clientWidth) px phone screen; too wide: \(wide)")
+                expectFitsPhone(try await chromium.phoneLayout(of: base + page, width: 360, in: folder), page: page)
             }
             withExtendedLifetime(folder) {}
         }
@@ -205,6 +197,18 @@ import Testing
             withExtendedLifetime(folder) {}
         }
     }
+}
+
+/// Checks a ``Chromium/phoneLayout(of:html:width:in:)`` report of `page`: it was measured, and nothing reaches past
+/// the phone's width (the page does not scroll sideways).
+func expectFitsPhone(_ layout: String, page: String) {
+    let report = fields(of: layout)
+    let scrollWidth = Int(report["scroll"] ?? "") ?? -1
+    let clientWidth = Int(report["client"] ?? "") ?? -1
+    #expect(clientWidth > 0, "could not measure \(page): \(layout)")
+    #expect(
+        scrollWidth <= clientWidth,
+        "\(page) is \(scrollWidth) px wide on a \(clientWidth) px phone; too wide: \(report["wide"] ?? "")")
 }
 
 /// Checks a ``Chromium/formTargets(of:html:width:in:)`` report of `page`: at least `count` targets, each at least 44 px

@@ -50,13 +50,7 @@ import Testing
                 #expect(answer.status == 200, "\(page): \(answer.status)")
                 let layout = try await chromium.phoneLayout(
                     of: base + page, html: answer.body, width: 360, in: folder)
-                let report = fields(of: layout)
-                let scrollWidth = Int(report["scroll"] ?? "") ?? -1
-                let clientWidth = Int(report["client"] ?? "") ?? -1
-                #expect(clientWidth > 0, "could not measure \(page) at 360 px: \(layout)")
-                #expect(
-                    scrollWidth <= clientWidth,
-                    "\(page) is \(scrollWidth) px wide on a \(clientWidth) px phone; too wide: \(report["wide"] ?? "")")
+                expectFitsPhone(layout, page: page)
             }
             // The forms a teacher taps on a phone: the resource page's 收藏 and 备课篮, the plan's order buttons.
             for page in ["/resources/demo-primary-g3/math-fractions", plan, "/me/lessons"] {

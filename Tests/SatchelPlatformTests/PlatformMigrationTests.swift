@@ -26,13 +26,16 @@ import Testing
                     CREATE TABLE receivedEvent (id TEXT PRIMARY KEY, nodeId TEXT NOT NULL, seq INTEGER NOT NULL,
                         type TEXT NOT NULL, occurredAt DOUBLE NOT NULL, payload TEXT NOT NULL);
                     CREATE TABLE catalog (cursor INTEGER PRIMARY KEY AUTOINCREMENT, bundleId TEXT NOT NULL,
-                        version INTEGER NOT NULL, manifest BLOB NOT NULL, signature BLOB NOT NULL,
-                        archive TEXT NOT NULL, publishedAt DATETIME NOT NULL, UNIQUE (bundleId, version));
-                    INSERT INTO catalog (bundleId, version, manifest, signature, archive, publishedAt)
-                        VALUES ('maths', 1, x'7b7d', x'00', '/archives/maths-1.tar.zst', '2026-01-01');
+                        version INTEGER NOT NULL, manifest BLOB NOT NULL, signature BLOB NOT NULL, archive TEXT NOT NULL,
+                        publishedAt DATETIME NOT NULL, UNIQUE (bundleId, version));
                     INSERT INTO node (id, schoolCode, publicKey, enrolledAt, acknowledged)
                         VALUES ('node-a', 'S-A', 'k', '2026-01-01', 10), ('node-b', 'S-B', 'k', '2026-01-01', 0);
                     INSERT INTO pushBatch VALUES ('node-a:1-10', 'node-a', 10);
+                    INSERT INTO catalog (bundleId, version, manifest, signature, archive, publishedAt) VALUES
+                        ('g3', 1, CAST('{"resources": [{"id": "a", "title": {"zh": "甲旧", "en": "A"}}]}' AS BLOB),
+                            x'00', 'a', '2026-01-01'),
+                        ('g3', 2, CAST('{"resources": [{"id": "a", "title": {"zh": "甲", "en": "A"}, "subject": "数学"}]}'
+                            AS BLOB), x'00', 'b', '2026-01-01');
                     """)
         }
         try old.close()
@@ -46,7 +49,12 @@ import Testing
         #expect(other.1 == 1, "node-b's batch was taken for node-a's")
         // Schools enrolled before regions existed belong to none: a national operator sees them.
         #expect(try database.writer.read { try String.fetchAll($0, sql: "SELECT region FROM node") } == ["", ""])
+        // What monitoring groups usage by is taken from the manifests published before it existed, newest first.
+        let kept = try database.writer.read {
+            try Row.fetchAll($0, sql: "SELECT resourceId, CAST(version AS TEXT), titleZh, subject FROM catalogResource")
+        }
+        #expect(kept.map { [$0[0], $0[1], $0[2], $0[3]] as [String] } == [["a", "2", "甲", "数学"]])
         // A bundle published before targeting existed is for everyone.
-        #expect(try database.catalog(since: 0).map(\.targets) == [PublishTargets.everyone])
+        #expect(try database.catalog(since: 0).map(\.targets) == [PublishTargets.everyone, PublishTargets.everyone])
     }
 }
