@@ -99,6 +99,21 @@ for storage in $STORAGES; do
     rss=""
     for pid in "${pids[@]}"; do rss="$rss $(peak_rss_mib "$pid")"; done
 
+    # The operators' monitoring pages over what was just pushed: a national operator's API token, each page asked
+    # five times through the same entry point, the median time taken.
+    echo bench-operator-pw >"$dir/operator.pw"
+    "$PLATFORM" operator add nation --name 中央电化教育馆 --role national --password-file "$dir/operator.pw" \
+        --data "$dir/data" "$@" >/dev/null
+    operator_token=$("$PLATFORM" operator token nation --data "$dir/data" "$@")
+    pages=""
+    for page in "usage?by=region" "usage?by=school" "usage?by=week" resources searches "training?by=county" fleet; do
+        median=$(for run in 1 2 3 4 5; do
+            curl -s -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $operator_token" "$target/monitoring/$page"
+        done | sort -n | sed -n 3p)
+        pages="$pages ${page%%\?*}$(echo "$page" | grep -o '=.*' | tr = :) $(python3 -c "print(round($median * 1000))")ms;"
+    done
+    echo "$storage monitoring pages (median of 5):$pages"
+
     expected=$((NODES * BATCHES * 200))
     if [ "$storage" = postgres ]; then
         query() { psql "$database" -tA -c "$1"; }
