@@ -288,7 +288,7 @@ struct TeacherTools: Sendable {
         _ request: Request, session current: (SessionRecord, TeacherRecord)?, bundleId: String, resourceId: String
     ) throws -> [String: Any] {
         guard let (session, teacher) = current else { return ["loggedIn": false] }
-        try database.noteRecentView(teacherId: teacher.id, bundleId: bundleId, resourceId: resourceId)
+        database.noteRecentView(teacherId: teacher.id, bundleId: bundleId, resourceId: resourceId)
         let language = pages.language(for: request)
         let plans = try database.lessonPlans(teacherId: teacher.id)
         return [

@@ -103,8 +103,13 @@ public final class EventLog: @unchecked Sendable {
         }
         for event in release { enqueue(event) { _ in } }
         // The queue is serial and a write drains everything pending before it returns: a block queued now runs after
-        // the events above are written.
-        await withCheckedContinuation { continuation in queue.async { continuation.resume() } }
+        // the events above are written. Notes of recently opened resources still waiting go last.
+        await withCheckedContinuation { continuation in
+            queue.async {
+                try? self.database.writeHeldRecentViews()
+                continuation.resume()
+            }
+        }
     }
 
     /// Appends `event` and returns its sequence number once it is durably stored.
@@ -141,7 +146,12 @@ public final class EventLog: @unchecked Sendable {
             if batch.isEmpty { return }
             let events = batch.map(\.0)
             do {
-                let sequences = try database.writer.write { db in try SatchelDatabase.insertBatch(events, db) }
+                let notes = database.recentViewNotes.take()
+                let sequences = try database.writer.write { db in
+                    let sequences = try SatchelDatabase.insertBatch(events, db)
+                    SatchelDatabase.writeRecentViews(notes, db)
+                    return sequences
+                }
                 for (item, sequence) in zip(batch, sequences) { item.1(.success(sequence)) }
             } catch {
                 for item in batch { item.1(.failure(error)) }

@@ -65,7 +65,8 @@ extension SatchelDatabase {
     /// Deletes a teacher's account, sessions and personal data. Training totals stay as anonymous counts.
     @discardableResult
     public func removeTeacher(id: UUID) throws -> Bool {
-        try writer.write { db in
+        recentViewNotes.discard(teacherKey: id.uuidString.lowercased())
+        return try writer.write { db in
             guard try TeacherRecord.deleteOne(db, key: id.uuidString.lowercased()) else { return false }
             let key = id.uuidString.lowercased()
             try db.execute(sql: "DELETE FROM session WHERE teacherId = ?", arguments: [key])

@@ -15,6 +15,9 @@ public struct SatchelDatabase: Sendable {
     /// The catalog's subjects and grades in memory, for search facets.
     let catalogLevels: CatalogLevelsCache
 
+    /// Recently opened resources waiting for the event log's next write.
+    let recentViewNotes: RecentViewNotes
+
     /// Read-only access for tests and tools that inspect the database; the node's own code uses named methods.
     public var reader: any DatabaseReader { writer }
 
@@ -60,6 +63,7 @@ public struct SatchelDatabase: Sendable {
     public init(writer: any DatabaseWriter, path: String = "") throws {
         self.writer = writer
         catalogLevels = CatalogLevelsCache()
+        recentViewNotes = RecentViewNotes()
         let migrator = Self.migrator
         let superseded: Bool
         do {
