@@ -56,7 +56,7 @@ kiwix-serve -n --address=127.0.0.1 --port=$KIWIX_PORT catalog.zim >kiwix.log 2>&
 kiwix_pid=$!
 trap 'kill $satchel_pid $kiwix_pid 2>/dev/null || true' EXIT
 until curl -sf -o /dev/null http://127.0.0.1:$SATCHEL_PORT/healthz; do sleep 0.05; done
-until curl -sf -o /dev/null "http://127.0.0.1:$KIWIX_PORT/catalog/r/r000001.html"; do sleep 0.05; done
+until curl -sf -o /dev/null "http://127.0.0.1:$KIWIX_PORT/search?content=catalog&pattern=x"; do sleep 0.05; done
 
 python3 - $SATCHEL_PORT $KIWIX_PORT <<'PY'
 import http.client, json, random, re, statistics, sys, time, urllib.parse

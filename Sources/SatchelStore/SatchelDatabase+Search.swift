@@ -191,7 +191,13 @@ extension SatchelDatabase {
         }
         if rare.isEmpty {
             guard !common.isEmpty else { return result }
-            if filters.isEmpty { return try commonListing(common, db, into: result) }
+            if filters.isEmpty {
+                // Only words found everywhere matched. When they are less than half of what was typed, the rest
+                // found nothing: 光合作用 in a catalog without it matched only 合作 of the descriptions' 合作交流, and
+                // listed every resource. That is no result, and the page offers what exists instead.
+                guard common.count * 2 >= terms.count else { return result }
+                return try commonListing(common, db, into: result)
+            }
             // Common words beside a classification: the kinds asked for filter by type, the other words add nothing.
             let types = attempt.kinds.map(\.type)
             if !types.isEmpty {

@@ -138,6 +138,10 @@ import Testing
         // Under the threshold the query is ranked by score: title matches first as well.
         let ranked = try database.search("课后练习", pageSize: 5)
         #expect(ranked.total == 300)
+        // A query whose other words are found nowhere is not answered with everything that holds its one common word:
+        // 光合作用 is in no resource, and 练习 is in 5,300.
+        let unrelated = try database.search("光合作用练习")
+        #expect(unrelated.total == 0)
     }
 
     @Test func removingABundleRemovesItFromSearch() throws {
