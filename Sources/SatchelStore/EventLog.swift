@@ -146,7 +146,7 @@ public final class EventLog: @unchecked Sendable {
             if batch.isEmpty { return }
             let events = batch.map(\.0)
             do {
-                let notes = database.recentViewNotes.take()
+                let notes = database.recentViewNotes.take(every: .seconds(usageDelay * 10))
                 let sequences = try database.writer.write { db in
                     let sequences = try SatchelDatabase.insertBatch(events, db)
                     SatchelDatabase.writeRecentViews(notes, db)

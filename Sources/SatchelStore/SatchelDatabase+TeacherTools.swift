@@ -73,10 +73,11 @@ extension SatchelDatabase {
     /// Notes that a teacher opened a resource's page; only the latest ``recentViewsKept`` are kept.
     ///
     /// Nothing is written here: the note waits in memory (``RecentViewNotes``) and is written in the transaction of
-    /// the event log's next write, which follows within the usage delay while teachers use the node (the page's own
-    /// view is such a usage event), or before the list is read. On an SD card every transaction costs a WAL write
-    /// and an fsync, and a write per page opened made a school day write 71 MB instead of 48. A power cut may lose
-    /// the last minute of this convenience list; it is not a record.
+    /// one of the event log's writes, at most every ten usage delays (ten minutes by default) while teachers use the
+    /// node, or before the list is read, or at a graceful stop. On an SD card every transaction costs a WAL write and
+    /// an fsync, and every write touches the list's pages: a write per page opened made a school day write 71 MB
+    /// instead of 48, and the notes in every usage write still 58. A power cut may lose the last ten minutes of this
+    /// convenience list; it is not a record.
     public func noteRecentView(teacherId: UUID, bundleId: String, resourceId: String, at date: Date = Date()) {
         recentViewNotes.note(teacherKey: Self.key(teacherId), bundleId: bundleId, resourceId: resourceId, at: date)
     }
@@ -373,23 +374,29 @@ public final class RecentViewNotes: Sendable {
         var resourceId: String
     }
 
-    private let held = Mutex<[Key: Date]>([:])
+    private let held = Mutex<(notes: [Key: Date], lastTaken: ContinuousClock.Instant)>(([:], .now))
     static let maxHeld = 4096
 
     func note(teacherKey: String, bundleId: String, resourceId: String, at date: Date) {
         held.withLock { held in
-            held[Key(teacherKey: teacherKey, bundleId: bundleId, resourceId: resourceId)] = date
-            if held.count > Self.maxHeld, let oldest = held.min(by: { $0.value < $1.value }) {
-                held[oldest.key] = nil
+            held.notes[Key(teacherKey: teacherKey, bundleId: bundleId, resourceId: resourceId)] = date
+            if held.notes.count > Self.maxHeld, let oldest = held.notes.min(by: { $0.value < $1.value }) {
+                held.notes[oldest.key] = nil
             }
         }
     }
 
-    /// Empties the notes and returns them.
-    func take() -> [Note] {
+    /// Empties the notes and returns them; with `every`, only when that long has passed since they were last taken
+    /// (else none). Each write of the notes touches the list's pages, so the event log, which writes every usage
+    /// delay, takes them only every ten of its delays.
+    func take(every interval: Duration? = nil) -> [Note] {
         held.withLock { held in
-            defer { held = [:] }
-            return held.map {
+            if let interval, ContinuousClock.now - held.lastTaken < interval { return [] }
+            defer {
+                held.notes = [:]
+                held.lastTaken = .now
+            }
+            return held.notes.map {
                 Note(
                     teacherKey: $0.key.teacherKey, bundleId: $0.key.bundleId, resourceId: $0.key.resourceId,
                     date: $0.value)
@@ -399,6 +406,6 @@ public final class RecentViewNotes: Sendable {
 
     /// Forgets a removed teacher's notes.
     func discard(teacherKey: String) {
-        held.withLock { held in held = held.filter { $0.key.teacherKey != teacherKey } }
+        held.withLock { held in held.notes = held.notes.filter { $0.key.teacherKey != teacherKey } }
     }
 }

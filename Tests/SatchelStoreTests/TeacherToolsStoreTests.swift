@@ -23,7 +23,7 @@ import Testing
         // Opening pages writes nothing by itself (an SD card pays a WAL write and an fsync per transaction): the notes
         // go with the event log's next write, or here, explicitly.
         #expect(try await database.reader.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM recentView") } == 0)
-        let log = EventLog(database: database, usageDelay: 60)
+        let log = EventLog(database: database, usageDelay: 0)
         try await log.append(NodeEvent(occurredAt: start, .search(.init(query: "分数", results: 1))))
         let kept = try await database.reader.read { try String.fetchSet($0, sql: "SELECT resourceId FROM recentView") }
         #expect(kept.count == SatchelDatabase.recentViewsKept)
