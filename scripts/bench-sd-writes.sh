@@ -7,7 +7,8 @@
 # by scripts/bench-serve-content.py) and a 20-module training course. Time is compressed 30 times (SCALE, IDLE_SCALE;
 # 30 because the node's shortest sync interval is 30 s): a school day (8 h) runs in 16 minutes, an idle day (24 h) in
 # 48, and every interval of the node is divided the same way (sync every 900 s, usage written every 60 s, modules
-# asking 30 minutes); compaction runs every minute (every 30 compressed minutes, more often than the hourly default).
+# asking 30 minutes), compaction too: every 60/SCALE minutes, at least one (the setting is in whole minutes), so
+# every 2 minutes at SCALE 30, the hourly default compressed; at a larger SCALE it runs more often than the default.
 # The node's own settings are otherwise its defaults. The workload (scripts/bench-sd-day.py): 40 teachers log in, 2,000 lesson views with their
 # pages' beacons, 300 searches, 20 training modules completed; the idle day has no requests at all.
 # Reported for each day: the bytes the `satchel serve` process wrote (write_bytes of /proc/PID/io: what it sent to
@@ -83,7 +84,7 @@ start_node() {
     local scale=$1
     SATCHEL_SYNC_INTERVAL_SECONDS=$(python3 -c "print(max(30, round(900 / $scale)))") \
     SATCHEL_USAGE_WRITE_DELAY_SECONDS=$(python3 -c "print(max(1, round(60 / $scale)))") \
-    SATCHEL_COMPACTION_INTERVAL_MINUTES=1 \
+    SATCHEL_COMPACTION_INTERVAL_MINUTES=$(python3 -c "print(max(1, round(60 / $scale)))") \
         MALLOC_ARENA_MAX=2 "$SATCHEL" serve --data node --port $NODE_PORT --host 127.0.0.1 >node.log 2>&1 &
     node_pid=$!
     until curl -sf -o /dev/null http://127.0.0.1:$NODE_PORT/healthz; do
