@@ -75,8 +75,7 @@ public struct Platform: Sendable {
     /// `stages` are the 学段 the school teaches, for bundles published to chosen stages (``PublishTargets``).
     public func createToken(schoolCode: String, region: String = "", stages: [String] = []) async throws -> String {
         let region = try Region.normalized(region)
-        var seen = Set<String>()
-        let stages = try stages.map(PublishTargets.stage).filter { seen.insert($0).inserted }
+        let stages = try PublishTargets.stages(stages)
         return EnrolmentToken(
             secret: try await storage.createToken(schoolCode: schoolCode, region: region, stages: stages),
             fingerprint: fingerprint

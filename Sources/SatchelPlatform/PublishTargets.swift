@@ -16,7 +16,7 @@ public struct PublishTargets: Sendable, Hashable {
     /// ``maxEntries`` of either.
     public init(regions: [String], stages: [String]) throws {
         let regions = try regions.map(Region.normalized).filter { !$0.isEmpty }
-        let stages = try stages.map(Self.stage)
+        let stages = try Self.stages(stages)
         guard regions.count <= Self.maxEntries, stages.count <= Self.maxEntries else {
             throw PlatformError(
                 code: .badRequest,
@@ -27,11 +27,11 @@ public struct PublishTargets: Sendable, Hashable {
         self.init(checkedRegions: regions, stages: stages)
     }
 
+    /// `stages` are already checked and without repeats.
     private init(checkedRegions: [String], stages: [String]) {
         var seen = Set<String>()
         self.regions = checkedRegions.filter { seen.insert($0).inserted }
-        seen = []
-        self.stages = stages.filter { seen.insert($0).inserted }
+        self.stages = stages
     }
 
     /// The most regions, and the most stages, one publication may name.
@@ -60,6 +60,12 @@ public struct PublishTargets: Sendable, Hashable {
             self.region = region
             self.stages = stages
         }
+    }
+
+    /// Stages as typed, each checked (``stage(_:)``), repeats dropped: a publication's targets and a school's stages.
+    public static func stages(_ typed: [String]) throws -> [String] {
+        var seen = Set<String>()
+        return try typed.map(stage).filter { seen.insert($0).inserted }
     }
 
     /// A stage as typed, trimmed; refuses an empty or over-long one and separators a stored list uses.
