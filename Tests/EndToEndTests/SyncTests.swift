@@ -21,9 +21,14 @@ import Testing
     }
 
     /// A node in a temporary folder that is provisioned (pending) against `url`.
-    static func provisionedNode(url: String, token: String, school: String = "S-001") throws -> (TestNode, NodeIdentity)
-    {
-        let test = try TestNode { $0.trustedKeys = [] }
+    static func provisionedNode(
+        url: String, token: String, school: String = "S-001",
+        configure: (inout SatchelCore.Configuration) -> Void = { _ in }
+    ) throws -> (TestNode, NodeIdentity) {
+        let test = try TestNode {
+            $0.trustedKeys = []
+            configure(&$0)
+        }
         let identity = try NodeIdentity.create(in: test.node.directory, force: false)
         try Enrolment(nodeId: nil, platformURL: url, schoolCode: school, pendingToken: token).save(test.node.database)
         return (test, identity)

@@ -105,13 +105,9 @@ import Testing
         do {
             let token = try await platform.createToken(schoolCode: "S-001")
             // The school first subscribes to maths only: chinese is read and passed over.
-            let first = try TestNode {
-                $0.trustedKeys = []
+            let (first, _) = try SyncTests.provisionedNode(url: live.baseURL, token: token) {
                 $0.subscriptions = ["maths"]
             }
-            _ = try NodeIdentity.create(in: first.node.directory, force: false)
-            try Enrolment(nodeId: nil, platformURL: live.baseURL, schoolCode: "S-001", pendingToken: token).save(
-                first.node.database)
             _ = try await SyncTests.syncUntil(first.node, attempts: 5) {
                 try first.node.database.bundle(id: "maths") != nil
                     && first.node.database.syncValue("catalogCursor") != nil
