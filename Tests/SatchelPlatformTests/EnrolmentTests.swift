@@ -1,7 +1,6 @@
 import Foundation
 import SatchelPlatform
 import SatchelTestSupport
-import Synchronization
 import Testing
 
 /// Enrolment survives a lost answer: the node that used a token may use it again and gets the same id, and no other
@@ -31,14 +30,6 @@ import Testing
     @Test func databasesOpenedTogetherMigrateOnce() throws {
         let folder = TemporaryDirectory("platform-together")
         let path = folder.file("platform.sqlite")
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 6) { _ in
-            do {
-                _ = try PlatformDatabase(path: path)
-            } catch {
-                failures.withLock { $0.append("\(error)") }
-            }
-        }
-        #expect(failures.withLock { $0 } == [])
+        #expect(failuresOfOpeningTogether(6) { _ = try PlatformDatabase(path: path) } == [])
     }
 }

@@ -2,7 +2,6 @@ import Foundation
 import GRDB
 import SatchelCore
 import SatchelTestSupport
-import Synchronization
 import Testing
 
 @testable import SatchelStore
@@ -26,15 +25,7 @@ import Testing
     /// pool and file descriptor, as in another process.
     @Test func databasesOpenedTogetherMigrateOnce() throws {
         let path = folder.file("together.sqlite")
-        let failures = Mutex<[String]>([])
-        DispatchQueue.concurrentPerform(iterations: 6) { _ in
-            do {
-                _ = try SatchelDatabase(path: path)
-            } catch {
-                failures.withLock { $0.append("\(error)") }
-            }
-        }
-        #expect(failures.withLock { $0 } == [])
+        #expect(failuresOfOpeningTogether(6) { _ = try SatchelDatabase(path: path) } == [])
         let applied = try SatchelDatabase(path: path).reader.read {
             try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations")
         }
