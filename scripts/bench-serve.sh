@@ -174,7 +174,7 @@ setup_satchel() {
     fi
     # The data directory is made anew on every run, so it always matches the bundle and the binary under test.
     echo "satchel: importing the bundle ..."
-    rm -rf "$WORK/satchel-data"
+    rm -rf "$WORK/satchel-data" && mkdir -p "$WORK/satchel-data"
     "$SATCHEL_BIN" trust add --data "$WORK/satchel-data" "$WORK/bench.key.pub" >/dev/null
     SATCHEL_DISK_RESERVE_BYTES=0 "$SATCHEL_BIN" import --data "$WORK/satchel-data" "$WORK/$BUNDLE_ID.tar.zst" \
         >"$WORK/satchel-import.log" 2>&1 || { cat "$WORK/satchel-import.log" >&2; fail "satchel import failed"; }
