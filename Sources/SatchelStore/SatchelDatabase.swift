@@ -339,6 +339,12 @@ public struct SatchelDatabase: Sendable {
             // over resource_levels.
             try SatchelDatabase.analyzeCatalog(db)
         }
+        migrator.registerMigration("v13-resource-entry-index") { db in
+            // The content route's first lookup of a file asks which resource it opens (counted as a view): without
+            // an index that read every resource of the bundle, 10 ms per file on a bundle of 10,000.
+            try db.create(index: "resource_entry", on: "resource", columns: ["bundleId", "entry"])
+            try SatchelDatabase.analyzeCatalog(db)
+        }
         return migrator
     }
 }
