@@ -66,13 +66,15 @@ public struct SyncSession: Sendable {
                     zh: "缺少节点密钥。请运行 satchel provision --force。",
                     en: "The node key is missing. Run satchel provision --force."))
         }
+        // One transport for the whole session: its requests share one connection.
+        let transport = transport()
         do {
             if enrolment.nodeId == nil {
                 enrolment = try await Self.completeEnrolment(
-                    enrolment, identity: identity, node: node, transport: transport())
+                    enrolment, identity: identity, node: node, transport: transport)
             }
             let client = PlatformClient(
-                baseURL: enrolment.platformURL, transport: transport(), identity: identity,
+                baseURL: enrolment.platformURL, transport: transport, identity: identity,
                 nodeId: enrolment.nodeId, clock: PlatformClock(database: node.database))
             try await push(client, nodeId: enrolment.nodeId!, report: &report)
             try await pull(client, source: enrolment.platformURL, cursorKey: "catalogCursor", report: &report)
