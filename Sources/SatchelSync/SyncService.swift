@@ -6,7 +6,10 @@ import ServiceLifecycle
 
 /// The background sync inside `satchel serve`: a session as soon as the node starts and then every
 /// `syncIntervalSeconds`, with exponential backoff and jitter while the platform cannot be reached, and pulls from
-/// LAN peers when it cannot. It never blocks serving: the work runs on libcurl's own threads and SQLite's pool.
+/// LAN peers when it cannot. When a session leaves content unfinished because the link failed, the next sessions
+/// follow the link with a short backoff (at most ``linkWatchCap`` apart) until the content is in, so that it arrives
+/// soon after the link returns rather than a whole interval later. It never blocks serving: the work runs on
+/// libcurl's own threads and SQLite's pool.
 public struct SyncService: Service {
     let node: Node
     let logger: Logger
@@ -19,14 +22,24 @@ public struct SyncService: Service {
         self.interval = interval ?? .seconds(node.configuration.syncIntervalSeconds)
     }
 
+    /// The longest wait between sessions while content waits for the link.
+    public static let linkWatchCap: Double = 30
+
     public func run() async throws {
         var failures = 0
+        // Set while content is unfinished because the link failed: only the link's return is awaited then.
+        var contentWaits = false
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             var delay = interval
             if try Enrolment.load(node.database) != nil {
                 do {
                     let report = try await SyncSession(node: node, logger: logger).run()
                     failures = 0
+                    contentWaits = report.unfinishedDownloads > 0
+                    if contentWaits {
+                        failures = 1
+                        delay = Backoff.delay(attempt: failures, base: 0.5, cap: Self.linkWatchCap)
+                    }
                     logger.info(
                         "sync session finished",
                         metadata: [
@@ -37,8 +50,13 @@ public struct SyncService: Service {
                 } catch {
                     failures += 1
                     // Retry soon after a first failure, then less and less often, up to an hour, with jitter so that
-                    // nodes whose link returns at once do not retry in step.
-                    delay = Backoff.delay(attempt: failures, base: 15, cap: 3600)
+                    // nodes whose link returns at once do not retry in step. While content waits for a link that
+                    // failed, a failure of the link again costs the platform nothing: follow it closely.
+                    if contentWaits, (error as? TransportError)?.isNetworkFailure == true {
+                        delay = Backoff.delay(attempt: failures, base: 0.5, cap: Self.linkWatchCap)
+                    } else {
+                        delay = Backoff.delay(attempt: failures, base: 15, cap: 3600)
+                    }
                     logger.warning("sync session failed", metadata: ["satchel.sync.error": "\(error)"])
                     await pullFromPeers()
                 }

@@ -18,6 +18,9 @@ public struct SyncSession: Sendable {
         public var downloadedBytes: Int64 = 0
         public var errors: [String] = []
         public var acknowledged: Int64 = 0
+        /// Files left incomplete because the link failed (no route, refused, timed out) after all their attempts;
+        /// ``SyncService`` then watches for the link's return instead of waiting a whole interval.
+        public var unfinishedDownloads = 0
     }
 
     let node: Node
@@ -264,6 +267,7 @@ public struct SyncSession: Sendable {
                     "bundle refused", metadata: ["satchel.bundle": "\(entry.id)", "satchel.error": "\(error)"])
             } catch {
                 failed = true
+                if (error as? TransportError)?.isNetworkFailure == true { report.unfinishedDownloads += 1 }
                 report.errors.append(String(describing: error))
                 logger.warning(
                     "bundle pull failed", metadata: ["satchel.bundle": "\(entry.id)", "satchel.error": "\(error)"])

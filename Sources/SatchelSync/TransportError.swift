@@ -38,6 +38,11 @@ public struct TransportError: UserFacingError, CustomStringConvertible {
         self.message = message
     }
 
+    /// Whether the network failed rather than the far end: the host was not found, the connection was refused or
+    /// timed out, or the transfer stalled. A link that comes back cures these; retrying a platform that answered
+    /// with an error soon only adds to its load.
+    public var isNetworkFailure: Bool { code == .dns || code == .connection || code == .timeout }
+
     public var exitStatus: ExitStatus {
         switch code {
         case .local: .ioError

@@ -71,4 +71,74 @@ import Testing
         #expect(connections == 1)
         await live.stop()
     }
+
+    /// A 150 s outage in the middle of a content pull. The outage is the issue's real figure: it must outlast the 8
+    /// attempts a file gets (about a minute here: 30 s for the stalled transfer to time out, then refused connects
+    /// with a backoff of up to 10 s), so that the session ends with the bundle missing. The background sync then
+    /// follows the link with a short backoff instead of waiting its 15-minute interval, and the bundle arrives within
+    /// a minute of the link's return.
+    @Test func aBundleCutOffByALongOutageArrivesWithinAMinuteOfTheLinksReturn() async throws {
+        let outage: TimeInterval = 150
+        let folder = TemporaryDirectory("platform")
+        let publisher = SigningKey()
+        let platform = try Platform(root: folder.file("platform"), publisherKeys: [publisher.publicKey.base64])
+        let live = try await LivePlatform(platform: platform)
+        // 1 Mbit/s, so that the bundle's 1 MiB takes seconds and the cut falls in the middle of its pull.
+        let proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0, link: .init(bytesPerSecond: 125_000))
+        defer { proxy.stop() }
+        var files: [String: String] = [:]
+        for index in 0..<4 {
+            files["video/part\(index).txt"] = String(
+                (0..<262_144).map { _ in Character(UnicodeScalar(UInt8.random(in: 33...126))) })
+        }
+        let packer = try TestNode()
+        try await platform.publish(
+            archive: try packer.pack(
+                files, id: "science", version: 1, key: publisher,
+                description: #"{"title": {"zh": "科学", "en": "Science"}}"#))
+        let (test, _) = try SyncTests.provisionedNode(
+            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
+        let node = test.node
+        let service = SyncService(node: node, logger: Self.quietLogger, interval: .seconds(900))
+        let running = Task { try await service.run() }
+        defer { running.cancel() }
+
+        let downloads = node.directory.downloadsPath
+        let pulling = await Self.wait(until: .now + .seconds(60)) { Self.partialBytes(in: downloads) >= 65_536 }
+        #expect(pulling, "the pull never began")
+        proxy.cutLink(for: outage)
+        await proxy.linkReturned()
+        let returned = ContinuousClock.now
+        let resultDuringOutage = try node.database.syncValue("lastSyncResult") ?? ""
+        #expect(try node.database.bundle(id: "science") == nil)
+        #expect(!resultDuringOutage.hasPrefix("ok"), "no session ended during the outage: \(resultDuringOutage)")
+        let arrived = await Self.wait(until: returned + .seconds(60)) {
+            (try? node.database.bundle(id: "science")) != nil
+        }
+        print(
+            "after a \(Int(outage)) s outage, the bundle arrived \(ContinuousClock.now - returned) after the link's "
+                + "return")
+        #expect(arrived, "the bundle did not arrive within a minute of the link's return")
+        running.cancel()
+        _ = try? await running.value
+        await live.stop()
+    }
+
+    /// Waits until `condition` holds, looking every 50 ms, or until `deadline`, which only ends a test that would
+    /// otherwise hang; returns whether it held.
+    static func wait(until deadline: ContinuousClock.Instant, _ condition: () -> Bool) async -> Bool {
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    /// The bytes of partial downloads (`*.part`) in `folder`.
+    static func partialBytes(in folder: String) -> Int64 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasSuffix(".part") }.reduce(0) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int64) ?? 0)
+        }
+    }
 }
