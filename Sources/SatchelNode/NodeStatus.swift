@@ -20,13 +20,18 @@ public struct NodeStatus: Codable, Sendable {
     public var eventsCompacted: Int64
     public var lastSync: LastSync?
     public var peers: [String]
+    /// Bytes sync has sent over the network since the node was set up, transfers that broke off included.
+    public var syncBytesSent: Int64 = 0
+    /// Bytes sync has received over the network since the node was set up, aborted downloads included.
+    public var syncBytesReceived: Int64 = 0
     /// The web addresses teachers open (`http://192.168.1.20:8080/`); filled in by the command that knows how the
     /// server listens, empty otherwise.
     public var addresses: [String] = []
 
     private enum CodingKeys: String, CodingKey {
         case version, dataDirectory, bundles, resources, storeBytes, freeBytes, teachers, pendingApprovals
-        case eventsPending, eventsRolledUp, eventsCompacted, lastSync, peers, addresses
+        case eventsPending, eventsRolledUp, eventsCompacted, lastSync, peers, addresses, syncBytesSent
+        case syncBytesReceived
     }
 
     /// Encodes every key, with `null` for an unknown value instead of leaving the key out.
@@ -46,6 +51,8 @@ public struct NodeStatus: Codable, Sendable {
         try container.encode(lastSync, forKey: .lastSync)
         try container.encode(peers, forKey: .peers)
         try container.encode(addresses, forKey: .addresses)
+        try container.encode(syncBytesSent, forKey: .syncBytesSent)
+        try container.encode(syncBytesReceived, forKey: .syncBytesReceived)
     }
 
     /// The last sync session's outcome.
@@ -63,12 +70,15 @@ public struct NodeStatus: Codable, Sendable {
             lastSync = LastSync(at: date, result: try database.syncValue("lastSyncResult") ?? "unknown")
         }
         let free = node.directory.freeBytes() ?? 0
-        return NodeStatus(
+        var status = NodeStatus(
             version: SatchelVersion.current, dataDirectory: node.directory.root, bundles: counts.bundles,
             resources: counts.resources, storeBytes: counts.storeBytes, freeBytes: free, teachers: counts.teachers,
             pendingApprovals: counts.pendingTeachers, eventsPending: try database.pendingEventCount(),
             eventsRolledUp: try database.counter("rolledUpEvents"),
             eventsCompacted: try database.counter("compactedEvents"), lastSync: lastSync, peers: try database.peerURLs()
         )
+        status.syncBytesSent = try database.counter("wireBytesSent")
+        status.syncBytesReceived = try database.counter("wireBytesReceived")
+        return status
     }
 }

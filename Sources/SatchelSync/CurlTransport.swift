@@ -28,6 +28,8 @@ public struct CurlTransport: Sendable {
     public var lowSpeedSeconds = 30
     /// See ``lowSpeedSeconds``.
     public var lowSpeedBytesPerSecond = 100
+    /// Where the bytes every transfer moved over the network are counted, finished or not; nil counts nothing.
+    public var meter: WireMeter?
 
     private let connection = Connection()
     static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
@@ -43,7 +45,7 @@ public struct CurlTransport: Sendable {
     public func get(
         _ url: String, headers: [String: String] = [:], head: Bool = false, limit: Int = defaultAnswerLimit
     ) async throws -> Response {
-        try await connection.run { handle in
+        try await connection.run(meter: meter) { handle in
             try perform(handle, url: url, headers: headers, head: head, body: nil, limit: limit)
         }
     }
@@ -52,7 +54,7 @@ public struct CurlTransport: Sendable {
     public func post(
         _ url: String, body: Data, headers: [String: String] = [:], limit: Int = defaultAnswerLimit
     ) async throws -> Response {
-        try await connection.run { handle in
+        try await connection.run(meter: meter) { handle in
             try perform(handle, url: url, headers: headers, head: false, body: body, limit: limit)
         }
     }
@@ -83,7 +85,7 @@ public struct CurlTransport: Sendable {
     public func download(
         _ url: String, to path: String, headers: [String: String] = [:], maxFileBytes: Int64 = .max
     ) async throws -> Response {
-        try await connection.run { curl in
+        try await connection.run(meter: meter) { curl in
             if !FileManager.default.fileExists(atPath: path) {
                 FileManager.default.createFile(atPath: path, contents: nil)
             }

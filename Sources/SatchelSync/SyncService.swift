@@ -14,6 +14,9 @@ public struct SyncService: Service {
     let node: Node
     let logger: Logger
     let interval: Duration
+    /// Counts the bytes of every session and peer pull, so that a session whose result is not written leaves its
+    /// bytes to the next write.
+    let meter = WireMeter()
 
     /// A service for `node`; `interval` defaults to the configured sync interval.
     public init(node: Node, logger: Logger, interval: Duration? = nil) {
@@ -33,7 +36,7 @@ public struct SyncService: Service {
             var delay = interval
             if try Enrolment.load(node.database) != nil {
                 do {
-                    let report = try await SyncSession(node: node, logger: logger).run()
+                    let report = try await SyncSession(node: node, logger: logger, meter: meter).run()
                     failures = 0
                     contentWaits = report.unfinishedDownloads > 0
                     if contentWaits {
@@ -46,6 +49,8 @@ public struct SyncService: Service {
                             "satchel.sync.pushed": "\(report.pushedEvents)",
                             "satchel.sync.installed": "\(report.installedBundles.count)",
                             "satchel.sync.downloadedBytes": "\(report.downloadedBytes)",
+                            "satchel.sync.wireBytesSent": "\(report.wireBytes.sent)",
+                            "satchel.sync.wireBytesReceived": "\(report.wireBytes.received)",
                         ])
                 } catch {
                     failures += 1
@@ -66,12 +71,13 @@ public struct SyncService: Service {
             let wait = delay
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
+        try? SyncSession(node: node, logger: logger, meter: meter).recordWireBytes()
     }
 
     private func pullFromPeers() async {
         for peer in node.configuration.peers {
             do {
-                let report = try await SyncSession(node: node, logger: logger).pull(fromPeer: peer)
+                let report = try await SyncSession(node: node, logger: logger, meter: meter).pull(fromPeer: peer)
                 if !report.installedBundles.isEmpty {
                     logger.info(
                         "pulled bundles from a peer",

@@ -21,6 +21,9 @@ public struct SyncSession: Sendable {
         /// Files left incomplete because the link failed (no route, refused, timed out) after all their attempts;
         /// ``SyncService`` then watches for the link's return instead of waiting a whole interval.
         public var unfinishedDownloads = 0
+        /// The bytes the session moved over the network, both ways, counting transfers that were stopped or broke
+        /// off.
+        public var wireBytes = WireMeter.Count()
     }
 
     let node: Node
@@ -35,14 +38,25 @@ public struct SyncSession: Sendable {
     /// catalog over its cap) is left alone, so that the node pulls from the others meanwhile.
     public var misbehavingSourcePause: TimeInterval = 600
 
-    public init(node: Node, logger: Logger) {
+    /// Counts the bytes the session moves over the network; its unrecorded bytes are added to the `syncState`
+    /// totals `wireBytesSent` and `wireBytesReceived` when the session's result is written.
+    public let meter: WireMeter
+    /// Whether `meter` outlives the session (the background service's): then the bytes of a session whose unchanged
+    /// result is not written wait in it for a later write instead of forcing one.
+    let meterOutlivesSession: Bool
+
+    /// A session for `node`; `meter`, when given, is shared with later sessions (see ``meter``).
+    public init(node: Node, logger: Logger, meter: WireMeter? = nil) {
         self.node = node
         self.logger = logger
+        self.meter = meter ?? WireMeter()
+        meterOutlivesSession = meter != nil
     }
 
     /// The transport with this node's proxy, CA bundle and the bandwidth cap for the time of day.
     public func transport(now: Date = Date()) -> CurlTransport {
         var transport = CurlTransport()
+        transport.meter = meter
         let configuration = node.configuration
         if !configuration.syncProxy.isEmpty { transport.proxy = configuration.syncProxy }
         if !configuration.syncCABundle.isEmpty { transport.caBundle = configuration.syncCABundle }
@@ -55,6 +69,7 @@ public struct SyncSession: Sendable {
     /// Runs one session against the enrolled platform.
     public func run() async throws -> Report {
         var report = Report()
+        let start = meter.total
         guard var enrolment = try Enrolment.load(node.database) else {
             throw SyncError(
                 code: .notEnrolled,
@@ -86,6 +101,9 @@ public struct SyncSession: Sendable {
                 maxPendingUsageEvents: node.configuration.maxPendingUsageEvents)
             let status = try healthReport(errors: report.errors)
             try? await client.health(status)
+            let end = meter.total
+            report.wireBytes = WireMeter.Count(
+                sent: end.sent - start.sent, received: end.received - start.received)
             try record(result: report.errors.isEmpty ? "ok" : "partial: " + report.errors.joined(separator: "; "))
         } catch {
             try? record(result: "failed: " + String(describing: error))
@@ -98,7 +116,11 @@ public struct SyncSession: Sendable {
     public func pull(fromPeer url: String) async throws -> Report {
         var report = Report()
         let client = PlatformClient(baseURL: url, transport: transport(), identity: nil, nodeId: nil)
+        let start = meter.total
+        defer { if !meterOutlivesSession { try? recordWireBytes() } }
         try await pull(client, source: url, cursorKey: "peerCursor:" + url, report: &report)
+        let end = meter.total
+        report.wireBytes = WireMeter.Count(sent: end.sent - start.sent, received: end.received - start.received)
         return report
     }
 
@@ -337,18 +359,41 @@ public struct SyncSession: Sendable {
     /// only after four sync intervals (an hour at the default 15 minutes): an idle node syncs 96 times a day, and on
     /// an SD card each write costs a WAL page, an fsync and a checkpoint. `lastSyncAt` may so lag by up to four
     /// intervals while nothing changes.
+    /// The bytes on the wire are added to their totals in the same write; when the write is skipped they wait in a
+    /// shared meter for the next one (a session's own meter forces the write instead, so none is lost).
     private func record(result: String) throws {
         let result = String(result.prefix(500))
         let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult"])
-        if stored["lastSyncResult"] == result,
+        if stored["lastSyncResult"] == result, meterOutlivesSession || meter.total.isZero,
             let last = stored["lastSyncAt"].flatMap({ ISO8601DateFormatter().date(from: $0) }),
             abs(Date().timeIntervalSince(last)) < unchangedResultInterval
         {
             return
         }
-        try node.database.setSyncValues([
+        try writeWithWireBytes([
             ("lastSyncAt", ISO8601DateFormatter().string(from: Date())), ("lastSyncResult", result),
         ])
+    }
+
+    /// Adds the meter's unrecorded bytes to the `syncState` totals now (the background service does this when it
+    /// stops).
+    public func recordWireBytes() throws {
+        try writeWithWireBytes([])
+    }
+
+    private func writeWithWireBytes(_ values: [(key: String, value: String?)]) throws {
+        let wire = meter.takeUnrecorded()
+        guard !wire.isZero || !values.isEmpty else { return }
+        do {
+            let stored = try node.database.syncValues(["wireBytesSent", "wireBytesReceived"])
+            let sent = (stored["wireBytesSent"].flatMap { Int64($0) } ?? 0) + wire.sent
+            let received = (stored["wireBytesReceived"].flatMap { Int64($0) } ?? 0) + wire.received
+            try node.database.setSyncValues(
+                values + [("wireBytesSent", String(sent)), ("wireBytesReceived", String(received))])
+        } catch {
+            meter.giveBack(wire)
+            throw error
+        }
     }
 
     /// How long an unchanged session result goes without being written again: four sync intervals, so that the

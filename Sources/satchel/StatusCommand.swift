@@ -35,6 +35,7 @@ struct StatusCommand: AsyncParsableCommand {
                         资源包 \(status.bundles) 个，资源 \(status.resources) 个，占用 \(ByteCount.human(status.storeBytes))，磁盘可用 \(ByteCount.human(status.freeBytes))
                         教师 \(status.teachers) 人（待批准 \(status.pendingApprovals) 人）
                         待同步事件 \(status.eventsPending) 条；已汇总 \(status.eventsRolledUp) 条，已压缩 \(status.eventsCompacted) 条
+                        同步流量（含中断的传输）：发送 \(ByteCount.human(status.syncBytesSent))，接收 \(ByteCount.human(status.syncBytesReceived))
                         上次同步：\(sync ?? "从未同步")；附近学校的服务器：\(status.peers.isEmpty ? "无" : status.peers.joined(separator: ", "))
                         教师在浏览器中打开：
                         \(addresses)
@@ -44,6 +45,7 @@ struct StatusCommand: AsyncParsableCommand {
                         \(status.bundles) bundles, \(status.resources) resources, \(ByteCount.human(status.storeBytes)) stored, \(ByteCount.human(status.freeBytes)) free
                         \(status.teachers) teachers (\(status.pendingApprovals) awaiting approval)
                         \(status.eventsPending) events pending sync; \(status.eventsRolledUp) rolled up, \(status.eventsCompacted) compacted
+                        sync traffic (aborted transfers included): \(ByteCount.human(status.syncBytesSent)) sent, \(ByteCount.human(status.syncBytesReceived)) received
                         last sync: \(sync ?? "never"); peers: \(status.peers.isEmpty ? "none" : status.peers.joined(separator: ", "))
                         Teachers open in a browser:
                         \(addresses)
