@@ -59,6 +59,19 @@ public struct NodeStatus: Codable, Sendable {
     public struct LastSync: Codable, Sendable {
         public var at: Date
         public var result: String
+        /// `network` or `platform` when the session failed and the error tells which side did (``FailingSide``);
+        /// null otherwise.
+        public var failingSide: String?
+
+        private enum CodingKeys: String, CodingKey { case at, result, failingSide }
+
+        /// Encodes every key, with `null` for no failing side.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(at, forKey: .at)
+            try container.encode(result, forKey: .result)
+            try container.encode(failingSide, forKey: .failingSide)
+        }
     }
 
     /// Reads the status of a node from its database and data directory.
@@ -67,7 +80,9 @@ public struct NodeStatus: Codable, Sendable {
         let counts = try database.counts()
         var lastSync: LastSync?
         if let at = try database.syncValue("lastSyncAt"), let date = ISO8601DateFormatter().date(from: at) {
-            lastSync = LastSync(at: date, result: try database.syncValue("lastSyncResult") ?? "unknown")
+            lastSync = LastSync(
+                at: date, result: try database.syncValue("lastSyncResult") ?? "unknown",
+                failingSide: try database.syncValue("lastSyncFailingSide"))
         }
         let free = node.directory.freeBytes() ?? 0
         var status = NodeStatus(

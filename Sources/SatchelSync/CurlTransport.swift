@@ -231,7 +231,17 @@ public struct CurlTransport: Sendable {
             return TransportError(
                 code: .timeout,
                 message: LocalizedText(
-                    zh: "访问 \(url) 超时：\(reason)。", en: "The transfer from \(url) timed out: \(reason)."))
+                    zh: "访问 \(url) 超时：\(reason)。请检查网络是否连通（链路可能断了或太慢）。",
+                    en: "The transfer from \(url) timed out: \(reason). Check that the network is up (the link may "
+                        + "be down or too slow)."))
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
+            return TransportError(
+                code: .farEnd,
+                message: LocalizedText(
+                    zh: "已连上 \(url)，但对方中途断开了连接：\(reason)。本校网络是通的；是平台（或它前面的代理）出了故障，"
+                        + "可能崩溃或正在重启。会自动重试。",
+                    en: "\(url) was reached, then it broke the connection: \(reason). The network is up; the "
+                        + "platform (or a proxy in front of it) failed, perhaps crashed or restarting. It is retried."))
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WRITE_ERROR:
             return TransportError(
                 code: .local,

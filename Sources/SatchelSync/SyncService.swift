@@ -62,7 +62,12 @@ public struct SyncService: Service {
                     } else {
                         delay = Backoff.delay(attempt: failures, base: 15, cap: 3600)
                     }
-                    logger.warning("sync session failed", metadata: ["satchel.sync.error": "\(error)"])
+                    logger.warning(
+                        "sync session failed",
+                        metadata: [
+                            "satchel.sync.error": "\(error)",
+                            "satchel.sync.failingSide": "\((error as? TransportError)?.failingSide?.rawValue ?? "-")",
+                        ])
                     await pullFromPeers()
                 }
             } else {

@@ -104,9 +104,12 @@ public struct SyncSession: Sendable {
             let end = meter.total
             report.wireBytes = WireMeter.Count(
                 sent: end.sent - start.sent, received: end.received - start.received)
-            try record(result: report.errors.isEmpty ? "ok" : "partial: " + report.errors.joined(separator: "; "))
+            try record(
+                result: report.errors.isEmpty ? "ok" : "partial: " + report.errors.joined(separator: "; "),
+                failingSide: report.unfinishedDownloads > 0 ? .network : nil)
         } catch {
-            try? record(result: "failed: " + String(describing: error))
+            try? record(
+                result: "failed: " + String(describing: error), failingSide: (error as? TransportError)?.failingSide)
             throw error
         }
         return report
@@ -361,10 +364,11 @@ public struct SyncSession: Sendable {
     /// intervals while nothing changes.
     /// The bytes on the wire are added to their totals in the same write; when the write is skipped they wait in a
     /// shared meter for the next one (a session's own meter forces the write instead, so none is lost).
-    private func record(result: String) throws {
+    private func record(result: String, failingSide: FailingSide?) throws {
         let result = String(result.prefix(500))
-        let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult"])
-        if stored["lastSyncResult"] == result, meterOutlivesSession || meter.total.isZero,
+        let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult", "lastSyncFailingSide"])
+        if stored["lastSyncResult"] == result, stored["lastSyncFailingSide"] == failingSide?.rawValue,
+            meterOutlivesSession || meter.total.isZero,
             let last = stored["lastSyncAt"].flatMap({ ISO8601DateFormatter().date(from: $0) }),
             abs(Date().timeIntervalSince(last)) < unchangedResultInterval
         {
@@ -372,6 +376,7 @@ public struct SyncSession: Sendable {
         }
         try writeWithWireBytes([
             ("lastSyncAt", ISO8601DateFormatter().string(from: Date())), ("lastSyncResult", result),
+            ("lastSyncFailingSide", failingSide?.rawValue),
         ])
     }
 

@@ -4,6 +4,7 @@ import SatchelBundles
 import SatchelCore
 import SatchelNode
 import SatchelServer
+import SatchelSync
 
 /// `satchel status`: what the node holds and how its sync stands.
 struct StatusCommand: AsyncParsableCommand {
@@ -27,6 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             let sync = status.lastSync.map { "\(ISO8601DateFormatter().string(from: $0.at)) \($0.result)" }
+            let side = status.lastSync?.failingSide.flatMap(FailingSide.init(rawValue:))
             let addresses = status.addresses.map { "  " + $0 }.joined(separator: "\n")
             Console.say(
                 LocalizedText(
@@ -50,6 +52,7 @@ struct StatusCommand: AsyncParsableCommand {
                         Teachers open in a browser:
                         \(addresses)
                         """))
+            if let side { Console.say(side.advice) }
             TerminalQRCode.print(addresses: status.addresses, requested: qr)
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SatchelBundles
+import SatchelNode
 import SatchelPlatform
 import SatchelSync
 import SatchelTestSupport
@@ -28,9 +29,10 @@ import Testing
             url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
         let node = test.node
 
-        await #expect(throws: TransportError.self) {
+        let lost = await #expect(throws: TransportError.self) {
             _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
         }
+        #expect(lost?.failingSide == .platform)
         let created = try platform.database.status().nodes
         #expect(created.count == 1, "the platform did not enrol the node before its answer was lost")
         #expect(try Enrolment.load(node.database)?.nodeId == nil)
@@ -121,6 +123,39 @@ import Testing
         #expect(arrived, "the bundle did not arrive within a minute of the link's return")
         running.cancel()
         _ = try? await running.value
+        await live.stop()
+    }
+
+    /// A platform that takes the connection and dies before answering is told apart from a link that is down: in the
+    /// error, in `satchel status` and in the advice it gives.
+    @Test func aPlatformThatDiesMidSessionIsToldApartFromADeadLink() async throws {
+        let folder = TemporaryDirectory("platform")
+        let platform = try Platform(root: folder.file("platform"))
+        let live = try await LivePlatform(platform: platform)
+        let proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0)
+        defer { proxy.stop() }
+        let (test, _) = try SyncTests.provisionedNode(
+            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
+        let node = test.node
+        _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
+        try node.database.append(contentsOf: SyncTests.usage(10))
+
+        proxy.inject(.dropResponse)
+        let crashed = await #expect(throws: TransportError.self) {
+            _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
+        }
+        #expect(crashed?.code == .farEnd)
+        #expect(crashed?.message.en.contains("The network is up") == true)
+        #expect(try NodeStatus.read(node: node).lastSync?.failingSide == "platform")
+        #expect(FailingSide.platform.advice.zh.contains("本校网络是通的"))
+
+        proxy.stop()
+        let down = await #expect(throws: TransportError.self) {
+            _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
+        }
+        #expect(down?.failingSide == .network)
+        #expect(down?.message.en.contains("Check that the network is up") == true)
+        #expect(try NodeStatus.read(node: node).lastSync?.failingSide == "network")
         await live.stop()
     }
 
