@@ -16,18 +16,36 @@ import Testing
         return logger
     }
 
+    /// The reference platform on loopback behind a fault proxy that shapes every connection like `link` and injects
+    /// no random faults, and a node provisioned (pending) against the proxy.
+    struct LinkedNode {
+        let folder = TemporaryDirectory("platform")
+        let platform: Platform
+        let live: LivePlatform
+        let proxy: FaultProxy
+        let test: TestNode
+        var node: Node { test.node }
+
+        init(link: FaultProxy.Link = .loopback, publisherKeys: [String] = []) async throws {
+            platform = try Platform(root: folder.file("platform"), publisherKeys: publisherKeys)
+            live = try await LivePlatform(platform: platform)
+            proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0, link: link)
+            (test, _) = try SyncTests.provisionedNode(
+                url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
+        }
+
+        func stop() async {
+            proxy.stop()
+            await live.stop()
+        }
+    }
+
     /// The platform enrols the node, then its answer is lost on the way back: the node asks again with the same token
     /// and key at the next session and is answered with the same node, and the platform holds one node, not two.
     @Test func aLostEnrolmentAnswerIsAnsweredAgain() async throws {
-        let folder = TemporaryDirectory("platform")
-        let platform = try Platform(root: folder.file("platform"))
-        let live = try await LivePlatform(platform: platform)
-        let proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0)
-        defer { proxy.stop() }
-        proxy.inject(.dropResponse)
-        let (test, _) = try SyncTests.provisionedNode(
-            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
-        let node = test.node
+        let linked = try await LinkedNode()
+        let (platform, node) = (linked.platform, linked.node)
+        linked.proxy.inject(.dropResponse)
 
         let lost = await #expect(throws: TransportError.self) {
             _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
@@ -42,21 +60,15 @@ import Testing
         #expect(enrolled.nodeId == created.first?.id)
         #expect(enrolled.pendingToken == nil)
         #expect(try platform.database.status().nodes.map(\.id) == created.map(\.id))
-        await live.stop()
+        await linked.stop()
     }
 
     /// 20,000 events drain from node to platform over a 300 ms round trip and 1 Mbit/s in one session that opens one
     /// TCP connection. The time is printed, not asserted: this machine is shared, and the connection count is what
     /// decides whether round trips or bandwidth set the pace.
     @Test func twentyThousandEventsDrainOverOneConnectionOnARuralLink() async throws {
-        let folder = TemporaryDirectory("platform")
-        let platform = try Platform(root: folder.file("platform"))
-        let live = try await LivePlatform(platform: platform)
-        let proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0, link: .rural)
-        defer { proxy.stop() }
-        let (test, _) = try SyncTests.provisionedNode(
-            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
-        let node = test.node
+        let linked = try await LinkedNode(link: .rural)
+        let (platform, proxy, node) = (linked.platform, linked.proxy, linked.node)
         _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
         try node.database.append(contentsOf: SyncTests.usage(20_000))
 
@@ -67,11 +79,12 @@ import Testing
         let connections = proxy.acceptedConnections - before
         print(
             "rural link (300 ms RTT, 1 Mbit/s): 20,000 events in \(report.pushedBatches) batches, "
-                + "\(report.pushBytes) gzip bytes, drained in \(elapsed) over \(connections) TCP connection(s)")
+                + "\(report.pushBytes) gzip bytes, drained in \(elapsed) over \(connections) TCP connection(s); "
+                + "on the wire \(report.wireBytes.sent) bytes sent, \(report.wireBytes.received) received")
         #expect(report.pushedEvents == 20_000)
         #expect(try platform.database.status().eventsReceived == 20_000)
         #expect(connections == 1)
-        await live.stop()
+        await linked.stop()
     }
 
     /// A 150 s outage in the middle of a content pull. The outage is the issue's real figure: it must outlast the 8
@@ -81,13 +94,11 @@ import Testing
     /// a minute of the link's return.
     @Test func aBundleCutOffByALongOutageArrivesWithinAMinuteOfTheLinksReturn() async throws {
         let outage: TimeInterval = 150
-        let folder = TemporaryDirectory("platform")
         let publisher = SigningKey()
-        let platform = try Platform(root: folder.file("platform"), publisherKeys: [publisher.publicKey.base64])
-        let live = try await LivePlatform(platform: platform)
         // 1 Mbit/s, so that the bundle's 1 MiB takes seconds and the cut falls in the middle of its pull.
-        let proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0, link: .init(bytesPerSecond: 125_000))
-        defer { proxy.stop() }
+        let linked = try await LinkedNode(
+            link: .init(bytesPerSecond: 125_000), publisherKeys: [publisher.publicKey.base64])
+        let (platform, proxy, node) = (linked.platform, linked.proxy, linked.node)
         var files: [String: String] = [:]
         for index in 0..<4 {
             files["video/part\(index).txt"] = String(
@@ -98,9 +109,6 @@ import Testing
             archive: try packer.pack(
                 files, id: "science", version: 1, key: publisher,
                 description: #"{"title": {"zh": "科学", "en": "Science"}}"#))
-        let (test, _) = try SyncTests.provisionedNode(
-            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
-        let node = test.node
         let service = SyncService(node: node, logger: Self.quietLogger, interval: .seconds(900))
         let running = Task { try await service.run() }
         defer { running.cancel() }
@@ -123,20 +131,14 @@ import Testing
         #expect(arrived, "the bundle did not arrive within a minute of the link's return")
         running.cancel()
         _ = try? await running.value
-        await live.stop()
+        await linked.stop()
     }
 
     /// A platform that takes the connection and dies before answering is told apart from a link that is down: in the
     /// error, in `satchel status` and in the advice it gives.
     @Test func aPlatformThatDiesMidSessionIsToldApartFromADeadLink() async throws {
-        let folder = TemporaryDirectory("platform")
-        let platform = try Platform(root: folder.file("platform"))
-        let live = try await LivePlatform(platform: platform)
-        let proxy = try FaultProxy(upstreamPort: live.port, faultRate: 0)
-        defer { proxy.stop() }
-        let (test, _) = try SyncTests.provisionedNode(
-            url: proxy.baseURL, token: try await platform.createToken(schoolCode: "S-001"))
-        let node = test.node
+        let linked = try await LinkedNode()
+        let (proxy, node) = (linked.proxy, linked.node)
         _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
         try node.database.append(contentsOf: SyncTests.usage(10))
 
@@ -156,7 +158,7 @@ import Testing
         #expect(down?.failingSide == .network)
         #expect(down?.message.en.contains("Check that the network is up") == true)
         #expect(try NodeStatus.read(node: node).lastSync?.failingSide == "network")
-        await live.stop()
+        await linked.stop()
     }
 
     /// Waits until `condition` holds, looking every 50 ms, or until `deadline`, which only ends a test that would

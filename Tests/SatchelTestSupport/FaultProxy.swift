@@ -6,8 +6,9 @@ import Foundation
 #endif
 
 /// A TCP proxy on loopback that misbehaves like a rural link: it drops connections after a random number of bytes,
-/// stalls, answers 503 without asking the server, and truncates answers. Each connection draws its fault from a seeded
-/// generator, so a failing run can be repeated. Every byte also crosses the proxy's ``Link``: a delay each way and a
+/// stalls, answers 503 without asking the server, and truncates answers. Each request draws its fault from a seeded
+/// generator, so a failing run can be repeated; a connection that carries several requests (libcurl reuses one) draws
+/// anew each time the client speaks after the server answered. Every byte also crosses the proxy's ``Link``: a delay each way and a
 /// bandwidth cap. The link can be cut for a while (``cutLink(for:)``). Named as what it is: a fake of the network, the
 /// one boundary the tests do not own.
 public final class FaultProxy: @unchecked Sendable {
@@ -66,7 +67,7 @@ public final class FaultProxy: @unchecked Sendable {
     /// The proxy's base URL.
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// How many connections suffered each fault.
+    /// How many requests suffered each fault.
     public var counts: [Fault: Int] { condition.withLock { faultCounts } }
 
     /// How many TCP connections clients opened through the proxy (a refused one during a cut is not counted).
@@ -75,7 +76,7 @@ public final class FaultProxy: @unchecked Sendable {
     /// The bytes the proxy passed on each way: from clients to the server, and from the server to clients.
     public var relayedBytes: (toServer: Int, toClient: Int) { condition.withLock { relayed } }
 
-    /// Gives the next connections these faults, in order, whatever the fault rate draws; a dropped request or answer
+    /// Gives the next requests these faults, in order, whatever the fault rate draws; a dropped request or answer
     /// is dropped whole (no byte of it passes).
     public func inject(_ faults: Fault...) {
         condition.withLock { scripted.append(contentsOf: faults) }
@@ -101,9 +102,10 @@ public final class FaultProxy: @unchecked Sendable {
         }
     }
 
-    /// Stops accepting connections.
+    /// Stops accepting connections; calling it again does nothing.
     public func stop() {
         let waiters = condition.withLock { () -> [CheckedContinuation<Void, Never>] in
+            guard !stopped else { return [] }
             stopped = true
             if !linkIsDown {
                 shutdown(listener, Int32(SHUT_RDWR))
@@ -167,32 +169,30 @@ public final class FaultProxy: @unchecked Sendable {
         while waitForLink() {
             let client = accept(condition.withLock { listener }, nil, nil)
             if client < 0 { continue }
-            let (fault, cut) = condition.withLock { () -> (Fault, Int) in
-                accepted += 1
-                if !scripted.isEmpty {
-                    let fault = scripted.removeFirst()
-                    faultCounts[fault, default: 0] += 1
-                    return (fault, 0)
-                }
-                let fault: Fault =
-                    random.nextDouble() < faultRate
-                    ? [Fault.dropRequest, .dropResponse, .stall, .serverError][Int(random.next() % 4)] : .none
-                faultCounts[fault, default: 0] += 1
-                return (fault, Int(random.next() % 4000) + 1)
-            }
-            Thread { [self] in handle(client, fault: fault, cut: cut) }.start()
+            condition.withLock { accepted += 1 }
+            Thread { [self] in handle(client) }.start()
         }
     }
 
-    private func handle(_ client: Int32, fault: Fault, cut: Int) {
-        defer { close(client) }
-        if fault == .serverError {
-            var buffer = [UInt8](repeating: 0, count: 65536)
-            _ = recv(client, &buffer, buffer.count, 0)
-            let answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-            _ = answer.withCString { send(client, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
-            return
+    /// The fault of the next request, and after how many bytes a dropped one is cut.
+    private func nextFault() -> (fault: Fault, cut: Int) {
+        condition.withLock {
+            if !scripted.isEmpty {
+                let fault = scripted.removeFirst()
+                faultCounts[fault, default: 0] += 1
+                return (fault, 0)
+            }
+            let fault: Fault =
+                random.nextDouble() < faultRate
+                ? [Fault.dropRequest, .dropResponse, .stall, .serverError][Int(random.next() % 4)] : .none
+            faultCounts[fault, default: 0] += 1
+            return (fault, Int(random.next() % 4000) + 1)
         }
+    }
+
+    private func handle(_ client: Int32) {
+        defer { close(client) }
+        let faults = RequestFaults { [self] in nextFault() }
         let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(upstream) }
         var address = sockaddr_in()
@@ -208,22 +208,20 @@ public final class FaultProxy: @unchecked Sendable {
         let group = DispatchGroup()
         group.enter()
         Thread { [self] in
-            relay(from: client, to: upstream, toServer: true, limit: fault == .dropRequest ? cut : nil, stall: false)
+            relay(from: client, to: upstream, toServer: true, faults: faults)
             shutdown(upstream, Int32(SHUT_WR))
             group.leave()
         }.start()
-        relay(
-            from: upstream, to: client, toServer: false, limit: fault == .dropResponse ? cut : nil,
-            stall: fault == .stall)
+        relay(from: upstream, to: client, toServer: false, faults: faults)
         shutdown(client, Int32(SHUT_RDWR))
         shutdown(upstream, Int32(SHUT_RDWR))
         group.wait()
     }
 
-    /// Copies bytes one way until end of stream, or drops the connection after `limit` bytes. A reading thread
+    /// Copies bytes one way until end of stream, or until the request's fault drops the connection. A reading thread
     /// stamps each chunk with the time it leaves the link (its turn at the bandwidth cap, plus the delay); this
     /// thread writes it then, and holds it while the link is cut.
-    private func relay(from source: Int32, to target: Int32, toServer: Bool, limit: Int?, stall: Bool) {
+    private func relay(from source: Int32, to target: Int32, toServer: Bool, faults: RequestFaults) {
         let queue = ChunkQueue()
         let link = link
         Thread {
@@ -243,19 +241,19 @@ public final class FaultProxy: @unchecked Sendable {
             }
         }.start()
         defer { queue.close() }
-        var sent = 0
-        var stalled = false
         while true {
             let (bytes, due) = queue.take()
             let wait = due - Self.now()
             if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
             guard waitForLink(), !bytes.isEmpty else { return }
-            if stall && !stalled {
-                stalled = true
-                usleep(400_000)
+            let (chunk, fault) = toServer ? faults.clientSends(bytes.count) : faults.serverSends(bytes.count)
+            if toServer && fault == .serverError {
+                // Answered by the proxy; the server never hears of the request.
+                let answer = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                _ = answer.withCString { send(source, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+                return
             }
-            var chunk = bytes.count
-            if let limit, sent + chunk > limit { chunk = max(0, limit - sent) }
+            if !toServer && fault == .stall { usleep(400_000) }
             var offset = 0
             while offset < chunk {
                 let written = bytes.withUnsafeBytes {
@@ -267,12 +265,53 @@ public final class FaultProxy: @unchecked Sendable {
                 }
                 offset += written
             }
-            sent += chunk
-            if let limit, sent >= limit { return }
+            if chunk < bytes.count { return }
         }
     }
 
     private static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+}
+
+/// The fault of the request a proxied connection carries now. libcurl sends one request at a time on a connection
+/// and waits for its answer, so the client speaking after the server answered starts a new request, which draws a
+/// new fault.
+private final class RequestFaults: @unchecked Sendable {
+    private let lock = NSLock()
+    private let draw: () -> (fault: FaultProxy.Fault, cut: Int)
+    private var current: (fault: FaultProxy.Fault, cut: Int)?
+    private var requestBytes = 0
+    private var responseBytes = 0
+    private var stalled = false
+
+    init(draw: @escaping () -> (fault: FaultProxy.Fault, cut: Int)) { self.draw = draw }
+
+    /// How many of `count` bytes from the client pass on, and the request's fault.
+    func clientSends(_ count: Int) -> (pass: Int, fault: FaultProxy.Fault) {
+        lock.withLock {
+            if current == nil || responseBytes > 0 {
+                current = draw()
+                (requestBytes, responseBytes, stalled) = (0, 0, false)
+            }
+            let (fault, cut) = current!
+            let pass = fault == .dropRequest ? max(0, min(count, cut - requestBytes)) : count
+            requestBytes += pass
+            return (pass, fault)
+        }
+    }
+
+    /// How many of `count` bytes from the server pass on, and `.stall` when this answer's first bytes are held.
+    func serverSends(_ count: Int) -> (pass: Int, fault: FaultProxy.Fault) {
+        lock.withLock {
+            let (fault, cut) = current ?? (.none, 0)
+            let pass = fault == .dropResponse ? max(0, min(count, cut - responseBytes)) : count
+            responseBytes += pass
+            if fault == .stall && !stalled {
+                stalled = true
+                return (pass, .stall)
+            }
+            return (pass, fault == .stall ? .none : fault)
+        }
+    }
 }
 
 /// The bytes of one direction of a proxied connection that are on the link: chunks with the time each may leave.
