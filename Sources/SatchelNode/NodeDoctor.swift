@@ -329,9 +329,12 @@ public struct NodeDoctor: Sendable {
         } catch let error as TransportError {
             return Check(
                 name: "platform", level: .warn, detail: error.message,
-                hint: LocalizedText(
-                    zh: "平台暂时无法访问；本校资源服务器会离线继续工作，联网后自动同步。",
-                    en: "The platform is unreachable; the node keeps working offline and syncs when the link returns."))
+                hint: error.failingSide?.advice
+                    ?? LocalizedText(
+                        zh: "平台暂时无法访问；本校资源服务器会离线继续工作，联网后自动同步。",
+                        en:
+                            "The platform is unreachable; the node keeps working offline and syncs when the link returns."
+                    ))
         } catch {
             return Check(
                 name: "platform", level: .warn, detail: LocalizedText(zh: "\(error)", en: "\(error)"), hint: nil)

@@ -20,13 +20,18 @@ public struct NodeStatus: Codable, Sendable {
     public var eventsCompacted: Int64
     public var lastSync: LastSync?
     public var peers: [String]
+    /// Bytes sync has sent over the network since the node was set up, transfers that broke off included.
+    public var syncBytesSent: Int64 = 0
+    /// Bytes sync has received over the network since the node was set up, aborted downloads included.
+    public var syncBytesReceived: Int64 = 0
     /// The web addresses teachers open (`http://192.168.1.20:8080/`); filled in by the command that knows how the
     /// server listens, empty otherwise.
     public var addresses: [String] = []
 
     private enum CodingKeys: String, CodingKey {
         case version, dataDirectory, bundles, resources, storeBytes, freeBytes, teachers, pendingApprovals
-        case eventsPending, eventsRolledUp, eventsCompacted, lastSync, peers, addresses
+        case eventsPending, eventsRolledUp, eventsCompacted, lastSync, peers, addresses, syncBytesSent
+        case syncBytesReceived
     }
 
     /// Encodes every key, with `null` for an unknown value instead of leaving the key out.
@@ -46,12 +51,27 @@ public struct NodeStatus: Codable, Sendable {
         try container.encode(lastSync, forKey: .lastSync)
         try container.encode(peers, forKey: .peers)
         try container.encode(addresses, forKey: .addresses)
+        try container.encode(syncBytesSent, forKey: .syncBytesSent)
+        try container.encode(syncBytesReceived, forKey: .syncBytesReceived)
     }
 
     /// The last sync session's outcome.
     public struct LastSync: Codable, Sendable {
         public var at: Date
         public var result: String
+        /// `network` or `platform` when the session failed and the error tells which side did (``FailingSide``);
+        /// null otherwise.
+        public var failingSide: String?
+
+        private enum CodingKeys: String, CodingKey { case at, result, failingSide }
+
+        /// Encodes every key, with `null` for no failing side.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(at, forKey: .at)
+            try container.encode(result, forKey: .result)
+            try container.encode(failingSide, forKey: .failingSide)
+        }
     }
 
     /// Reads the status of a node from its database and data directory.
@@ -60,15 +80,20 @@ public struct NodeStatus: Codable, Sendable {
         let counts = try database.counts()
         var lastSync: LastSync?
         if let at = try database.syncValue("lastSyncAt"), let date = ISO8601DateFormatter().date(from: at) {
-            lastSync = LastSync(at: date, result: try database.syncValue("lastSyncResult") ?? "unknown")
+            lastSync = LastSync(
+                at: date, result: try database.syncValue("lastSyncResult") ?? "unknown",
+                failingSide: try database.syncValue("lastSyncFailingSide"))
         }
         let free = node.directory.freeBytes() ?? 0
-        return NodeStatus(
+        var status = NodeStatus(
             version: SatchelVersion.current, dataDirectory: node.directory.root, bundles: counts.bundles,
             resources: counts.resources, storeBytes: counts.storeBytes, freeBytes: free, teachers: counts.teachers,
             pendingApprovals: counts.pendingTeachers, eventsPending: try database.pendingEventCount(),
             eventsRolledUp: try database.counter("rolledUpEvents"),
             eventsCompacted: try database.counter("compactedEvents"), lastSync: lastSync, peers: try database.peerURLs()
         )
+        status.syncBytesSent = try database.counter("wireBytesSent")
+        status.syncBytesReceived = try database.counter("wireBytesReceived")
+        return status
     }
 }

@@ -33,6 +33,12 @@ enum NodeMetrics {
     private static let eventsPending = registry.makeGauge(
         name: "satchel_sync_backlog_events", help: "Events recorded but not yet acknowledged by the platform.")
 
+    private static let syncBytesSent = registry.makeGauge(
+        name: "satchel_sync_sent_bytes", help: "Bytes sync sent over the network, aborted transfers included.")
+    private static let syncBytesReceived = registry.makeGauge(
+        name: "satchel_sync_received_bytes",
+        help: "Bytes sync received over the network, aborted downloads included.")
+
     /// Reads the gauges from the database and the disk, then renders every metric in Prometheus text format.
     static func render(node: Node) throws -> String {
         let database = node.database
@@ -41,6 +47,8 @@ enum NodeMetrics {
         bundles.set(Int64(counts.bundles))
         resources.set(Int64(counts.resources))
         eventsPending.set(Int64(try database.pendingEventCount()))
+        syncBytesSent.set(try database.counter("wireBytesSent"))
+        syncBytesReceived.set(try database.counter("wireBytesReceived"))
         if let free = node.directory.freeBytes() { freeBytes.set(free) }
         return registry.emitToString()
     }

@@ -1,10 +1,10 @@
 import CCurl
-import Dispatch
 import Foundation
 import SatchelCore
 
-/// HTTP over libcurl. libcurl blocks, so every transfer runs on a dedicated dispatch queue, never on the cooperative
-/// thread pool that serves requests.
+/// HTTP over libcurl. One transport (and its copies) keeps one libcurl handle, so its requests reuse one TCP
+/// connection; libcurl blocks, so every transfer runs on the handle's own serial dispatch queue, never on the
+/// cooperative thread pool that serves requests. Transfers of one transport run one after another.
 public struct CurlTransport: Sendable {
     /// A finished transfer.
     public struct Response: Sendable {
@@ -28,9 +28,11 @@ public struct CurlTransport: Sendable {
     public var lowSpeedSeconds = 30
     /// See ``lowSpeedSeconds``.
     public var lowSpeedBytesPerSecond = 100
+    /// Where the bytes every transfer moved over the network are counted, finished or not; nil counts nothing.
+    public var meter: WireMeter?
 
-    private static let queue = DispatchQueue(label: "satchel.curl", attributes: .concurrent)
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    private let connection = Connection()
+    static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     /// Creates a transport with the default timeouts.
     public init() {}
@@ -43,13 +45,8 @@ public struct CurlTransport: Sendable {
     public func get(
         _ url: String, headers: [String: String] = [:], head: Bool = false, limit: Int = defaultAnswerLimit
     ) async throws -> Response {
-        try await withCheckedThrowingContinuation { continuation in
-            Self.queue.async {
-                continuation.resume(
-                    with: Result {
-                        try perform(url: url, headers: headers, head: head, body: nil, limit: limit)
-                    })
-            }
+        try await connection.run(meter: meter) { handle in
+            try perform(handle, url: url, headers: headers, head: head, body: nil, limit: limit)
         }
     }
 
@@ -57,13 +54,8 @@ public struct CurlTransport: Sendable {
     public func post(
         _ url: String, body: Data, headers: [String: String] = [:], limit: Int = defaultAnswerLimit
     ) async throws -> Response {
-        try await withCheckedThrowingContinuation { continuation in
-            Self.queue.async {
-                continuation.resume(
-                    with: Result {
-                        try perform(url: url, headers: headers, head: false, body: body, limit: limit)
-                    })
-            }
+        try await connection.run(meter: meter) { handle in
+            try perform(handle, url: url, headers: headers, head: false, body: body, limit: limit)
         }
     }
 
@@ -93,39 +85,26 @@ public struct CurlTransport: Sendable {
     public func download(
         _ url: String, to path: String, headers: [String: String] = [:], maxFileBytes: Int64 = .max
     ) async throws -> Response {
-        try await withCheckedThrowingContinuation { continuation in
-            Self.queue.async {
-                continuation.resume(
-                    with: Result {
-                        if !FileManager.default.fileExists(atPath: path) {
-                            FileManager.default.createFile(atPath: path, contents: nil)
-                        }
-                        guard let handle = FileHandle(forUpdatingAtPath: path) else {
-                            throw TransportError(
-                                code: .local,
-                                message: LocalizedText(
-                                    zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
-                        }
-                        defer { try? handle.close() }
-                        let existing = Int64((try? handle.seekToEnd()) ?? 0)
-                        return try perform(
-                            url: url, headers: headers, head: false, body: nil, limit: Self.defaultAnswerLimit,
-                            file: (handle, existing, maxFileBytes))
-                    })
+        try await connection.run(meter: meter) { curl in
+            if !FileManager.default.fileExists(atPath: path) {
+                FileManager.default.createFile(atPath: path, contents: nil)
             }
+            guard let handle = FileHandle(forUpdatingAtPath: path) else {
+                throw TransportError(
+                    code: .local, message: LocalizedText(zh: "无法写入 \(path)。", en: "Cannot write \(path)."))
+            }
+            defer { try? handle.close() }
+            let existing = Int64((try? handle.seekToEnd()) ?? 0)
+            return try perform(
+                curl, url: url, headers: headers, head: false, body: nil, limit: Self.defaultAnswerLimit,
+                file: (handle, existing, maxFileBytes))
         }
     }
 
     private func perform(
-        url: String, headers: [String: String], head: Bool, body: Data?, limit: Int,
-        file: (handle: FileHandle, resumeFrom: Int64, limit: Int64)? = nil
+        _ handle: UnsafeMutableRawPointer, url: String, headers: [String: String], head: Bool, body: Data?,
+        limit: Int, file: (handle: FileHandle, resumeFrom: Int64, limit: Int64)? = nil
     ) throws -> Response {
-        _ = Self.globalInit
-        guard let handle = curl_easy_init() else {
-            throw TransportError(
-                code: .local, message: LocalizedText(zh: "libcurl 初始化失败。", en: "libcurl could not start."))
-        }
-        defer { curl_easy_cleanup(handle) }
         let sink = Sink()
         let resumeFrom = file?.resumeFrom ?? 0
         sink.limit = limit
@@ -252,7 +231,17 @@ public struct CurlTransport: Sendable {
             return TransportError(
                 code: .timeout,
                 message: LocalizedText(
-                    zh: "访问 \(url) 超时：\(reason)。", en: "The transfer from \(url) timed out: \(reason)."))
+                    zh: "访问 \(url) 超时：\(reason)。请检查网络是否连通（链路可能断了或太慢）。",
+                    en: "The transfer from \(url) timed out: \(reason). Check that the network is up (the link may "
+                        + "be down or too slow)."))
+        case CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE:
+            return TransportError(
+                code: .farEnd,
+                message: LocalizedText(
+                    zh: "已连上 \(url)，但对方中途断开了连接：\(reason)。本校网络是通的；是平台（或它前面的代理）出了故障，"
+                        + "可能崩溃或正在重启。会自动重试。",
+                    en: "\(url) was reached, then it broke the connection: \(reason). The network is up; the "
+                        + "platform (or a proxy in front of it) failed, perhaps crashed or restarting. It is retried."))
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL, CURLE_WRITE_ERROR:
             return TransportError(
                 code: .local,

@@ -18,6 +18,12 @@ public struct SyncSession: Sendable {
         public var downloadedBytes: Int64 = 0
         public var errors: [String] = []
         public var acknowledged: Int64 = 0
+        /// Files left incomplete because the link failed (no route, refused, timed out) after all their attempts;
+        /// ``SyncService`` then watches for the link's return instead of waiting a whole interval.
+        public var unfinishedDownloads = 0
+        /// The bytes the session moved over the network, both ways, counting transfers that were stopped or broke
+        /// off.
+        public var wireBytes = WireMeter.Count()
     }
 
     let node: Node
@@ -32,14 +38,25 @@ public struct SyncSession: Sendable {
     /// catalog over its cap) is left alone, so that the node pulls from the others meanwhile.
     public var misbehavingSourcePause: TimeInterval = 600
 
-    public init(node: Node, logger: Logger) {
+    /// Counts the bytes the session moves over the network; its unrecorded bytes are added to the `syncState`
+    /// totals `wireBytesSent` and `wireBytesReceived` when the session's result is written.
+    public let meter: WireMeter
+    /// Whether `meter` outlives the session (the background service's): then the bytes of a session whose unchanged
+    /// result is not written wait in it for a later write instead of forcing one.
+    let meterOutlivesSession: Bool
+
+    /// A session for `node`; `meter`, when given, is shared with later sessions (see ``meter``).
+    public init(node: Node, logger: Logger, meter: WireMeter? = nil) {
         self.node = node
         self.logger = logger
+        self.meter = meter ?? WireMeter()
+        meterOutlivesSession = meter != nil
     }
 
     /// The transport with this node's proxy, CA bundle and the bandwidth cap for the time of day.
     public func transport(now: Date = Date()) -> CurlTransport {
         var transport = CurlTransport()
+        transport.meter = meter
         let configuration = node.configuration
         if !configuration.syncProxy.isEmpty { transport.proxy = configuration.syncProxy }
         if !configuration.syncCABundle.isEmpty { transport.caBundle = configuration.syncCABundle }
@@ -52,6 +69,7 @@ public struct SyncSession: Sendable {
     /// Runs one session against the enrolled platform.
     public func run() async throws -> Report {
         var report = Report()
+        let start = meter.total
         guard var enrolment = try Enrolment.load(node.database) else {
             throw SyncError(
                 code: .notEnrolled,
@@ -66,13 +84,15 @@ public struct SyncSession: Sendable {
                     zh: "缺少节点密钥。请运行 satchel provision --force。",
                     en: "The node key is missing. Run satchel provision --force."))
         }
+        // One transport for the whole session: its requests share one connection.
+        let transport = transport()
         do {
             if enrolment.nodeId == nil {
                 enrolment = try await Self.completeEnrolment(
-                    enrolment, identity: identity, node: node, transport: transport())
+                    enrolment, identity: identity, node: node, transport: transport)
             }
             let client = PlatformClient(
-                baseURL: enrolment.platformURL, transport: transport(), identity: identity,
+                baseURL: enrolment.platformURL, transport: transport, identity: identity,
                 nodeId: enrolment.nodeId, clock: PlatformClock(database: node.database))
             try await push(client, nodeId: enrolment.nodeId!, report: &report)
             try await pull(client, source: enrolment.platformURL, cursorKey: "catalogCursor", report: &report)
@@ -81,9 +101,15 @@ public struct SyncSession: Sendable {
                 maxPendingUsageEvents: node.configuration.maxPendingUsageEvents)
             let status = try healthReport(errors: report.errors)
             try? await client.health(status)
-            try record(result: report.errors.isEmpty ? "ok" : "partial: " + report.errors.joined(separator: "; "))
+            let end = meter.total
+            report.wireBytes = WireMeter.Count(
+                sent: end.sent - start.sent, received: end.received - start.received)
+            try record(
+                result: report.errors.isEmpty ? "ok" : "partial: " + report.errors.joined(separator: "; "),
+                failingSide: report.unfinishedDownloads > 0 ? .network : nil)
         } catch {
-            try? record(result: "failed: " + String(describing: error))
+            try? record(
+                result: "failed: " + String(describing: error), failingSide: (error as? TransportError)?.failingSide)
             throw error
         }
         return report
@@ -93,7 +119,11 @@ public struct SyncSession: Sendable {
     public func pull(fromPeer url: String) async throws -> Report {
         var report = Report()
         let client = PlatformClient(baseURL: url, transport: transport(), identity: nil, nodeId: nil)
+        let start = meter.total
+        defer { if !meterOutlivesSession { try? recordWireBytes() } }
         try await pull(client, source: url, cursorKey: "peerCursor:" + url, report: &report)
+        let end = meter.total
+        report.wireBytes = WireMeter.Count(sent: end.sent - start.sent, received: end.received - start.received)
         return report
     }
 
@@ -262,6 +292,7 @@ public struct SyncSession: Sendable {
                     "bundle refused", metadata: ["satchel.bundle": "\(entry.id)", "satchel.error": "\(error)"])
             } catch {
                 failed = true
+                if (error as? TransportError)?.isNetworkFailure == true { report.unfinishedDownloads += 1 }
                 report.errors.append(String(describing: error))
                 logger.warning(
                     "bundle pull failed", metadata: ["satchel.bundle": "\(entry.id)", "satchel.error": "\(error)"])
@@ -331,18 +362,43 @@ public struct SyncSession: Sendable {
     /// only after four sync intervals (an hour at the default 15 minutes): an idle node syncs 96 times a day, and on
     /// an SD card each write costs a WAL page, an fsync and a checkpoint. `lastSyncAt` may so lag by up to four
     /// intervals while nothing changes.
-    private func record(result: String) throws {
+    /// The bytes on the wire are added to their totals in the same write; when the write is skipped they wait in a
+    /// shared meter for the next one (a session's own meter forces the write instead, so none is lost).
+    private func record(result: String, failingSide: FailingSide?) throws {
         let result = String(result.prefix(500))
-        let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult"])
-        if stored["lastSyncResult"] == result,
+        let stored = try node.database.syncValues(["lastSyncAt", "lastSyncResult", "lastSyncFailingSide"])
+        if stored["lastSyncResult"] == result, stored["lastSyncFailingSide"] == failingSide?.rawValue,
+            meterOutlivesSession || meter.total.isZero,
             let last = stored["lastSyncAt"].flatMap({ ISO8601DateFormatter().date(from: $0) }),
             abs(Date().timeIntervalSince(last)) < unchangedResultInterval
         {
             return
         }
-        try node.database.setSyncValues([
+        try writeWithWireBytes([
             ("lastSyncAt", ISO8601DateFormatter().string(from: Date())), ("lastSyncResult", result),
+            ("lastSyncFailingSide", failingSide?.rawValue),
         ])
+    }
+
+    /// Adds the meter's unrecorded bytes to the `syncState` totals now (the background service does this when it
+    /// stops).
+    public func recordWireBytes() throws {
+        try writeWithWireBytes([])
+    }
+
+    private func writeWithWireBytes(_ values: [(key: String, value: String?)]) throws {
+        let wire = meter.takeUnrecorded()
+        guard !wire.isZero || !values.isEmpty else { return }
+        do {
+            let stored = try node.database.syncValues(["wireBytesSent", "wireBytesReceived"])
+            let sent = (stored["wireBytesSent"].flatMap { Int64($0) } ?? 0) + wire.sent
+            let received = (stored["wireBytesReceived"].flatMap { Int64($0) } ?? 0) + wire.received
+            try node.database.setSyncValues(
+                values + [("wireBytesSent", String(sent)), ("wireBytesReceived", String(received))])
+        } catch {
+            meter.giveBack(wire)
+            throw error
+        }
     }
 
     /// How long an unchanged session result goes without being written again: four sync intervals, so that the

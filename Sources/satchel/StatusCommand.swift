@@ -4,6 +4,7 @@ import SatchelBundles
 import SatchelCore
 import SatchelNode
 import SatchelServer
+import SatchelSync
 
 /// `satchel status`: what the node holds and how its sync stands.
 struct StatusCommand: AsyncParsableCommand {
@@ -27,6 +28,7 @@ struct StatusCommand: AsyncParsableCommand {
                 return
             }
             let sync = status.lastSync.map { "\(ISO8601DateFormatter().string(from: $0.at)) \($0.result)" }
+            let side = status.lastSync?.failingSide.flatMap(FailingSide.init(rawValue:))
             let addresses = status.addresses.map { "  " + $0 }.joined(separator: "\n")
             Console.say(
                 LocalizedText(
@@ -35,6 +37,7 @@ struct StatusCommand: AsyncParsableCommand {
                         资源包 \(status.bundles) 个，资源 \(status.resources) 个，占用 \(ByteCount.human(status.storeBytes))，磁盘可用 \(ByteCount.human(status.freeBytes))
                         教师 \(status.teachers) 人（待批准 \(status.pendingApprovals) 人）
                         待同步事件 \(status.eventsPending) 条；已汇总 \(status.eventsRolledUp) 条，已压缩 \(status.eventsCompacted) 条
+                        同步流量（含中断的传输）：发送 \(ByteCount.human(status.syncBytesSent))，接收 \(ByteCount.human(status.syncBytesReceived))
                         上次同步：\(sync ?? "从未同步")；附近学校的服务器：\(status.peers.isEmpty ? "无" : status.peers.joined(separator: ", "))
                         教师在浏览器中打开：
                         \(addresses)
@@ -44,10 +47,12 @@ struct StatusCommand: AsyncParsableCommand {
                         \(status.bundles) bundles, \(status.resources) resources, \(ByteCount.human(status.storeBytes)) stored, \(ByteCount.human(status.freeBytes)) free
                         \(status.teachers) teachers (\(status.pendingApprovals) awaiting approval)
                         \(status.eventsPending) events pending sync; \(status.eventsRolledUp) rolled up, \(status.eventsCompacted) compacted
+                        sync traffic (aborted transfers included): \(ByteCount.human(status.syncBytesSent)) sent, \(ByteCount.human(status.syncBytesReceived)) received
                         last sync: \(sync ?? "never"); peers: \(status.peers.isEmpty ? "none" : status.peers.joined(separator: ", "))
                         Teachers open in a browser:
                         \(addresses)
                         """))
+            if let side { Console.say(side.advice) }
             TerminalQRCode.print(addresses: status.addresses, requested: qr)
         }
     }

@@ -100,9 +100,9 @@ struct SyncCommand: AsyncParsableCommand {
             Console.say(
                 LocalizedText(
                     zh:
-                        "同步完成：推送 \(report.pushedEvents) 条事件（\(report.pushBytes) 字节），安装 \(report.installedBundles.count) 个资源包，下载 \(ByteCount.human(report.downloadedBytes))。",
+                        "同步完成：推送 \(report.pushedEvents) 条事件（\(report.pushBytes) 字节），安装 \(report.installedBundles.count) 个资源包，下载 \(ByteCount.human(report.downloadedBytes))；网络流量：发送 \(ByteCount.human(report.wireBytes.sent))，接收 \(ByteCount.human(report.wireBytes.received))。",
                     en:
-                        "Sync finished: pushed \(report.pushedEvents) events (\(report.pushBytes) bytes), installed \(report.installedBundles.count) bundles, downloaded \(ByteCount.human(report.downloadedBytes))."
+                        "Sync finished: pushed \(report.pushedEvents) events (\(report.pushBytes) bytes), installed \(report.installedBundles.count) bundles, downloaded \(ByteCount.human(report.downloadedBytes)); on the wire: \(ByteCount.human(report.wireBytes.sent)) sent, \(ByteCount.human(report.wireBytes.received)) received."
                 ))
             for error in report.errors { Console.warn(LocalizedText(zh: error, en: error)) }
             if !report.errors.isEmpty { throw ExitCode(ExitStatus.unavailable.rawValue) }

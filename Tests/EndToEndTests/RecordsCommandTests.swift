@@ -77,6 +77,7 @@ import Testing
         for key in [
             "version", "dataDirectory", "bundles", "resources", "eventsPending", "eventsRolledUp", "eventsCompacted",
             "storeBytes", "freeBytes", "teachers", "pendingApprovals", "lastSync", "peers", "addresses",
+            "syncBytesSent", "syncBytesReceived",
         ] {
             #expect(json?[key] != nil, "status --json lacks \(key)")
         }

@@ -11,6 +11,7 @@ import Testing
             Issue.record("a closed port answered")
         } catch let error as TransportError {
             #expect(error.code == .connection)
+            #expect(error.failingSide == .network)
             #expect(error.message.en.contains("Cannot connect"))
             #expect(error.exitStatus.rawValue == 69)
         }
