@@ -42,9 +42,19 @@ public struct PlatformClient: Sendable {
         return try decode(response, what: "enrolment")
     }
 
-    /// Pushes a batch of events, gzip-compressed, and returns the platform's cursor.
-    public func push(_ batch: SyncProtocol.EventBatch) async throws -> (cursor: SyncProtocol.Cursor, wireBytes: Int) {
+    /// Thrown by ``push(_:maxJSONBytes:)`` before anything is sent: the batch's JSON is larger than asked.
+    public struct BatchTooLarge: Error {
+        public let jsonBytes: Int
+    }
+
+    /// Pushes a batch of events, gzip-compressed, and returns the platform's cursor; a batch of several events whose
+    /// JSON passes `maxJSONBytes` is not sent (``BatchTooLarge``).
+    public func push(
+        _ batch: SyncProtocol.EventBatch, maxJSONBytes: Int = SyncProtocol.maxBatchJSONBytes
+    ) async throws -> (cursor: SyncProtocol.Cursor, wireBytes: Int) {
         let json = try JSONEncoder().encode(batch)
+        // One event larger than the limit still goes: the platform's own limit then decides.
+        guard json.count <= maxJSONBytes || batch.events.count <= 1 else { throw BatchTooLarge(jsonBytes: json.count) }
         var buffer = ByteBuffer(bytes: json)
         let compressed = Data(try buffer.compress(with: .gzip()).readableBytesView)
         let path = "/api/v1/nodes/\(batch.nodeId)/events"

@@ -28,10 +28,14 @@ public struct SyncSession: Sendable {
 
     let node: Node
     let logger: Logger
-    /// Events per pushed batch.
-    public var batchSize = 1000
+    /// Events per pushed batch, at most. Each batch costs a round trip, so on a rural link (300 ms) fewer, larger
+    /// batches drain a backlog in about the time its bytes take.
+    public var batchSize = 5000
+    /// The most JSON one pushed batch holds: a batch of events that would be larger is sent in halves. A quarter of
+    /// what the platform takes (``SyncProtocol/maxBatchJSONBytes``), so a node never sends what it refuses.
+    public var maxBatchJSONBytes = SyncProtocol.maxBatchJSONBytes / 4
     /// The most batches one session pushes; the rest waits for the next session.
-    public var maxBatches = 500
+    public var maxBatches = 100
     /// Called after each pushed batch and each downloaded blob, for a progress display.
     public var progress: (@Sendable (String) -> Void)?
     /// How long a source (the platform or a peer) that sent more than allowed (a blob over its signed size, a
@@ -193,9 +197,11 @@ public struct SyncSession: Sendable {
         } else if remote.acknowledged > local {
             try node.database.reserveSequences(through: remote.acknowledged)
         }
-        for _ in 0..<maxBatches {
+        var limit = batchSize
+        var batches = 0
+        while batches < maxBatches {
             let acknowledged = try node.database.acknowledgedSequence()
-            let events = try EventExport.events(after: acknowledged, limit: batchSize, database: node.database)
+            let events = try EventExport.events(after: acknowledged, limit: limit, database: node.database)
             guard let first = events.first, let last = events.last else { break }
             // The batch covers everything after the cursor, including sequence numbers whose events were rolled up
             // into daily totals (the rollups come later in the log), so the platform sees no gap.
@@ -203,7 +209,18 @@ public struct SyncSession: Sendable {
             let batch = SyncProtocol.EventBatch(
                 batchId: "\(nodeId):\(from)-\(last.s)", nodeId: nodeId, from: min(from, first.s), to: last.s,
                 events: events)
-            let (cursor, bytes) = try await client.push(batch)
+            let cursor: SyncProtocol.Cursor
+            let bytes: Int
+            do {
+                (cursor, bytes) = try await client.push(batch, maxJSONBytes: maxBatchJSONBytes)
+            } catch let tooLarge as PlatformClient.BatchTooLarge where events.count > 1 {
+                // Nothing was sent: the same events go in halves (and the rest of the session keeps the smaller size).
+                logger.debug(
+                    "batch over its size, halved", metadata: ["satchel.sync.jsonBytes": "\(tooLarge.jsonBytes)"])
+                limit = events.count / 2
+                continue
+            }
+            batches += 1
             try node.database.setAcknowledgedSequence(cursor.acknowledged)
             report.pushedEvents += events.count
             report.pushedBatches += 1

@@ -87,6 +87,27 @@ import Testing
         await linked.stop()
     }
 
+    /// A batch whose JSON would pass the session's byte budget is sent in halves: with a budget a sixth of what 5,000
+    /// events weigh, the backlog still arrives whole and once, in batches that each fit.
+    @Test func aBatchOverItsByteBudgetIsSentInHalves() async throws {
+        let linked = try await LinkedNode(link: .init())
+        let (platform, node) = (linked.platform, linked.node)
+        _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
+        try node.database.append(contentsOf: SyncTests.usage(5_000))
+
+        var session = SyncSession(node: node, logger: Self.quietLogger)
+        let whole = try JSONEncoder().encode(SyncTests.usage(5_000)).count
+        session.maxBatchJSONBytes = whole / 6
+        let report = try await session.run()
+        #expect(report.pushedEvents == 5_000)
+        #expect(report.pushedBatches >= 6)
+        #expect(try platform.database.status().eventsReceived == 5_000)
+        // Pushed again, nothing is counted twice.
+        _ = try await SyncSession(node: node, logger: Self.quietLogger).run()
+        #expect(try platform.database.status().eventsReceived == 5_000)
+        await linked.stop()
+    }
+
     /// A 150 s outage in the middle of a content pull. The outage is the real figure: it must outlast the 8
     /// attempts a file gets (about a minute here: 30 s for the stalled transfer to time out, then refused connects
     /// with a backoff of up to 10 s), so that the session ends with the bundle missing. The background sync then
