@@ -135,7 +135,7 @@ import Testing
         defer { running.cancel() }
 
         let downloads = node.directory.downloadsPath
-        let pulling = await Self.wait(until: .now + .seconds(60)) { Self.partialBytes(in: downloads) >= 65_536 }
+        let pulling = await wait(until: .now + .seconds(60)) { Self.partialBytes(in: downloads) >= 65_536 }
         #expect(pulling, "the pull never began")
         proxy.cutLink(for: outage)
         await proxy.linkReturned()
@@ -143,7 +143,7 @@ import Testing
         let resultDuringOutage = try node.database.syncValue("lastSyncResult") ?? ""
         #expect(try node.database.bundle(id: "science") == nil)
         #expect(!resultDuringOutage.hasPrefix("ok"), "no session ended during the outage: \(resultDuringOutage)")
-        let arrived = await Self.wait(until: returned + .seconds(60)) {
+        let arrived = await wait(until: returned + .seconds(60)) {
             (try? node.database.bundle(id: "science")) != nil
         }
         print(
@@ -180,16 +180,6 @@ import Testing
         #expect(down?.message.en.contains("Check that the network is up") == true)
         #expect(try NodeStatus.read(node: node).lastSync?.failingSide == "network")
         await linked.stop()
-    }
-
-    /// Waits until `condition` holds, looking every 50 ms, or until `deadline`, which only ends a test that would
-    /// otherwise hang; returns whether it held.
-    static func wait(until deadline: ContinuousClock.Instant, _ condition: () -> Bool) async -> Bool {
-        while ContinuousClock.now < deadline {
-            if condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return condition()
     }
 
     /// The bytes of partial downloads (`*.part`) in `folder`.

@@ -37,9 +37,8 @@ import Testing
         let whole = try await transport.get(exact.baseURL + "/api/v1/blobs/\(sha)")
         #expect(whole.status == 200 && whole.body.count == 300_000)
         let counted = meter.total
-        let deadline = ContinuousClock.now + .seconds(10)
-        while exact.relayedBytes.toClient < Int(counted.received - stopped.received), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
+        _ = await wait(until: .now + .seconds(10)) {
+            exact.relayedBytes.toClient >= Int(counted.received - stopped.received)
         }
         #expect(Int(counted.received - stopped.received) == exact.relayedBytes.toClient)
         #expect(Int(counted.sent - stopped.sent) == exact.relayedBytes.toServer)
