@@ -5,8 +5,10 @@ import SatchelCore
 public struct BundleDescription: Sendable, Codable {
     /// The bundle's title; the folder's name when absent.
     public var title: LocalizedText?
-    /// `curriculum` (the default) or `training`.
+    /// `curriculum` (the default), `training` or `software`.
     public var kind: Manifest.BundleKind?
+    /// For `software`: the release the bundle carries (`satchel pack-release` writes it).
+    public var release: Manifest.Release?
     /// Classification applied to every resource that does not set its own.
     public var defaults: Classification?
     /// The resources; when absent, one per top-level file or per top-level folder with an `index.html`.
@@ -34,9 +36,10 @@ public struct BundleDescription: Sendable, Codable {
     /// A description; every field is optional.
     public init(
         title: LocalizedText? = nil, kind: Manifest.BundleKind? = nil, defaults: Classification? = nil,
-        resources: [Manifest.Resource]? = nil
+        resources: [Manifest.Resource]? = nil, release: Manifest.Release? = nil
     ) {
         (self.title, self.kind, self.defaults, self.resources) = (title, kind, defaults, resources)
+        self.release = release
     }
 
     /// The file name the packer looks for.

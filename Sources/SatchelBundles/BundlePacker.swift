@@ -71,8 +71,10 @@ public struct BundlePacker: Sendable {
         let created = options.created ?? sourceDateEpoch() ?? newest
         let folderName = (root as NSString).lastPathComponent
         let resources =
-            description?.resources.map { $0.map { applyDefaults($0, description?.defaults) } }
-            ?? defaultResources(files: files, defaults: description?.defaults)
+            description?.kind == .software
+            ? []
+            : description?.resources.map { $0.map { applyDefaults($0, description?.defaults) } }
+                ?? defaultResources(files: files, defaults: description?.defaults)
         let formatter = ISO8601DateFormatter()
         formatter.timeZone = TimeZone(identifier: "UTC")
         let manifest = Manifest(
@@ -80,7 +82,7 @@ public struct BundlePacker: Sendable {
             title: description?.title ?? LocalizedText(zh: folderName, en: folderName),
             kind: description?.kind ?? .curriculum, publisherKey: options.key.publicKey.id,
             created: formatter.string(from: Date(timeIntervalSince1970: created.timeIntervalSince1970.rounded(.down))),
-            resources: resources, files: files
+            resources: resources, files: files, release: description?.release
         )
         do {
             try manifest.validate()

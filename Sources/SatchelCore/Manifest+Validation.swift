@@ -175,6 +175,31 @@ extension Manifest {
                 )
             }
         }
+        try validateRelease(paths: paths)
+    }
+
+    /// A `software` bundle carries exactly one Debian package of Satchel and offers no resources; no other kind
+    /// carries a release.
+    private func validateRelease(paths: Set<String>) throws {
+        guard kind == .software else {
+            try Self.check(release == nil, "release", "absent outside a software bundle", "仅软件更新包可含此字段")
+            return
+        }
+        guard let release else {
+            throw ManifestError(
+                code: .inconsistent,
+                message: LocalizedText(
+                    zh: "manifest.json：软件更新包缺少 release 字段。", en: "manifest.json: a software bundle needs a release."))
+        }
+        try Self.check(resources.isEmpty, "resources", "empty in a software bundle", "软件更新包不含资源")
+        try Self.check(
+            paths.contains(release.package) && release.package.hasSuffix(".deb"), "release.package",
+            "the path of a .deb listed in files", "文件列表中的 .deb 文件路径")
+        try Self.check(release.packageName == "satchel", "release.packageName", "satchel", "satchel")
+        try Self.check(
+            Release.isPackageVersion(release.packageVersion), "release.packageVersion",
+            "a Debian version such as 0.2.0-1", "Debian 版本号，例如 0.2.0-1")
+        if let notes = release.notes { try Self.checkText(notes, "release.notes", BundleLimits.maxDescriptionLength) }
     }
 
     /// The names a bundle reserves at its root for the manifest and its signature.

@@ -25,11 +25,13 @@ public struct Manifest: Sendable, Hashable, Codable {
     public var resources: [Resource]
     /// Every file in the bundle other than the manifest and its signature.
     public var files: [File]
+    /// For a ``BundleKind/software`` bundle, and only for one: the Satchel release it carries.
+    public var release: Release?
 
     /// Creates a manifest.
     public init(
         format: Int = Manifest.currentFormat, id: String, version: Int, title: LocalizedText, kind: BundleKind,
-        publisherKey: String, created: String, resources: [Resource], files: [File]
+        publisherKey: String, created: String, resources: [Resource], files: [File], release: Release? = nil
     ) {
         self.format = format
         self.id = id
@@ -40,6 +42,7 @@ public struct Manifest: Sendable, Hashable, Codable {
         self.created = created
         self.resources = resources
         self.files = files
+        self.release = release
     }
 
     /// A bundle's purpose.
@@ -48,6 +51,41 @@ public struct Manifest: Sendable, Hashable, Codable {
         case curriculum
         /// A teacher-training course made of modules with credit hours.
         case training
+        /// A Satchel release: the Debian package a node installs to upgrade itself. Only a release key may sign one
+        /// (`docs/provisioning.md`, "Releases").
+        case software
+    }
+
+    /// What a `software` bundle carries: one Debian package of Satchel and its notes.
+    public struct Release: Sendable, Hashable, Codable {
+        /// The package's path among ``Manifest/files``; its SHA-256 there is what the installer checks.
+        public var package: String
+        /// The Debian package's name: always `satchel`.
+        public var packageName: String
+        /// The Debian package's version, e.g. `0.2.0-1`, compared by dpkg's rules; never installed when it is not
+        /// newer than the installed one.
+        public var packageVersion: String
+        /// What changed, for the technician and the admin page.
+        public var notes: LocalizedText?
+
+        /// Creates a release description.
+        public init(package: String, packageName: String = "satchel", packageVersion: String, notes: LocalizedText?) {
+            self.package = package
+            self.packageName = packageName
+            self.packageVersion = packageVersion
+            self.notes = notes
+        }
+
+        /// Whether `text` has the form of a Debian version: a digit first, then letters, digits and `. + ~ : -`.
+        public static func isPackageVersion(_ text: String) -> Bool {
+            guard let first = text.unicodeScalars.first, ("0"..."9").contains(first), text.utf8.count <= 64 else {
+                return false
+            }
+            return text.unicodeScalars.allSatisfy {
+                ("0"..."9").contains($0) || ("a"..."z").contains($0) || ("A"..."Z").contains($0)
+                    || ".+~:-".unicodeScalars.contains($0)
+            }
+        }
     }
 
     /// One resource a teacher can open: a lesson, a video, a document, a course module.
