@@ -23,6 +23,8 @@ struct ArchiveWorker {
         var dataRoot: String
         /// The trusted publisher keys, as base64.
         var trustedKeys: [String]
+        /// The trusted release keys, as base64.
+        var releaseKeys: [String]
         var options: BundleImporter.Options
     }
 
@@ -136,7 +138,8 @@ struct ArchiveWorker {
             manifest = try Manifest.decode(result.manifestData)
         } else {
             let keys = try request.trustedKeys.map { try PublisherKey(base64: $0) }
-            manifest = try ManifestVerifier(trustedKeys: keys).verify(
+            let releaseKeys = try request.releaseKeys.map { try PublisherKey(base64: $0) }
+            manifest = try ManifestVerifier(trustedKeys: keys, releaseKeys: releaseKeys).verify(
                 manifestData: result.manifestData, signatureText: result.signature, source: request.archivePath)
         }
         let sizes = Dictionary(manifest.files.map { ($0.sha256, $0.size) }, uniquingKeysWith: { first, _ in first })
@@ -237,7 +240,8 @@ struct ArchiveWorker {
             let session = ImportSession(
                 archivePath: request.archivePath, stagingRoot: request.stagingRoot,
                 blobStore: BlobStore(directory: directory), database: database,
-                trustedKeys: try request.trustedKeys.map { try PublisherKey(base64: $0) }, options: request.options,
+                trustedKeys: try request.trustedKeys.map { try PublisherKey(base64: $0) },
+                releaseKeys: try request.releaseKeys.map { try PublisherKey(base64: $0) }, options: request.options,
                 progress: { send(.progress($0)) })
             let result = try session.run()
             send(

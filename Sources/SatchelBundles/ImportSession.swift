@@ -33,6 +33,7 @@ final class ImportSession {
     private let blobStore: BlobStore
     private let database: SatchelDatabase
     private let trustedKeys: [PublisherKey]
+    private let releaseKeys: [PublisherKey]
     private let options: BundleImporter.Options
     private let progress: (@Sendable (BundleImporter.Progress) -> Void)?
 
@@ -55,7 +56,7 @@ final class ImportSession {
 
     init(
         archivePath: String, stagingRoot: String, blobStore: BlobStore, database: SatchelDatabase,
-        trustedKeys: [PublisherKey], options: BundleImporter.Options,
+        trustedKeys: [PublisherKey], releaseKeys: [PublisherKey], options: BundleImporter.Options,
         progress: (@Sendable (BundleImporter.Progress) -> Void)?
     ) {
         self.archivePath = archivePath
@@ -63,6 +64,7 @@ final class ImportSession {
         self.blobStore = blobStore
         self.database = database
         self.trustedKeys = trustedKeys
+        self.releaseKeys = releaseKeys
         self.options = options
         self.progress = progress
     }
@@ -241,7 +243,7 @@ final class ImportSession {
     }
 
     private func verify(manifestData: Data, signatureText: Data) throws -> Manifest {
-        try ManifestVerifier(trustedKeys: trustedKeys).verify(
+        try ManifestVerifier(trustedKeys: trustedKeys, releaseKeys: releaseKeys).verify(
             manifestData: manifestData, signatureText: signatureText, source: archivePath)
     }
 

@@ -5,10 +5,13 @@ import SatchelCore
 /// archive, the platform's catalog or a LAN peer.
 public struct ManifestVerifier: Sendable {
     let trustedKeys: [PublisherKey]
+    let releaseKeys: [PublisherKey]
 
-    /// A verifier for these keys.
-    public init(trustedKeys: [PublisherKey]) {
+    /// A verifier for these keys: `trustedKeys` sign curriculum and training bundles, `releaseKeys` sign Satchel
+    /// releases (`software` bundles), and neither is accepted for the other.
+    public init(trustedKeys: [PublisherKey], releaseKeys: [PublisherKey] = []) {
         self.trustedKeys = trustedKeys
+        self.releaseKeys = releaseKeys
     }
 
     /// The validated manifest, or a ``BundleError`` naming `source` and what was wrong.
@@ -19,6 +22,7 @@ public struct ManifestVerifier: Sendable {
                 source, .badSignature, "manifest.sig", "it is not a base64 Ed25519 signature",
                 "不是 base64 编码的 Ed25519 签名")
         }
+        let trustedKeys = self.trustedKeys + releaseKeys
         guard !trustedKeys.isEmpty else {
             throw reject(
                 source, .untrustedKey, "manifest.sig",
@@ -59,6 +63,18 @@ public struct ManifestVerifier: Sendable {
                 source, .badSignature, "manifest.json",
                 "the manifest names publisher key \(manifest.publisherKey) but was signed by \(signer.id)",
                 "清单声明的发布者公钥是 \(manifest.publisherKey)，实际签名者是 \(signer.id)")
+        }
+        if manifest.kind == .software, !releaseKeys.contains(signer) {
+            throw reject(
+                source, .untrustedKey, "manifest.sig",
+                "it is a Satchel release, and key \(signer.id) is not trusted for releases (only for content); add a release key with: satchel trust add --release KEY.pub",
+                "这是 Satchel 软件更新包，但公钥 \(signer.id) 未被信任用于软件更新（仅用于资源）；如需信任发布密钥，请运行 satchel trust add --release 公钥文件.pub")
+        }
+        if manifest.kind != .software, !self.trustedKeys.contains(signer) {
+            throw reject(
+                source, .untrustedKey, "manifest.sig",
+                "key \(signer.id) is trusted for Satchel releases only, not for curriculum or training bundles",
+                "公钥 \(signer.id) 只被信任用于 Satchel 软件更新，不能签发课程或培训资源包")
         }
         return manifest
     }

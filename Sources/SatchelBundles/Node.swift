@@ -53,10 +53,22 @@ public struct Node: Sendable {
         }
     }
 
-    /// The publisher keys this node accepts: those in the config file and those added with `satchel trust add`.
+    /// The publisher keys this node accepts: those in the config file and those added with `satchel trust add` or
+    /// learned at enrolment.
     public func trustedKeys() throws -> [PublisherKey] {
-        var keys = try configuration.trustedKeys.map { try PublisherKey(base64: $0) }
-        for record in try database.trustedKeys() {
+        try keys(configured: configuration.trustedKeys, purpose: .publisher)
+    }
+
+    /// The release keys whose `software` bundles this node accepts and stages: those in the config file's
+    /// `releaseKeys` and those learned at enrolment. The installer, which runs as root, trusts only the config file's
+    /// (see ``ReleaseStager``).
+    public func releaseKeys() throws -> [PublisherKey] {
+        try keys(configured: configuration.releaseKeys, purpose: .release)
+    }
+
+    private func keys(configured: [String], purpose: TrustedKeyRecord.Purpose) throws -> [PublisherKey] {
+        var keys = try configured.map { try PublisherKey(base64: $0) }
+        for record in try database.trustedKeys() where record.purpose == purpose {
             if let key = try? PublisherKey(base64: record.publicKey), !keys.contains(key) { keys.append(key) }
         }
         return keys
@@ -64,14 +76,15 @@ public struct Node: Sendable {
 
     /// An importer that uses this node's limits and keys.
     public func importer(
-        allowDowngrade: Bool = false, logger: Logger = Logger(label: "satchel.bundles")
+        allowDowngrade: Bool = false, stagesReleases: Bool = true, logger: Logger = Logger(label: "satchel.bundles")
     ) throws
         -> BundleImporter
     {
-        BundleImporter(
-            directory: directory, database: database, trustedKeys: try trustedKeys(),
-            options: BundleImporter.Options(configuration: configuration, allowDowngrade: allowDowngrade),
-            logger: logger
+        var options = BundleImporter.Options(configuration: configuration, allowDowngrade: allowDowngrade)
+        options.stagesReleases = stagesReleases
+        return BundleImporter(
+            directory: directory, database: database, trustedKeys: try trustedKeys(), releaseKeys: try releaseKeys(),
+            options: options, logger: logger
         )
     }
 }

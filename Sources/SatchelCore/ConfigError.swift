@@ -4,13 +4,16 @@ public struct ConfigError: UserFacingError, CustomStringConvertible {
     /// What kind of problem this is.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
-            case fileMissing, fileUnreadable, malformed, unknownKey, wrongType, invalidValue, dataDirectoryMissing
+            case fileMissing, fileUnreadable, fileUnwritable, malformed, unknownKey, wrongType, invalidValue,
+                dataDirectoryMissing
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
 
         /// A config file named with `--config` does not exist.
         public static let fileMissing = Code(.fileMissing)
+        /// The config file cannot be written by this user (a change that only root may make).
+        public static let fileUnwritable = Code(.fileUnwritable)
         /// A config file exists but could not be read.
         public static let fileUnreadable = Code(.fileUnreadable)
         /// A config file is not a JSON object.
@@ -43,7 +46,7 @@ public struct ConfigError: UserFacingError, CustomStringConvertible {
 
     public var exitStatus: ExitStatus {
         switch code {
-        case .fileMissing, .fileUnreadable: .ioError
+        case .fileMissing, .fileUnreadable, .fileUnwritable: .ioError
         case .dataDirectoryMissing: .noInput
         default: .dataError
         }

@@ -14,6 +14,9 @@ public struct Configuration: Sendable, Equatable {
     /// Publisher public keys (base64 of the 32-byte Ed25519 key) whose bundles this node accepts, besides those
     /// added with `satchel trust add`.
     public var trustedKeys: [String]
+    /// Release public keys (base64) whose `software` bundles, Satchel releases, this node installs. The config file
+    /// is root's, which is why the installer trusts these and not keys the service stored itself.
+    public var releaseKeys: [String] = []
     /// Free space that an import must leave on the data disk.
     public var diskReserveBytes: Int64
     /// The most the blob store may hold; 0 means no quota.

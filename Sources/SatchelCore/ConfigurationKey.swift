@@ -154,6 +154,15 @@ struct ConfigurationKey: Sendable {
             assign: { $1.trustedKeys = $0.stringList }
         ),
         ConfigurationKey(
+            name: "releaseKeys", kind: .stringList,
+            check: { value in
+                value.stringList.allSatisfy { Data(base64Encoded: $0)?.count == 32 }
+                    ? nil
+                    : ("base64 Ed25519 public keys (the contents of a .pub file)", "base64 编码的 Ed25519 公钥（.pub 文件的内容）")
+            },
+            assign: { $1.releaseKeys = $0.stringList }
+        ),
+        ConfigurationKey(
             name: "diskReserveBytes", kind: .integer,
             check: { $0.integer >= 0 ? nil : ("a number of bytes, 0 or more", "大于等于 0 的字节数") },
             assign: { $1.diskReserveBytes = $0.integer }

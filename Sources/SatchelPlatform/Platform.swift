@@ -68,6 +68,11 @@ public struct Platform: Sendable {
         try store.trustedKeys().map(\.base64)
     }
 
+    /// The release keys whose Satchel releases nodes should install; told to nodes at enrolment.
+    public func releaseKeys() throws -> [String] {
+        try store.releaseKeys().map(\.base64)
+    }
+
     /// The fingerprint of the platform's key, which every enrolment token carries.
     public var fingerprint: String { EnrolmentToken.fingerprint(of: signingKey.publicKey.rawRepresentation) }
 
@@ -89,7 +94,7 @@ public struct Platform: Sendable {
     public func enrolmentAnswer(nodeId: String, nodePublicKey: String) throws -> SyncProtocol.EnrolResponse {
         var answer = SyncProtocol.EnrolResponse(
             nodeId: nodeId, publisherKeys: try publisherKeys(), platformName: name,
-            platformKey: signingKey.publicKey.base64, signature: "")
+            platformKey: signingKey.publicKey.base64, signature: "", releaseKeys: try releaseKeys())
         answer.signature = try signingKey.signature(for: answer.signedBytes(nodePublicKey: nodePublicKey))
             .base64EncodedString()
         return answer
@@ -113,7 +118,7 @@ public struct Platform: Sendable {
     /// catalog. Returns the manifest.
     @discardableResult
     public func publish(archive path: String, targets: PublishTargets = .everyone) async throws -> Manifest {
-        let report = try store.importer().importBundle(at: path)
+        let report = try store.importer(stagesReleases: false).importBundle(at: path)
         let manifest = report.manifest
         guard let record = try store.database.bundle(id: manifest.id), record.version == manifest.version else {
             throw BundleError(

@@ -92,13 +92,24 @@ public struct TrustedKeyRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
     /// A name for people, such as the file it came from.
     public var label: String
     public var addedAt: Date
+    /// What the key may sign.
+    public var purpose: Purpose
+
+    /// What a trusted key may sign.
+    public enum Purpose: String, Codable, Sendable, Hashable {
+        /// Curriculum and training bundles.
+        case publisher
+        /// Satchel releases: `software` bundles, which the node installs as root.
+        case release
+    }
 
     /// Creates a record for a key.
-    public init(keyId: String, publicKey: String, label: String, addedAt: Date) {
+    public init(keyId: String, publicKey: String, label: String, addedAt: Date, purpose: Purpose = .publisher) {
         self.keyId = keyId
         self.publicKey = publicKey
         self.label = label
         self.addedAt = addedAt
+        self.purpose = purpose
     }
 }
 

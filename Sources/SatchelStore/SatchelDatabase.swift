@@ -345,6 +345,12 @@ public struct SatchelDatabase: Sendable {
             try db.create(index: "resource_entry", on: "resource", columns: ["bundleId", "entry"])
             try SatchelDatabase.analyzeCatalog(db)
         }
+        migrator.registerMigration("v14-release-keys") { db in
+            // A key trusted for releases (software bundles) is not trusted for content, and the other way round.
+            try db.alter(table: "trustedKey") { t in
+                t.add(column: "purpose", .text).notNull().defaults(to: TrustedKeyRecord.Purpose.publisher.rawValue)
+            }
+        }
         return migrator
     }
 }

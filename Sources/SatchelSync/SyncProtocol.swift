@@ -46,12 +46,16 @@ public enum SyncProtocol {
         public var platformKey: String
         /// Base64 of the platform key's Ed25519 signature over ``signedBytes(nodePublicKey:)``.
         public var signature: String
+        /// The release keys (base64) whose Satchel releases the node should accept; absent from older platforms.
+        public var releaseKeys: [String]?
 
         public init(
-            nodeId: String, publisherKeys: [String], platformName: String, platformKey: String, signature: String
+            nodeId: String, publisherKeys: [String], platformName: String, platformKey: String, signature: String,
+            releaseKeys: [String]? = nil
         ) {
             self.nodeId = nodeId
             self.publisherKeys = publisherKeys
+            self.releaseKeys = releaseKeys
             self.platformName = platformName
             self.platformKey = platformKey
             self.signature = signature
@@ -60,9 +64,12 @@ public enum SyncProtocol {
         /// The bytes the platform signs: every field but the signature, and the public key of the node that asked,
         /// so an answer made for one node is no use to another. UTF-8 lines joined by `\n`, no trailing newline:
         /// `SATCHEL-ENROL-1`, the node id, the node's public key, the platform key, the platform name, then one line
-        /// per publisher key.
+        /// per publisher key, then `release ` and the key for each release key (none from an older platform, so its
+        /// answers sign the same bytes as before).
         public func signedBytes(nodePublicKey: String) -> Data {
-            let lines = ["SATCHEL-ENROL-1", nodeId, nodePublicKey, platformKey, platformName] + publisherKeys
+            let lines =
+                ["SATCHEL-ENROL-1", nodeId, nodePublicKey, platformKey, platformName] + publisherKeys
+                + (releaseKeys ?? []).map { "release " + $0 }
             return Data(lines.joined(separator: "\n").utf8)
         }
     }
@@ -171,11 +178,14 @@ public enum SyncProtocol {
         public var eventsPending: Int
         public var bundles: Int
         public var lastErrors: [String]
+        /// The installer's last outcome, in English (e.g. "Upgraded to 0.2.0-1 (...)"); absent from older nodes.
+        public var upgrade: String?
 
         public init(
             version: String, freeBytes: Int64, storeBytes: Int64, eventsPending: Int, bundles: Int,
-            lastErrors: [String]
+            lastErrors: [String], upgrade: String? = nil
         ) {
+            self.upgrade = upgrade
             self.version = version
             self.freeBytes = freeBytes
             self.storeBytes = storeBytes

@@ -309,6 +309,12 @@ struct PlatformCommand: AsyncParsableCommand {
         @Option(name: .long, help: "信任此发布者公钥 · Trust this publisher key first") var trust: String?
         @Option(
             name: .long,
+            help:
+                "信任此发布密钥（用于 Satchel 软件更新，注册时告知节点）· Trust this release key first (for Satchel releases; told to nodes at enrolment)"
+        )
+        var trustRelease: String?
+        @Option(
+            name: .long,
             help: "只发布给这些地区，逗号分隔，如 甘肃省,云南省/怒江州（省、省/县或省/市/县）· Only for these regions")
         var regions: String = ""
         @Option(name: .long, help: "只发布给有这些学段的学校，逗号分隔，如 小学,初中 · Only for schools with these stages")
@@ -324,6 +330,13 @@ struct PlatformCommand: AsyncParsableCommand {
                         let key = try PublisherKey(contentsOf: trust)
                         try platform.store.database.trust(
                             .init(keyId: key.id, publicKey: key.base64, label: trust, addedAt: Date()))
+                    }
+                    if let trustRelease {
+                        let key = try PublisherKey(contentsOf: trustRelease)
+                        try platform.store.database.trust(
+                            .init(
+                                keyId: key.id, publicKey: key.base64, label: trustRelease, addedAt: Date(),
+                                purpose: .release))
                     }
                     return try await platform.publish(archive: bundle, targets: targets)
                 }

@@ -54,6 +54,15 @@ struct NodeOptions: ParsableArguments {
         return configuration
     }
 
+    /// The config file the other commands read: `--config`, else the first default that exists; nil when none does.
+    func configFilePath() -> String? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().path
+        return ConfigurationLoader(
+            environment: ProcessInfo.processInfo.environment, installed: executable.hasPrefix("/usr/")
+        )
+        .configPath(explicit: config)
+    }
+
     /// Loads the configuration, sets up logging and opens the node; `creating` as for ``loadConfiguration(creating:)``.
     func openNode(creating: Bool = false) throws -> (Configuration, Node, Logger) {
         let configuration = try loadConfiguration(creating: creating)
