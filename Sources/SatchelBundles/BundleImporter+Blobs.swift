@@ -21,7 +21,7 @@ extension BundleImporter {
     /// - Throws: ``BundleError`` for a bad signature, an untrusted key, a malformed manifest, a downgrade or a
     ///   version conflict, before anything is downloaded.
     public func plan(manifestData: Data, signature: Data, source: String) throws -> DeltaPlan {
-        let manifest = try ManifestVerifier(trustedKeys: trustedKeys).verify(
+        let manifest = try ManifestVerifier(trustedKeys: trustedKeys, releaseKeys: releaseKeys).verify(
             manifestData: manifestData, signatureText: signature, source: source)
         var alreadyInstalled = false
         if let installed = try database.bundle(id: manifest.id) {
@@ -101,6 +101,7 @@ extension BundleImporter {
         try FileSystem.syncFileSystem(containing: directory.blobsPath)
         let previous = try database.bundle(id: plan.manifest.id)?.version
         try database.install(manifest: plan.manifest, manifestData: plan.manifestData, signature: plan.signature)
+        try stageRelease(plan.manifest, manifestData: plan.manifestData, signature: plan.signature)
         let collected = store.collectGarbage(keeping: try database.referencedBlobs())
         return Report(
             archive: "sync", manifest: plan.manifest, outcome: .installed(previousVersion: previous), blobsAdded: added,

@@ -36,6 +36,9 @@ public struct BundleImporter: Sendable {
         /// How long the archive worker may go without reading any further before it is killed and the import is
         /// rejected.
         public var workerStallSeconds = 30
+        /// Whether an installed Satchel release is staged for this machine's installer (``ReleaseStager``); the
+        /// platform, which only passes releases on, turns it off.
+        public var stagesReleases = true
 
         public init() {}
 
@@ -87,19 +90,23 @@ public struct BundleImporter: Sendable {
     let directory: DataDirectory
     let database: SatchelDatabase
     let trustedKeys: [PublisherKey]
+    let releaseKeys: [PublisherKey]
     let options: Options
     private let logger: Logger
 
     /// Creates an importer for a data directory.
     ///
-    /// - Parameter trustedKeys: the publisher keys whose signatures are accepted.
+    /// - Parameters:
+    ///   - trustedKeys: the publisher keys whose signatures are accepted on curriculum and training bundles.
+    ///   - releaseKeys: the keys whose signatures are accepted on Satchel releases (`software` bundles).
     public init(
-        directory: DataDirectory, database: SatchelDatabase, trustedKeys: [PublisherKey], options: Options,
-        logger: Logger = Logger(label: "satchel.bundles")
+        directory: DataDirectory, database: SatchelDatabase, trustedKeys: [PublisherKey],
+        releaseKeys: [PublisherKey] = [], options: Options, logger: Logger = Logger(label: "satchel.bundles")
     ) {
         self.directory = directory
         self.database = database
         self.trustedKeys = trustedKeys
+        self.releaseKeys = releaseKeys
         self.options = options
         self.logger = logger
     }
@@ -119,7 +126,7 @@ public struct BundleImporter: Sendable {
         let result = try ArchiveWorker(
             request: ArchiveWorker.Request(
                 archivePath: path, stagingRoot: stagingRoot, dataRoot: directory.root,
-                trustedKeys: trustedKeys.map(\.base64), options: options)
+                trustedKeys: trustedKeys.map(\.base64), releaseKeys: releaseKeys.map(\.base64), options: options)
         ).run(progress: progress)
         var report = Report(
             archive: path, manifest: result.manifest, outcome: .alreadyInstalled, blobsAdded: 0, bytesAdded: 0,
@@ -142,6 +149,7 @@ public struct BundleImporter: Sendable {
             report.blobsAdded = result.staged.count
             report.bytesAdded = result.staged.values.reduce(0, +)
             report.blobsCollected = collected.blobs
+            try stageRelease(result.manifest, manifestData: result.manifestData, signature: result.signature)
         }
         report.seconds = Date().timeIntervalSince(started)
         logger.info(
@@ -152,6 +160,33 @@ public struct BundleImporter: Sendable {
             ]
         )
         return report
+    }
+
+    /// Stages an installed Satchel release for this machine's installer; does nothing for other kinds.
+    @discardableResult
+    func stageRelease(_ manifest: Manifest, manifestData: Data, signature: Data) throws -> ReleaseStager.Decision? {
+        guard options.stagesReleases, manifest.kind == .software, let release = manifest.release,
+            let file = manifest.files.first(where: { $0.path == release.package })
+        else { return nil }
+        let decision = try ReleaseStager(directory: directory).stage(
+            manifest: manifest, manifestData: manifestData, signature: signature,
+            packageFile: BlobStore(directory: directory).path(for: file.sha256))
+        logger.notice(
+            "satchel release handed to the installer",
+            metadata: ["satchel.release": "\(release.packageVersion)", "satchel.release.decision": "\(decision)"])
+        return decision
+    }
+
+    /// Stages the newest installed Satchel release again, in case the node stopped between installing it and
+    /// staging it; the service calls this when it starts. Staging is skipped when the node runs that version, it
+    /// failed before, or it waits already.
+    @discardableResult
+    public func stageNewestRelease() throws -> ReleaseStager.Decision? {
+        let releases = try database.bundles().filter { $0.kind == Manifest.BundleKind.software.rawValue }
+        guard let newest = releases.max(by: { $0.version < $1.version }),
+            let manifest = try? Manifest.decode(newest.manifest)
+        else { return nil }
+        return try stageRelease(manifest, manifestData: newest.manifest, signature: newest.signature)
     }
 
     /// The bundle archives in `paths`: files are taken as they are, folders (a USB stick's mount point) are searched

@@ -28,7 +28,8 @@ struct WebPages: Sendable {
 
     func home(_ request: Request) throws -> Response {
         let language = language(for: request)
-        let bundles = try database.bundles()
+        // A Satchel release is for the installer, not for teachers.
+        let bundles = try database.bundles().filter { $0.kind != Manifest.BundleKind.software.rawValue }
         let recent = try database.recentResources(limit: 12)
         let stages = try database.facet("stage", filter: Classification())
         var context: [String: Any] = [

@@ -31,6 +31,12 @@ struct ServeCommand: AsyncParsableCommand {
             var (configuration, node, logger) = try options.openNode()
             if let port { configuration.port = port }
             if let host { configuration.listenHost = host }
+            // A release installed just before a power cut or a crash may not have reached the installer yet.
+            do {
+                try node.importer(logger: logger).stageNewestRelease()
+            } catch {
+                logger.warning("could not stage the newest satchel release", metadata: ["error": "\(error)"])
+            }
             try await NodeServer.run(configuration: configuration, node: node, logger: logger, announce: { _ in })
         }
     }
