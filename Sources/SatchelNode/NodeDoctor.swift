@@ -97,6 +97,7 @@ public struct NodeDoctor: Sendable {
             checks.append(integrityCheck(node))
             checks.append(diskCheck(node))
             checks.append(trustCheck(node))
+            checks.append(releaseCheck(node))
             checks.append(blobCheck(node))
             checks.append(enrolmentCheck(node))
         }
@@ -218,6 +219,39 @@ public struct NodeDoctor: Sendable {
             hint: LocalizedText(
                 zh: "运行 satchel trust add 发布者公钥.pub，否则无法导入资源包。",
                 en: "Run satchel trust add PUBLISHER.pub, or no bundle can be imported."))
+    }
+
+    /// Releases: the installer trusts only the config file's release keys, so a key learned at enrolment that never
+    /// reached it (a node enrolled without install.sh) stops every upgrade; and an upgrade that was not kept is news.
+    private func releaseCheck(_ node: Node) -> Check {
+        let stager = ReleaseStager(directory: node.directory)
+        let configured = Set(configuration.releaseKeys)
+        let learned = ((try? node.releaseKeys()) ?? []).filter { !configured.contains($0.base64) }
+        if !learned.isEmpty {
+            return Check(
+                name: "releases", level: .warn,
+                detail: LocalizedText(
+                    zh: "平台告知的发布密钥尚未写入配置文件，软件更新不会安装",
+                    en: "a release key the platform named is not in the config file, so releases are not installed"),
+                hint: LocalizedText(
+                    zh: "sudo satchel trust add --release 发布密钥.pub（密钥见 satchel trust list）",
+                    en: "sudo satchel trust add --release RELEASE.pub (the key is in satchel trust list)"))
+        }
+        if let outcome = stager.outcome(), outcome.result != .installed {
+            return Check(
+                name: "releases", level: .warn, detail: outcome.summary,
+                hint: LocalizedText(
+                    zh: "安装程序日志：journalctl -u satchel-upgrade", en: "The installer's log: journalctl -u satchel-upgrade"
+                ))
+        }
+        let installed = ReleaseStager.installedPackageVersion() ?? SatchelVersion.current
+        return Check(
+            name: "releases", level: .ok,
+            detail: LocalizedText(
+                zh: "版本 \(installed)，\(configured.count) 个发布密钥" + (stager.outcome().map { "；" + $0.summary.zh } ?? ""),
+                en: "version \(installed), \(configured.count) release key(s)"
+                    + (stager.outcome().map { "; " + $0.summary.en } ?? "")),
+            hint: nil)
     }
 
     private func blobCheck(_ node: Node) -> Check {

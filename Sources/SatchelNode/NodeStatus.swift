@@ -27,11 +27,15 @@ public struct NodeStatus: Codable, Sendable {
     /// The web addresses teachers open (`http://192.168.1.20:8080/`); filled in by the command that knows how the
     /// server listens, empty otherwise.
     public var addresses: [String] = []
+    /// The Satchel release waiting for the installer, if any.
+    public var upgradeWaiting: String?
+    /// What the installer did last (``UpgradeOutcome``), if it has run.
+    public var lastUpgrade: UpgradeOutcome?
 
     private enum CodingKeys: String, CodingKey {
         case version, dataDirectory, bundles, resources, storeBytes, freeBytes, teachers, pendingApprovals
         case eventsPending, eventsRolledUp, eventsCompacted, lastSync, peers, addresses, syncBytesSent
-        case syncBytesReceived
+        case syncBytesReceived, upgradeWaiting, lastUpgrade
     }
 
     /// Encodes every key, with `null` for an unknown value instead of leaving the key out.
@@ -53,6 +57,8 @@ public struct NodeStatus: Codable, Sendable {
         try container.encode(addresses, forKey: .addresses)
         try container.encode(syncBytesSent, forKey: .syncBytesSent)
         try container.encode(syncBytesReceived, forKey: .syncBytesReceived)
+        try container.encode(upgradeWaiting, forKey: .upgradeWaiting)
+        try container.encode(lastUpgrade, forKey: .lastUpgrade)
     }
 
     /// The last sync session's outcome.
@@ -86,7 +92,8 @@ public struct NodeStatus: Codable, Sendable {
         }
         let free = node.directory.freeBytes() ?? 0
         var status = NodeStatus(
-            version: SatchelVersion.current, dataDirectory: node.directory.root, bundles: counts.bundles,
+            version: ReleaseStager.installedPackageVersion() ?? SatchelVersion.current,
+            dataDirectory: node.directory.root, bundles: counts.bundles,
             resources: counts.resources, storeBytes: counts.storeBytes, freeBytes: free, teachers: counts.teachers,
             pendingApprovals: counts.pendingTeachers, eventsPending: try database.pendingEventCount(),
             eventsRolledUp: try database.counter("rolledUpEvents"),
@@ -94,6 +101,9 @@ public struct NodeStatus: Codable, Sendable {
         )
         status.syncBytesSent = try database.counter("wireBytesSent")
         status.syncBytesReceived = try database.counter("wireBytesReceived")
+        let stager = ReleaseStager(directory: node.directory)
+        status.upgradeWaiting = stager.pendingVersion()
+        status.lastUpgrade = stager.outcome()
         return status
     }
 }

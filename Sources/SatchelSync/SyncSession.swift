@@ -176,6 +176,13 @@ public struct SyncSession: Sendable {
                     keyId: publisher.id, publicKey: publisher.base64, label: "platform: \(answer.platformName)",
                     addedAt: Date()))
         }
+        for key in answer.releaseKeys ?? [] {
+            let release = try PublisherKey(base64: key)
+            try node.database.trust(
+                TrustedKeyRecord(
+                    keyId: release.id, publicKey: release.base64, label: "platform: \(answer.platformName)",
+                    addedAt: Date(), purpose: .release))
+        }
         var done = enrolment
         done.nodeId = answer.nodeId
         done.pendingToken = nil
@@ -367,12 +374,17 @@ public struct SyncSession: Sendable {
 
     // MARK: Health
 
+    /// The version is the installed package's where there is one (what releases are compared by), and an upgrade
+    /// that was not kept is one of the errors, so the fleet page lists the node among those that need a visit.
     private func healthReport(errors: [String]) throws -> SyncProtocol.HealthReport {
+        let upgrade = ReleaseStager(directory: node.directory).outcome()
+        var errors = Array(errors.prefix(5))
+        if let upgrade, upgrade.result != .installed { errors.append(upgrade.summary.en) }
         return SyncProtocol.HealthReport(
-            version: SatchelVersion.current, freeBytes: node.directory.freeBytes() ?? 0,
-            storeBytes: try node.database.storeBytes(),
+            version: ReleaseStager.installedPackageVersion() ?? SatchelVersion.current,
+            freeBytes: node.directory.freeBytes() ?? 0, storeBytes: try node.database.storeBytes(),
             eventsPending: try node.database.pendingEventCount(), bundles: try node.database.bundles().count,
-            lastErrors: Array(errors.prefix(5)))
+            lastErrors: errors, upgrade: upgrade?.summary.en)
     }
 
     /// Stores the session's result and time in one write. A result the same as the stored one is written again

@@ -17,6 +17,7 @@ struct SatchelCommand: AsyncParsableCommand {
             ServeCommand.self, DemoCommand.self, ImportCommand.self, PackCommand.self, KeygenCommand.self,
             TrustCommand.self, BundlesCommand.self, SyncCommand.self, ExportCommand.self, ProvisionCommand.self,
             TeachersCommand.self, ReportCommand.self, StatusCommand.self, DoctorCommand.self, ImportWorkerCommand.self,
+            UpgradeCommand.self, PackReleaseCommand.self,
         ]
     )
 

@@ -53,6 +53,13 @@ struct StatusCommand: AsyncParsableCommand {
                         \(addresses)
                         """))
             if let side { Console.say(side.advice) }
+            if let waiting = status.upgradeWaiting {
+                Console.say(LocalizedText(zh: "软件更新 \(waiting) 等待安装", en: "Release \(waiting) waiting to be installed"))
+            }
+            if let upgrade = status.lastUpgrade {
+                Console.say(
+                    LocalizedText(zh: "上次软件更新：" + upgrade.summary.zh, en: "Last upgrade: " + upgrade.summary.en))
+            }
             TerminalQRCode.print(addresses: status.addresses, requested: qr)
         }
     }
