@@ -204,6 +204,11 @@ fi
 chmod 0755 "$STAGE/usr/bin/satchel"
 
 install -m 0644 "$ROOT/packages/satchel.service" "$STAGE/lib/systemd/system/satchel.service"
+# Releases: the node stages them, this root-only installer (started by the path unit) installs them with rollback.
+install -m 0644 "$ROOT/packages/satchel-upgrade.service" "$STAGE/lib/systemd/system/satchel-upgrade.service"
+install -m 0644 "$ROOT/packages/satchel-upgrade.path" "$STAGE/lib/systemd/system/satchel-upgrade.path"
+install -d -m 0755 "$STAGE/usr/lib/satchel"
+install -m 0755 "$ROOT/packages/satchel-upgrade" "$STAGE/usr/lib/satchel/satchel-upgrade"
 
 cat >"$STAGE/usr/share/satchel/satchel.json.default" <<'EOF'
 {

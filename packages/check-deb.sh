@@ -116,6 +116,9 @@ expect_file() {
 }
 expect_file usr/bin/satchel -rwxr-xr-x
 expect_file lib/systemd/system/satchel.service -rw-r--r--
+expect_file lib/systemd/system/satchel-upgrade.service -rw-r--r--
+expect_file lib/systemd/system/satchel-upgrade.path -rw-r--r--
+expect_file usr/lib/satchel/satchel-upgrade -rwxr-xr-x
 expect_file usr/share/satchel/satchel.json.default -rw-r--r--
 expect_file usr/share/doc/satchel/copyright -rw-r--r--
 expect_file usr/share/doc/satchel/changelog.Debian.gz -rw-r--r--

@@ -75,6 +75,21 @@ run() {
 # in SATCHEL_OUTPUT. A dry run only prints the command.
 SATCHEL_STATUS=0
 SATCHEL_OUTPUT=""
+# The release keys the platform named in its signed enrolment answer go into root's config file: the release
+# installer, which runs as root, takes them from there and never from the service's own database.
+adopt_release_keys() {
+    local keys key file
+    keys=$(runuser -u satchel -- satchel trust list --config "$CONFIG" 2>/dev/null |
+        awk '/\(release, not yet in the config file\)/ {print $2}')
+    for key in $keys; do
+        file=$(mktemp)
+        printf '%s\n' "$key" >"$file"
+        satchel trust add --release "$file" --config "$CONFIG" >/dev/null ||
+            warn "无法写入发布密钥" "could not write the release key to $CONFIG"
+        rm -f "$file"
+    done
+}
+
 run_satchel() {
     local input=${STDIN_FILE:-/dev/stdin} log
     if [ -n "${STDIN_FILE:-}" ]; then
@@ -615,6 +630,7 @@ else
         if [ "$DRY_RUN" -eq 0 ]; then
             printf '%s\n' "$MARKER_CONTENT" >"$MARKER"
             chmod 0644 "$MARKER"
+            adopt_release_keys
         fi
     elif not_built; then
         warn "此版本的 satchel 还不支持注册（provision），本机未注册" "this version of satchel cannot enrol yet (provision); the node is not enrolled"
