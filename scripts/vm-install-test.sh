@@ -32,8 +32,10 @@ trap cleanup EXIT
 # --- the package and the platform, from this checkout --------------------------------------------------------------
 echo "building the .deb and satchel-platform ..."
 rm -f "$WORK"/satchel_*.deb
-packages/build-deb.sh --output "$WORK" >"$WORK/build-deb.log" 2>&1 || { cat "$WORK/build-deb.log" >&2; exit 1; }
+packages/build-deb.sh --version 1.0.0 --output "$WORK" >"$WORK/build-deb.log" 2>&1 ||
+    { cat "$WORK/build-deb.log" >&2; exit 1; }
 DEB=$(ls "$WORK"/satchel_*.deb)
+SATCHEL_BIN="$PWD/.build/release/satchel"
 scripts/build-release.sh satchel-platform >/dev/null
 PLATFORM_BIN="$PWD/.build/release/satchel-platform"
 rm -rf "$WORK/platform-data"
@@ -41,6 +43,30 @@ TOKEN=$("$PLATFORM_BIN" token create --data "$WORK/platform-data" --school VM-TE
 # Guests reach the host's loopback as 10.0.2.2 through QEMU's user network.
 "$PLATFORM_BIN" serve --data "$WORK/platform-data" --host 127.0.0.1 --port "$PLATFORM_PORT" >"$WORK/platform.log" 2>&1 &
 PLATFORM_PID=$!
+
+# --- releases (issue 19): a release key the platform names at enrolment, and releases made by pack-release --------
+# 1.1.0 is the same binary as a newer version, published on the platform; 1.2.0's binary exits at once, so it fails
+# its health check and must be rolled back; 1.0.0 is the installed version again (a downgrade); the last is 1.1.0
+# signed by a key nobody trusts. The last three travel on a "USB stick" (a folder in the machine).
+RELEASES="$WORK/releases"
+rm -rf "$RELEASES"
+mkdir -p "$RELEASES/good" "$RELEASES/stick/bad" "$RELEASES/stick/old" "$RELEASES/stick/forged"
+"$SATCHEL_BIN" keygen --output "$RELEASES/release.key" >/dev/null
+"$SATCHEL_BIN" keygen --output "$RELEASES/stranger.key" >/dev/null
+packages/build-deb.sh --no-build --version 1.1.0 --output "$RELEASES/good" >>"$WORK/build-deb.log" 2>&1
+GOOD_DEB=$(ls "$RELEASES"/good/satchel_*.deb)
+dpkg-deb -R "$GOOD_DEB" "$RELEASES/bad-tree"
+printf '#!/bin/sh\necho "broken on purpose" >&2\nexit 1\n' >"$RELEASES/bad-tree/usr/bin/satchel"
+sed -i 's/^Version: .*/Version: 1.2.0-1/' "$RELEASES/bad-tree/DEBIAN/control"
+(cd "$RELEASES/bad-tree" && find usr lib -type f | LC_ALL=C sort | xargs md5sum >DEBIAN/md5sums)
+dpkg-deb --root-owner-group -b "$RELEASES/bad-tree" "$RELEASES/satchel_1.2.0-1_bad.deb" >/dev/null
+pack_release() { "$SATCHEL_BIN" pack-release --deb "$1" --key "$2" --version "$3" --output "$4" >/dev/null; }
+pack_release "$GOOD_DEB" "$RELEASES/release.key" 2 "$RELEASES/satchel-1.1.0.tar.zst"
+pack_release "$RELEASES/satchel_1.2.0-1_bad.deb" "$RELEASES/release.key" 3 "$RELEASES/stick/bad/satchel-1.2.0.tar.zst"
+pack_release "$DEB" "$RELEASES/release.key" 4 "$RELEASES/stick/old/satchel-1.0.0.tar.zst"
+pack_release "$GOOD_DEB" "$RELEASES/stranger.key" 5 "$RELEASES/stick/forged/satchel-1.1.0.tar.zst"
+"$PLATFORM_BIN" publish --data "$WORK/platform-data" --trust-release "$RELEASES/release.key.pub" \
+    "$RELEASES/satchel-1.1.0.tar.zst" >/dev/null
 
 # --- a fresh Debian 12 -------------------------------------------------------------------------------------------
 if [ ! -f "$ROOTFS/.complete" ]; then
@@ -64,6 +90,7 @@ ln -sf /lib/systemd/system/systemd-networkd.service \
 mkdir -p "$IMAGE_TREE/root/satchel"
 cp -a provisioning "$IMAGE_TREE/root/satchel/"
 cp "$DEB" "$IMAGE_TREE/root/satchel/satchel.deb"
+cp -a "$RELEASES/stick" "$IMAGE_TREE/root/satchel/stick"
 echo "$TOKEN" >"$IMAGE_TREE/root/satchel/token"
 printf 'vm-tech-pass-1\n' >"$IMAGE_TREE/root/satchel/admin-password"
 
@@ -97,6 +124,24 @@ systemctl show satchel -p ProtectSystem -p NoNewPrivileges -p User | tr '\n' ' '
 touch /var/lib/satchel/keep-me
 dpkg -i /root/satchel/satchel.deb >/dev/null 2>&1
 check upgrade-keeps-data "$([ -f /var/lib/satchel/keep-me ] && systemctl is-active --quiet satchel; echo $?)" "reinstall"
+
+# Releases (issue 19). 1.1.0 comes from the platform by sync and installs itself through satchel-upgrade.path.
+version() { dpkg-query -W -f='${Version}' satchel; }
+outcome() { tr '\n' ' ' </var/lib/satchel/upgrade/outcome 2>/dev/null; }
+healthz() { curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz; }
+check release-key-in-config "$(grep -q releaseKeys /etc/satchel/satchel.json; echo $?)" "install.sh adopted the key the enrolment answer named"
+runuser -u satchel -- satchel sync --config /etc/satchel/satchel.json >/dev/null 2>&1 || true
+for _ in $(seq 600); do grep -q '^version=1.1.0-1' /var/lib/satchel/upgrade/outcome 2>/dev/null && break; sleep 1; done
+check upgrade-from-platform "$([ "$(version)" = 1.1.0-1 ] && grep -q '^result=installed' /var/lib/satchel/upgrade/outcome && [ "$(healthz)" = 200 ]; echo $?)" "$(version); $(outcome)"
+# 1.2.0 from the stick cannot serve: rolled back to 1.1.0, which serves again.
+satchel upgrade install /root/satchel/stick/bad; status=$?
+check upgrade-rollback "$([ $status -ne 0 ] && [ "$(version)" = 1.1.0-1 ] && grep -q '^result=rolled-back' /var/lib/satchel/upgrade/outcome && [ "$(healthz)" = 200 ]; echo $?)" "exit $status; $(version); $(outcome)"
+satchel upgrade install /root/satchel/stick/old; status=$?
+check upgrade-no-downgrade "$([ $status -ne 0 ] && [ "$(version)" = 1.1.0-1 ] && grep -q '^result=refused' /var/lib/satchel/upgrade/outcome; echo $?)" "exit $status; $(version); $(outcome)"
+satchel upgrade install /root/satchel/stick/forged; status=$?
+check upgrade-bad-signature "$([ $status -ne 0 ] && [ "$(version)" = 1.1.0-1 ] && [ "$(healthz)" = 200 ]; echo $?)" "exit $status; $(version)"
+runuser -u satchel -- satchel status --config /etc/satchel/satchel.json
+runuser -u satchel -- satchel sync --config /etc/satchel/satchel.json >/dev/null 2>&1 || true
 apt-get remove -y -qq satchel >/dev/null 2>&1
 check remove-keeps-data "$([ -f /var/lib/satchel/keep-me ]; echo $?)" "after apt-get remove"
 apt-get purge -y -qq satchel >/dev/null 2>&1
@@ -152,5 +197,12 @@ if ! grep -aq "INSIDE-DONE" "$WORK/inside.log"; then
     echo "FAIL: the test inside the machine did not finish; see $WORK/inside.log and $WORK/console.log" >&2
     exit 1
 fi
+# The platform's fleet record: the version each node reported after its upgrade.
+# The last outcome (the refused downgrade) is the node's last error there, so the fleet page lists it for a visit.
+reported=$(sqlite3 "$WORK/platform-data/platform.sqlite" "SELECT version || ' | ' || lastError FROM node" 2>/dev/null)
+case "$reported" in
+    "1.1.0-1 | Refused 1.0.0-1"*) echo "CHECK platform-sees-upgrades PASS $reported" ;;
+    *) echo "CHECK platform-sees-upgrades FAIL '$reported'" && echo "CHECK platform FAIL" >>"$WORK/inside.log" ;;
+esac
 if grep -a "^CHECK " "$WORK/inside.log" | grep -q " FAIL "; then exit 1; fi
 echo "all checks passed"
