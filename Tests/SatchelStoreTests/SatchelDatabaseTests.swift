@@ -51,8 +51,9 @@ import Testing
             let pool = try DatabasePool(path: path)
             try SatchelDatabase.migrator.migrate(pool, upTo: "v1-catalog")
             try pool.write { db in
-                try TrustedKeyRecord(keyId: "00000000000000aa", publicKey: "k", label: "old", addedAt: Date()).insert(
-                    db)
+                try db.execute(
+                    sql: "INSERT INTO trustedKey (keyId, publicKey, label, addedAt) VALUES (?, ?, ?, ?)",
+                    arguments: ["00000000000000aa", "k", "old", Date()])
             }
         }
         let database = try SatchelDatabase(path: path)
@@ -61,6 +62,8 @@ import Testing
         }
         #expect(applied == SatchelDatabase.migrationNames)
         #expect(try database.trustedKeys().map(\.label) == ["old"])
+        // A key trusted before release keys existed stays a publisher key: it never becomes able to sign software.
+        #expect(try database.trustedKeys().map(\.purpose) == [.publisher])
         let hasEvents = try database.reader.read { try $0.tableExists("event") }
         #expect(hasEvents)
     }
