@@ -90,7 +90,8 @@ ln -sf /lib/systemd/system/systemd-networkd.service \
 mkdir -p "$IMAGE_TREE/root/satchel"
 cp -a provisioning "$IMAGE_TREE/root/satchel/"
 cp "$DEB" "$IMAGE_TREE/root/satchel/satchel.deb"
-cp -a "$RELEASES/stick" "$IMAGE_TREE/root/satchel/stick"
+mkdir -p "$IMAGE_TREE/media"
+cp -a "$RELEASES/stick" "$IMAGE_TREE/media/stick"
 echo "$TOKEN" >"$IMAGE_TREE/root/satchel/token"
 printf 'vm-tech-pass-1\n' >"$IMAGE_TREE/root/satchel/admin-password"
 
@@ -134,11 +135,11 @@ runuser -u satchel -- satchel sync --config /etc/satchel/satchel.json >/dev/null
 for _ in $(seq 600); do grep -q '^version=1.1.0-1' /var/lib/satchel/upgrade/outcome 2>/dev/null && break; sleep 1; done
 check upgrade-from-platform "$([ "$(version)" = 1.1.0-1 ] && grep -q '^result=installed' /var/lib/satchel/upgrade/outcome && [ "$(healthz)" = 200 ]; echo $?)" "$(version); $(outcome)"
 # 1.2.0 from the stick cannot serve: rolled back to 1.1.0, which serves again.
-satchel upgrade install /root/satchel/stick/bad; status=$?
+satchel upgrade install /media/stick/bad; status=$?
 check upgrade-rollback "$([ $status -ne 0 ] && [ "$(version)" = 1.1.0-1 ] && grep -q '^result=rolled-back' /var/lib/satchel/upgrade/outcome && [ "$(healthz)" = 200 ]; echo $?)" "exit $status; $(version); $(outcome)"
-satchel upgrade install /root/satchel/stick/old; status=$?
+satchel upgrade install /media/stick/old; status=$?
 check upgrade-no-downgrade "$([ $status -ne 0 ] && [ "$(version)" = 1.1.0-1 ] && grep -q '^result=refused' /var/lib/satchel/upgrade/outcome; echo $?)" "exit $status; $(version); $(outcome)"
-satchel upgrade install /root/satchel/stick/forged; status=$?
+satchel upgrade install /media/stick/forged; status=$?
 check upgrade-bad-signature "$([ $status -ne 0 ] && [ "$(version)" = 1.1.0-1 ] && [ "$(healthz)" = 200 ]; echo $?)" "exit $status; $(version)"
 runuser -u satchel -- satchel status --config /etc/satchel/satchel.json
 runuser -u satchel -- satchel sync --config /etc/satchel/satchel.json >/dev/null 2>&1 || true

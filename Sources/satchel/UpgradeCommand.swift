@@ -91,6 +91,8 @@ struct UpgradeCommand: AsyncParsableCommand {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = arguments
+            // The technician's folder (often /root) is closed to the service's user, who runs the import.
+            process.currentDirectoryURL = URL(fileURLWithPath: "/")
             try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else { throw ExitCode(process.terminationStatus) }
