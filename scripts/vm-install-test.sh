@@ -112,7 +112,7 @@ check data-owner "$([ "$(stat -c %U:%a /var/lib/satchel)" = satchel:750 ]; echo 
 doctor=$(runuser -u satchel -- satchel doctor --config /etc/satchel/satchel.json)
 check doctor $? "satchel doctor exit status"
 echo "$doctor"
-check enrolled "$(echo "$doctor" | grep -q '^OK   enrolment: enrolled as node-'; echo $?)" "doctor's enrolment line"
+check enrolled "$(echo "$doctor" | grep -q '^OK   enrolment.*node-'; echo $?)" "doctor's enrolment line"
 check enabled "$(systemctl is-enabled --quiet satchel; echo $?)" "systemctl is-enabled"
 health=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/healthz)
 check healthz "$([ "$health" = 200 ]; echo $?)" "HTTP $health"

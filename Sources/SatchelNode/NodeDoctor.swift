@@ -47,6 +47,7 @@ public struct NodeDoctor: Sendable {
                 "database": LocalizedText(zh: "数据库", en: "database"),
                 "disk": LocalizedText(zh: "磁盘空间", en: "disk space"),
                 "trust": LocalizedText(zh: "信任的发布者", en: "trusted publishers"),
+                "releases": LocalizedText(zh: "软件更新", en: "releases"),
                 "store": LocalizedText(zh: "资源文件", en: "content files"),
                 "enrolment": LocalizedText(zh: "平台注册", en: "enrolment"),
                 "clock": LocalizedText(zh: "系统时间", en: "clock"),
