@@ -14,6 +14,13 @@
       What the platform received from the (only) node, as JSON: the node id, its acknowledged cursor, enrolment
       counts per (teacher id, bundle), sequence numbers received more than once, and the sha256 of the sorted
       enrolment event ids.
+
+  vm-power-cut-helper.py compare --acks FILE --node-counts FILE --state FILE [--teachers FILE --platform-db DB
+                                 --node-digest HEX --node-total N]
+      Compares the node's enrolments (lines user|bundle|count) with what the load generator was acknowledged (and,
+      with --platform-db, the platform's with the node's). Prints one line; exits 1 when anything got worse since the
+      previous call with the same --state file (so a loss is charged to the cut that caused it, not to every later
+      one), keeping the totals in it.
 """
 import argparse
 import hashlib
@@ -22,6 +29,7 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -122,6 +130,52 @@ def platform(args):
     }))
 
 
+def compare(args):
+    acks = [json.loads(line) for line in open(args.acks) if line.strip()]
+    node = {}
+    for line in open(args.node_counts):
+        if line.strip():
+            user, bundle, count = line.strip().split("|")
+            node[(user, bundle)] = int(count)
+    totals = {"acknowledged": sum(a["acked"] for a in acks)}
+    problems = []
+    if args.platform_db is None:
+        totals["missing"] = sum(max(a["acked"] - node.get((a["user"], a["bundle"]), 0), 0) for a in acks)
+        totals["neverSent"] = sum(max(node.get((a["user"], a["bundle"]), 0) - a["sent"], 0) for a in acks)
+        for a in acks:
+            n = node.get((a["user"], a["bundle"]), 0)
+            if n < a["acked"]:
+                problems.append(f"{a['user']}/{a['bundle']} ({a['scenario']} {a['round']}): {a['acked']} acknowledged, {n} on the node")
+        line = (f"{totals['acknowledged']} acknowledged so far, {totals['missing']} of them missing on the node, "
+                f"{totals['neverSent']} more than were sent")
+    else:
+        hexid = dict(line.strip().split("|") for line in open(args.teachers) if line.strip())
+        by_id = {(hexid[user], bundle): count for (user, bundle), count in node.items()}
+        report = json.loads(subprocess.run([sys.executable, __file__, "platform", "--db", args.platform_db],
+                                           check=True, capture_output=True, text=True).stdout)
+        platform = {(t, b): n for t, b, n in report["counts"]}
+        totals["missingAtPlatform"] = sum(max(n - platform.get(k, 0), 0) for k, n in by_id.items())
+        totals["extraAtPlatform"] = sum(max(p - by_id.get(k, 0), 0) for k, p in platform.items())
+        totals["acknowledgedNotAtPlatform"] = sum(
+            max(a["acked"] - platform.get((hexid[a["user"]], a["bundle"]), 0), 0) for a in acks)
+        totals["repeatedSeq"] = len(report["repeatedSeq"])
+        same = report["enrolDigest"] == args.node_digest and report["enrolIds"] == args.node_total
+        line = (f"node {args.node_total} enrolments, platform {report['enrolIds']} (same ids: {'yes' if same else 'no'}); "
+                f"{totals['missingAtPlatform']} of the node's missing at the platform, {totals['extraAtPlatform']} at "
+                f"the platform but not on the node, {totals['acknowledgedNotAtPlatform']} acknowledged ones not at the "
+                f"platform, {totals['repeatedSeq']} sequence numbers received twice")
+    previous = json.load(open(args.state)) if os.path.exists(args.state) else {}
+    worse = {k: v - previous.get(k, 0) for k, v in totals.items() if k != "acknowledged" and v > previous.get(k, 0)}
+    with open(args.state, "w") as file:
+        json.dump(totals, file)
+    if worse:
+        line += "; new since the last check: " + ", ".join(f"{k} +{v}" for k, v in worse.items())
+    if problems:
+        line += "; e.g. " + "; ".join(problems[-3:])
+    print(line)
+    sys.exit(1 if worse else 0)
+
+
 def main():
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
@@ -136,8 +190,16 @@ def main():
     p.add_argument("--timeout", type=float, default=20)
     p = sub.add_parser("platform")
     p.add_argument("--db", required=True)
+    p = sub.add_parser("compare")
+    p.add_argument("--acks", required=True)
+    p.add_argument("--node-counts", required=True)
+    p.add_argument("--state", required=True)
+    p.add_argument("--teachers")
+    p.add_argument("--platform-db")
+    p.add_argument("--node-digest")
+    p.add_argument("--node-total", type=int)
     args = parser.parse_args()
-    {"load": load, "platform": platform}[args.command](args)
+    {"load": load, "platform": platform, "compare": compare}[args.command](args)
 
 
 if __name__ == "__main__":

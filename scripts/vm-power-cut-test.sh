@@ -15,8 +15,7 @@
 #   scripts/vm-power-cut-test.sh [WORKDIR]        (as root; default WORKDIR ./bench-out/vm-power-cut)
 #
 # Environment: CUTS_IMPORT, CUTS_EVENTS, CUTS_SYNC (cuts per scenario, default 7 each; 0 skips one; MIN_CUTS, default
-# 20, is the fewest in all for a PASS), SYNC_EVENTS (events pending
-# before each sync cut, default 12000), SYNC_KBPS (the node's sync bandwidth cap during the test, default 256, so a
+# 20, is the fewest in all for a PASS), SYNC_EVENTS (events pending before each sync cut, default 4000), SYNC_KBPS (the node's sync bandwidth cap during the test, default 256, so a
 # push lasts long enough to be cut), VM_ACCEL (kvm, the default, falls back to tcg when the guest prints nothing;
 # tcg forces software emulation), SKIP_BUILD=1 (reuse WORKDIR's .deb and .build/release), UPGRADE_BUNDLE (see
 # upgrade_round).
@@ -27,6 +26,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
+. scripts/vm-debian.sh
 WORK="${1:-$PWD/bench-out/vm-power-cut}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
@@ -46,7 +46,7 @@ CUTS_EVENTS=${CUTS_EVENTS:-7}
 CUTS_SYNC=${CUTS_SYNC:-7}
 CUTS_UPGRADE=${CUTS_UPGRADE:-6}
 MIN_CUTS=${MIN_CUTS:-20}
-SYNC_EVENTS=${SYNC_EVENTS:-12000}
+SYNC_EVENTS=${SYNC_EVENTS:-4000}
 SYNC_KBPS=${SYNC_KBPS:-256}
 UPGRADE_BUNDLE=${UPGRADE_BUNDLE:-}
 TEACHERS=12
@@ -95,6 +95,7 @@ random_between() { python3 -c "import random; print(f'{random.uniform($1, $2):.2
 # --- results ---------------------------------------------------------------------------------------------------------
 : >"$RESULTS"
 : >"$ACKS"
+rm -f "$WORK/compare-node.json" "$WORK/compare-platform.json"
 # check SCENARIO ROUND NAME STATUS DETAIL: STATUS 0 is PASS.
 check() {
     local verdict=PASS
@@ -206,14 +207,7 @@ TOKEN=$("$PLATFORM_BIN" token create --data "$PLATFORM_DATA" --school VM-CUT-01)
 start_platform
 
 # --- a fresh Debian 12 with the test's agent ------------------------------------------------------------------------
-if [ ! -f "$ROOTFS/.complete" ]; then
-    log "debootstrap Debian 12 into $ROOTFS ..."
-    rm -rf "$ROOTFS"
-    debootstrap --variant=minbase \
-        --include=systemd,systemd-sysv,udev,linux-image-amd64,initramfs-tools,ca-certificates,curl,iproute2,procps,kmod,apt \
-        bookworm "$ROOTFS" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1
-    touch "$ROOTFS/.complete"
-fi
+debian_rootfs "$ROOTFS" "$WORK/debootstrap.log"
 if [ ! -f "$ROOTFS/.power-cut-tools" ]; then
     # socat runs the agent; sqlite3 reads the node's event log (as the satchel user) for the checks.
     log "adding socat and sqlite3 to the Debian tree ..."
@@ -224,14 +218,7 @@ if [ ! -f "$ROOTFS/.power-cut-tools" ]; then
     touch "$ROOTFS/.power-cut-tools"
 fi
 IMAGE_TREE="$WORK/image"
-rm -rf "$IMAGE_TREE"
-cp -a "$ROOTFS" "$IMAGE_TREE"
-echo "satchel-vm" >"$IMAGE_TREE/etc/hostname"
-echo "nameserver 10.0.2.3" >"$IMAGE_TREE/etc/resolv.conf"
-mkdir -p "$IMAGE_TREE/etc/systemd/network"
-printf '[Match]\nName=en*\n\n[Network]\nDHCP=yes\n' >"$IMAGE_TREE/etc/systemd/network/20-wired.network"
-ln -sf /lib/systemd/system/systemd-networkd.service \
-    "$IMAGE_TREE/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
+debian_image_tree "$ROOTFS" "$IMAGE_TREE"
 T="$IMAGE_TREE$GUEST"
 mkdir -p "$T/upgrade"
 cp -a provisioning "$T/"
@@ -298,7 +285,6 @@ WantedBy=multi-user.target
 UNIT
 ln -sf /etc/systemd/system/satchel-test-agent.service \
     "$IMAGE_TREE/etc/systemd/system/multi-user.target.wants/satchel-test-agent.service"
-ln -sf /dev/null "$IMAGE_TREE/etc/systemd/system/serial-getty@ttyS0.service"
 
 log "making the disk image ..."
 rm -f "$WORK/disk.img"
@@ -393,35 +379,15 @@ wait_until "the node's /healthz" 120 node_healthy || die "the node does not answ
 log "node installed and serving"
 
 # --- after every cut ---------------------------------------------------------------------------------------------------
-# Compares the node's enrolment events (and, with PLATFORM=1, the platform's) with what the load generator was told.
+# Compares the node's enrolment events with what the load generator was acknowledged; with 1 as $3, after a sync, the
+# platform's with the node's. A check fails when something got worse since the same check after the previous cut.
 compare_events() {
     local scenario=$1 round=$2 with_platform=$3 counts teachers digest total detail status
     counts=$(on_guest 120 enrol_counts) || { check "$scenario" "$round" events-node 1 "could not read the node's events"; return 1; }
     printf '%s\n' "$counts" >"$WORK/node-counts.txt"
     if [ "$with_platform" = 0 ]; then
-        detail=$(python3 - "$ACKS" "$WORK/node-counts.txt" <<'PY'
-import json, sys
-acks = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-node = {}
-for line in open(sys.argv[2]):
-    if line.strip():
-        user, bundle, count = line.strip().split("|")
-        node[(user, bundle)] = int(count)
-missing = extra = acked = 0
-problems = []
-for a in acks:
-    n = node.get((a["user"], a["bundle"]), 0)
-    acked += a["acked"]
-    if n < a["acked"]:
-        missing += a["acked"] - n
-        problems.append(f"{a['user']}/{a['bundle']}: {a['acked']} acknowledged, {n} on the node")
-    if n > a["sent"]:
-        extra += n - a["sent"]
-        problems.append(f"{a['user']}/{a['bundle']}: {a['sent']} sent, {n} on the node")
-print(f"{acked} acknowledged so far, {missing} missing, {extra} never sent; " + "; ".join(problems[:5]))
-sys.exit(1 if missing or extra else 0)
-PY
-        ) && status=0 || status=1
+        detail=$(python3 "$HELPER" compare --acks "$ACKS" --node-counts "$WORK/node-counts.txt" \
+            --state "$WORK/compare-node.json") && status=0 || status=1
         check "$scenario" "$round" events-node "$status" "$detail"
         return "$status"
     fi
@@ -430,35 +396,10 @@ PY
         return 1
     }
     printf '%s\n' "$teachers" >"$WORK/node-teachers.txt"
-    platform_report >"$WORK/platform-report.json"
-    detail=$(python3 - "$ACKS" "$WORK/node-counts.txt" "$WORK/node-teachers.txt" "$WORK/platform-report.json" \
-        "$digest" "$total" <<'PY'
-import json, sys
-acks = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-hexid = dict(line.strip().split("|") for line in open(sys.argv[3]) if line.strip())
-node = {}
-for line in open(sys.argv[2]):
-    if line.strip():
-        user, bundle, count = line.strip().split("|")
-        node[(hexid[user], bundle)] = int(count)
-report = json.load(open(sys.argv[4]))
-platform = {(t, b): n for t, b, n in report["counts"]}
-problems = []
-missing = sum(max(n - platform.get(k, 0), 0) for k, n in node.items())
-duplicated = sum(max(p - node.get(k, 0), 0) for k, p in platform.items())
-short = sum(max(a["acked"] - platform.get((hexid[a["user"]], a["bundle"]), 0), 0) for a in acks)
-if missing: problems.append(f"{missing} of the node's enrolments missing at the platform")
-if duplicated: problems.append(f"{duplicated} more at the platform than on the node")
-if short: problems.append(f"{short} acknowledged enrolments not at the platform")
-if report["repeatedSeq"]: problems.append(f"sequence numbers received twice: {report['repeatedSeq'][:5]}")
-if report["enrolDigest"] != sys.argv[5] or report["enrolIds"] != int(sys.argv[6]):
-    problems.append(f"event ids differ: node {sys.argv[6]} ids, platform {report['enrolIds']}")
-print(f"node {sys.argv[6]} enrolments, platform {report['enrolIds']} (same ids: "
-      f"{'yes' if report['enrolDigest'] == sys.argv[5] else 'no'}), {report['received']} events received in all; "
-      + "; ".join(problems))
-sys.exit(1 if problems else 0)
-PY
-    ) && status=0 || status=1
+    detail=$(python3 "$HELPER" compare --acks "$ACKS" --node-counts "$WORK/node-counts.txt" \
+        --state "$WORK/compare-platform.json" --teachers "$WORK/node-teachers.txt" \
+        --platform-db "$PLATFORM_DATA/platform.sqlite" --node-digest "$digest" --node-total "$total") &&
+        status=0 || status=1
     check "$scenario" "$round" events-platform "$status" "$detail"
     return "$status"
 }
