@@ -17,7 +17,8 @@
 # Environment: CUTS_IMPORT, CUTS_EVENTS, CUTS_SYNC (cuts per scenario, default 7 each; 0 skips one; MIN_CUTS, default
 # 20, is the fewest in all for a PASS), SYNC_EVENTS (events pending before each sync cut, default 4000), SYNC_KBPS (the node's sync bandwidth cap during the test, default 256, so a
 # push lasts long enough to be cut), VM_ACCEL (kvm, the default, falls back to tcg when the guest prints nothing;
-# tcg forces software emulation), SKIP_BUILD=1 (reuse WORKDIR's .deb and .build/release), UPGRADE_BUNDLE (see
+# tcg forces software emulation), PORT_BASE (default 18980: the node's port; the agent's is one more, the platform's
+# 11 more), SKIP_BUILD=1 (reuse WORKDIR's .deb and .build/release), UPGRADE_BUNDLE (see
 # upgrade_round).
 # Needs: debootstrap qemu-system-x86 e2fsprogs socat python3, network access to deb.debian.org for the first run
 # (the Debian tree is kept in WORKDIR/rootfs and reused), and the tools that build the .deb. About 30-40 minutes
@@ -38,9 +39,12 @@ MONITOR="$WORK/monitor.sock"
 RESULTS="$WORK/power-cut-results.txt"
 ACKS="$WORK/acks.jsonl"
 PLATFORM_DATA="$WORK/platform-data"
-PLATFORM_PORT=18991
-NODE_PORT=18980
-AGENT_PORT=18981
+# Host ports: the node's HTTP and the agent (forwarded into the guest), the platform. PORT_BASE lets two runs share a
+# machine.
+PORT_BASE=${PORT_BASE:-18980}
+NODE_PORT=$PORT_BASE
+AGENT_PORT=$((PORT_BASE + 1))
+PLATFORM_PORT=$((PORT_BASE + 11))
 CUTS_IMPORT=${CUTS_IMPORT:-7}
 CUTS_EVENTS=${CUTS_EVENTS:-7}
 CUTS_SYNC=${CUTS_SYNC:-7}
