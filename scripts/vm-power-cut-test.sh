@@ -7,19 +7,22 @@
 #   events  teachers' enrolments posted over HTTP under load (scripts/vm-power-cut-helper.py load; every request
 #           the node acknowledged is recorded);
 #   sync    a push of many pending events to the platform (the platform was down while they were written);
-#   upgrade an upgrade of the package (upgrade_round below: a hook, skipped until `satchel-upgrade` exists).
+#   upgrade satchel-upgrade installing a release (upgrade_round below; runs only when given a release).
 # After every cut it checks what a school would notice: the node serves (/healthz 200), `satchel bundles verify`
 # passes, no acknowledged event is missing on the node, and after a sync completes the platform holds every one of
 # the node's enrolment events exactly once (same event ids, no sequence number twice).
 #
 #   scripts/vm-power-cut-test.sh [WORKDIR]        (as root; default WORKDIR ./bench-out/vm-power-cut)
 #
-# Environment: CUTS_IMPORT, CUTS_EVENTS, CUTS_SYNC (cuts per scenario, default 7 each; 0 skips one; MIN_CUTS, default
-# 20, is the fewest in all for a PASS), SYNC_EVENTS (events pending before each sync cut, default 4000), SYNC_KBPS (the node's sync bandwidth cap during the test, default 256, so a
-# push lasts long enough to be cut), VM_ACCEL (kvm, the default, falls back to tcg when the guest prints nothing;
-# tcg forces software emulation), PORT_BASE (default 18980: the node's port; the agent's is one more, the platform's
-# 11 more), SKIP_BUILD=1 (reuse WORKDIR's .deb and .build/release), UPGRADE_BUNDLE (see
-# upgrade_round).
+# Environment:
+#   CUTS_IMPORT, CUTS_EVENTS, CUTS_SYNC  cuts per scenario (default 7 each; 0 skips one)
+#   MIN_CUTS      the fewest cuts in all for a PASS (default 20)
+#   SYNC_EVENTS   events pending before each sync cut (default 4000)
+#   SYNC_KBPS     the node's sync bandwidth cap during the test (default 256), so that a push lasts long enough to cut
+#   VM_ACCEL      kvm (default; falls back to tcg when the guest prints nothing) or tcg (software emulation)
+#   PORT_BASE     the node's port on the host (default 18980); the agent's is one more, the platform's 11 more
+#   SKIP_BUILD=1  reuse WORKDIR's .deb and .build/release
+#   UPGRADE_BUNDLE, UPGRADE_KEY  a release and its key, for the upgrade cuts (see upgrade_round; CUTS_UPGRADE, 6)
 # Needs: debootstrap qemu-system-x86 e2fsprogs socat python3, network access to deb.debian.org for the first run
 # (the Debian tree is kept in WORKDIR/rootfs and reused), and the tools that build the .deb. About 30-40 minutes
 # with KVM. Not part of `make test`. Prints a PASS or FAIL line per check and a summary per scenario; exits 1 on any
@@ -230,6 +233,7 @@ cp "$DEB" "$T/satchel.deb"
 cp "$CONTENT/big.tar.zst" "$CONTENT/test.key.pub" "$CONTENT/teachers" "$T/"
 cp -a "$CONTENT/training" "$T/"
 [ -z "$UPGRADE_BUNDLE" ] || cp "$UPGRADE_BUNDLE" "$T/upgrade/"
+[ -z "${UPGRADE_KEY:-}" ] || cp "$UPGRADE_KEY" "$T/upgrade/"
 echo "$TOKEN" >"$T/token"
 printf 'vm-tech-pass-1\n' >"$T/admin-password"
 # The agent: one command per TCP connection (forwarded from the host), as base64 on one line; the answer is the
@@ -421,10 +425,10 @@ sync_to_completion() {
     return 1
 }
 
-# after_cut SCENARIO ROUND: the checks every cut gets.
+# after_cut SCENARIO ROUND [booted]: the checks every cut gets (after waiting for the boot, unless "booted").
 after_cut() {
     local scenario=$1 round=$2 detail status
-    if ! wait_boot; then
+    if [ "${3:-}" != booted ] && ! wait_boot; then
         check "$scenario" "$round" boot 1 "the machine did not come back"
         summary
         exit 1
@@ -554,32 +558,43 @@ for round in $(seq "$CUTS_SYNC"); do
 done
 
 # --- (d) during an upgrade -----------------------------------------------------------------------------------------------
-# upgrade_round ROUND: the hook for the `satchel-upgrade` unit (issue 19; being built separately). Run with
-# UPGRADE_BUNDLE=path/to/software-bundle.tar.zst (copied into the guest's $GUEST/upgrade/). Each round:
-#   1. UPGRADE_RESET puts the old package back (dpkg -i the .deb this run installed), so every round upgrades;
-#   2. UPGRADE_START stages the signed software bundle and starts the upgrade;
+# upgrade_round ROUND: cuts while satchel-upgrade (packages/satchel-upgrade, started by satchel-upgrade.path) installs
+# a staged release. Written against that unit's interface but not yet run: the .deb this test was first run with
+# predates it. Run with UPGRADE_BUNDLE=a release made by `satchel pack-release --deb NEWER.deb --key release.key
+# --version N` and UPGRADE_KEY=release.key.pub (both copied into the guest's $GUEST/upgrade/). Each round:
+#   1. UPGRADE_RESET puts this run's package back (dpkg -i as root may go back a version; satchel-upgrade never does),
+#      so that every round upgrades;
+#   2. UPGRADE_START installs the release from the folder, as from a USB stick, in the background;
 #   3. the power goes at a random point while the unit runs (UPGRADE_RUNNING answers "yes" while it does);
-#   4. after_cut's checks, then: dpkg --audit reports nothing half-installed, the installed version is the old or the
-#      new one (never a mix), and satchel.service is active.
-# Fill in UPGRADE_START/UPGRADE_RUNNING to match the feature's real interface; the defaults are a guess.
+#   4. after the boot, a request left by the cut starts the installer again: the test waits until no request is left
+#      and the unit has finished, then runs after_cut's checks, and checks that dpkg --audit reports nothing
+#      half-installed, satchel.service is active, and the version is this run's or the release's, with the outcome.
+# The variables replace any step, should the interface change.
+UPGRADE_KEY=${UPGRADE_KEY:-}
 UPGRADE_RESET=${UPGRADE_RESET:-"dpkg -i $GUEST/satchel.deb >/dev/null && systemctl restart satchel"}
-UPGRADE_START=${UPGRADE_START:-"sat import $GUEST/upgrade/*.tar.zst && systemctl start --no-block satchel-upgrade"}
+UPGRADE_START=${UPGRADE_START:-"background upgrade satchel upgrade install $GUEST/upgrade"}
 UPGRADE_RUNNING=${UPGRADE_RUNNING:-"systemctl is-active --quiet satchel-upgrade && echo yes || echo no"}
-UPGRADE_SECONDS=${UPGRADE_SECONDS:-20}
+UPGRADE_SETTLED=${UPGRADE_SETTLED:-"[ ! -e /var/lib/satchel/upgrade/request ] && ! systemctl is-active --quiet satchel-upgrade"}
+UPGRADE_SECONDS=${UPGRADE_SECONDS:-30}
 upgrade_round() {
     local round=$1 delay state out status
     on_guest 600 "$UPGRADE_RESET" >/dev/null || die "could not reinstall the old package before upgrade cut $round"
-    on_guest 600 "$UPGRADE_START" >/dev/null || die "could not start the upgrade"
+    on_guest 60 "$UPGRADE_START" >/dev/null || die "could not start the upgrade"
     delay=$(random_between 0.5 "$UPGRADE_SECONDS")
     sleep "$delay"
     state=$(on_guest 10 "$UPGRADE_RUNNING") || state="?"
-    cut_power upgrade "$round" "${delay}s into the upgrade (still running: $state)"
-    after_cut upgrade "$round"
-    out=$(on_guest 60 "[ -z \"\$(dpkg --audit)\" ] && systemctl is-active --quiet satchel && dpkg-query -W -f '\${Version}' satchel") &&
-        status=0 || status=1
-    check upgrade "$round" package-state "$status" "dpkg --audit clean, satchel active, version ${out:-?}"
+    cut_power upgrade "$round" "${delay}s into the upgrade (satchel-upgrade running: $state)"
+    wait_boot || die "the machine did not come back after upgrade cut $round"
+    wait_until "the interrupted upgrade to settle" 900 on_guest 10 "$UPGRADE_SETTLED" && status=0 || status=1
+    check upgrade "$round" upgrade-settled "$status" "no request left and satchel-upgrade finished"
+    after_cut upgrade "$round" booted
+    out=$(on_guest 60 "[ -z \"\$(dpkg --audit)\" ] && systemctl is-active --quiet satchel &&
+        dpkg-query -W -f '\${Version} ' satchel && tr '\n' ' ' </var/lib/satchel/upgrade/outcome") && status=0 || status=1
+    check upgrade "$round" package-state "$status" "dpkg --audit clean, satchel active; version and outcome: ${out:-?}"
 }
-if [ -n "$UPGRADE_BUNDLE" ]; then
+if [ -n "$UPGRADE_BUNDLE" ] && [ "$CUTS_UPGRADE" -gt 0 ]; then
+    [ -z "$UPGRADE_KEY" ] || on_guest 60 "satchel trust add --release $GUEST/upgrade/$(basename "$UPGRADE_KEY") --config \$CONFIG" >/dev/null ||
+        die "could not trust the release key"
     for round in $(seq "$CUTS_UPGRADE"); do
         log "upgrade cut $round/$CUTS_UPGRADE"
         upgrade_round "$round"
