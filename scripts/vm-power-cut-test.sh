@@ -131,7 +131,7 @@ summary() {
     if [ "$total_made" -ge "$MIN_CUTS" ] && [ "$total_made" = "$total_survived" ] && ! grep -q ' FAIL ' "$RESULTS"; then
         echo "PASS: every cut survived"
     else
-        echo "FAIL: $((total_made - total_survived)) of $total_made cuts not survived (at least $MIN_CUTS cuts are needed)"
+        echo "FAIL: $((total_made - total_survived)) of $total_made cuts not survived (at least $MIN_CUTS needed)"
     fi
 }
 
@@ -300,7 +300,7 @@ truncate -s 6G "$WORK/disk.img"
 mkfs.ext4 -q -F -d "$IMAGE_TREE" "$WORK/disk.img"
 rm -rf "$IMAGE_TREE"
 
-# --- the machine -------------------------------------------------------------------------------------------------------
+# --- the machine ------------------------------------------------------------------------------------------------------
 start_vm() {
     local accel
     if [ "$1" = kvm ]; then accel=(-enable-kvm -cpu host); else accel=(-accel tcg); fi
@@ -339,7 +339,9 @@ wait_boot() {
     BOOTS=$want
     wait_until "the agent to answer" 120 agent 10 true
 }
-node_healthy() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$NODE_PORT/healthz")" = 200 ]; }
+node_healthy() {
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$NODE_PORT/healthz")" = 200 ]
+}
 
 ACCEL=${VM_ACCEL:-kvm}
 BOOT_LIMIT=300
@@ -386,12 +388,15 @@ printf '%s\n' "$setup_out" >>"$WORK/install.log"
 wait_until "the node's /healthz" 120 node_healthy || die "the node does not answer after installation"
 log "node installed and serving"
 
-# --- after every cut ---------------------------------------------------------------------------------------------------
+# --- after every cut --------------------------------------------------------------------------------------------------
 # Compares the node's enrolment events with what the load generator was acknowledged; with 1 as $3, after a sync, the
 # platform's with the node's. A check fails when something got worse since the same check after the previous cut.
 compare_events() {
     local scenario=$1 round=$2 with_platform=$3 counts teachers digest total detail status
-    counts=$(on_guest 120 enrol_counts) || { check "$scenario" "$round" events-node 1 "could not read the node's events"; return 1; }
+    counts=$(on_guest 120 enrol_counts) || {
+        check "$scenario" "$round" events-node 1 "could not read the node's events"
+        return 1
+    }
     printf '%s\n' "$counts" >"$WORK/node-counts.txt"
     if [ "$with_platform" = 0 ]; then
         detail=$(python3 "$HELPER" compare --acks "$ACKS" --node-counts "$WORK/node-counts.txt" \
@@ -417,8 +422,8 @@ sync_to_completion() {
     local attempt pending
     for attempt in 1 2 3 4 5 6 7 8; do
         on_guest 900 "SATCHEL_SYNC_SCHOOL_HOURS_KBPS=0 SATCHEL_SYNC_OTHER_KBPS=0 sat sync" >>"$WORK/sync.log" 2>&1 || true
-        pending=$(on_guest 60 "sat status --json" | python3 -c 'import json, sys; print(json.load(sys.stdin)["eventsPending"])' 2>/dev/null) ||
-            pending="?"
+        pending=$(on_guest 60 "sat status --json" |
+            python3 -c 'import json, sys; print(json.load(sys.stdin)["eventsPending"])' 2>/dev/null) || pending="?"
         [ "$pending" = 0 ] && { echo "$attempt"; return 0; }
     done
     echo "$attempt sessions, $pending still pending"
@@ -436,7 +441,8 @@ after_cut() {
     wait_until "the node's /healthz" 300 node_healthy && status=0 || status=1
     check "$scenario" "$round" healthz "$status" "HTTP 200 $((SECONDS - CUT_AT)) s after the cut"
     detail=$(on_guest 600 "sat bundles verify" 2>&1) && status=0 || status=1
-    check "$scenario" "$round" bundles-verify "$status" "$(printf '%s' "$detail" | tail -n 3 | tr '\n' ' ' | cut -c1-200)"
+    detail=$(printf '%s' "$detail" | tail -n 3 | tr '\n' ' ' | cut -c1-200)
+    check "$scenario" "$round" bundles-verify "$status" "$detail"
     compare_events "$scenario" "$round" 0 || true
     detail=$(sync_to_completion) && status=0 || status=1
     check "$scenario" "$round" sync-complete "$status" "sessions: $detail"
@@ -455,13 +461,15 @@ if [ "$CUTS_IMPORT" -gt 0 ]; then
     log "warm-up import of the large bundle, to time it ..."
     t0=$(date +%s.%N)
     out=$(on_guest 1800 "sat import $GUEST/big.tar.zst") || die "the uncut import failed: $out"
-    IMPORT_SECONDS=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$t0" "$(date +%s.%N)")
+    IMPORT_SECONDS=$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" \
+        "$t0" "$(date +%s.%N)")
     log "an uncut import takes ${IMPORT_SECONDS}s: $out"
     for round in $(seq "$CUTS_IMPORT"); do
         log "import cut $round/$CUTS_IMPORT"
         on_guest 600 "if sat bundles list | grep -q '^big\b'; then sat bundles remove big; fi" >/dev/null ||
             die "could not remove the large bundle before cut $round"
-        on_guest 30 "background import runuser -u satchel -- env SATCHEL_LANG=en satchel import --config \$CONFIG $GUEST/big.tar.zst" ||
+        on_guest 30 "background import runuser -u satchel -- env SATCHEL_LANG=en \
+            satchel import --config \$CONFIG $GUEST/big.tar.zst" ||
             die "could not start the import"
         delay=$(random_between "$IMPORT_SECONDS * 0.1" "$IMPORT_SECONDS * 0.9")
         # The one deliberate pause: where in the import the power goes.
@@ -470,14 +478,15 @@ if [ "$CUTS_IMPORT" -gt 0 ]; then
         cut_power import "$round" "${delay}s into the import (import still running: $state)"
         after_cut import "$round"
         listed=$(on_guest 60 "sat bundles list" | grep -c '^big' || true)
-        out=$(on_guest 1800 "sat import $GUEST/big.tar.zst && sat bundles verify big && ls -A /var/lib/satchel/staging | wc -l" 2>&1) &&
-            status=0 || status=1
+        out=$(on_guest 1800 "sat import $GUEST/big.tar.zst && sat bundles verify big &&
+            ls -A /var/lib/satchel/staging | wc -l" 2>&1) && status=0 || status=1
         [ "$(printf '%s' "$out" | tail -n 1)" = 0 ] || status=1
-        check import "$round" import-again "$status" \
-            "after the cut the bundle was $([ "$listed" = 1 ] && echo installed || echo absent); import again, verify and empty staging: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ' | cut -c1-160)"
+        detail="after the cut the bundle was $([ "$listed" = 1 ] && echo installed || echo absent);"
+        detail+=" import again, verify and empty staging: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ' | cut -c1-160)"
+        check import "$round" import-again "$status" "$detail"
     done
 
-    # The large bundle has been checked whole after every import cut; without it the other scenarios' verifies are quick.
+    # The large bundle was checked whole after every import cut; without it the other scenarios' verifies are quick.
     on_guest 600 "sat bundles remove big" >/dev/null || die "could not remove the large bundle"
 fi
 
@@ -508,7 +517,8 @@ for round in $(seq "$CUTS_EVENTS"); do
     before=$(cat "$WORK/load-progress")
     cut_power events "$round" "${delay}s into the load ($before acknowledged by then)"
     run_load_finish events "$round"
-    acked=$(python3 -c 'import json, sys; print(sum(json.loads(l)["acked"] for l in open(sys.argv[1])))' "$WORK/load-out.jsonl")
+    acked=$(python3 -c 'import json, sys; print(sum(json.loads(l)["acked"] for l in open(sys.argv[1])))' \
+        "$WORK/load-out.jsonl")
     log "  $acked enrolments acknowledged in this cut's load"
     after_cut events "$round"
 done
@@ -522,7 +532,8 @@ pending_events() {
     start_platform
 }
 push_start() {
-    on_guest 30 "background sync runuser -u satchel -- env SATCHEL_LANG=en SATCHEL_SYNC_SCHOOL_HOURS_KBPS=$SYNC_KBPS SATCHEL_SYNC_OTHER_KBPS=$SYNC_KBPS satchel sync --config \$CONFIG"
+    on_guest 30 "background sync runuser -u satchel -- env SATCHEL_LANG=en SATCHEL_SYNC_SCHOOL_HOURS_KBPS=$SYNC_KBPS \
+        SATCHEL_SYNC_OTHER_KBPS=$SYNC_KBPS satchel sync --config \$CONFIG"
 }
 received_above() { [ "$(platform_received)" -gt "$1" ]; }
 push_done() { [ "$(on_guest 10 "running sync")" = no ]; }
@@ -557,7 +568,7 @@ for round in $(seq "$CUTS_SYNC"); do
     after_cut sync "$round"
 done
 
-# --- (d) during an upgrade -----------------------------------------------------------------------------------------------
+# --- (d) during an upgrade --------------------------------------------------------------------------------------------
 # upgrade_round ROUND: cuts while satchel-upgrade (packages/satchel-upgrade, started by satchel-upgrade.path) installs
 # a staged release. Written against that unit's interface but not yet run: the .deb this test was first run with
 # predates it. Run with UPGRADE_BUNDLE=a release made by `satchel pack-release --deb NEWER.deb --key release.key
@@ -574,7 +585,8 @@ UPGRADE_KEY=${UPGRADE_KEY:-}
 UPGRADE_RESET=${UPGRADE_RESET:-"dpkg -i $GUEST/satchel.deb >/dev/null && systemctl restart satchel"}
 UPGRADE_START=${UPGRADE_START:-"background upgrade satchel upgrade install $GUEST/upgrade"}
 UPGRADE_RUNNING=${UPGRADE_RUNNING:-"systemctl is-active --quiet satchel-upgrade && echo yes || echo no"}
-UPGRADE_SETTLED=${UPGRADE_SETTLED:-"[ ! -e /var/lib/satchel/upgrade/request ] && ! systemctl is-active --quiet satchel-upgrade"}
+UPGRADE_SETTLED=${UPGRADE_SETTLED:-"[ ! -e /var/lib/satchel/upgrade/request ] &&
+    ! systemctl is-active --quiet satchel-upgrade"}
 UPGRADE_SECONDS=${UPGRADE_SECONDS:-30}
 upgrade_round() {
     local round=$1 delay state out status
@@ -593,8 +605,10 @@ upgrade_round() {
     check upgrade "$round" package-state "$status" "dpkg --audit clean, satchel active; version and outcome: ${out:-?}"
 }
 if [ -n "$UPGRADE_BUNDLE" ] && [ "$CUTS_UPGRADE" -gt 0 ]; then
-    [ -z "$UPGRADE_KEY" ] || on_guest 60 "satchel trust add --release $GUEST/upgrade/$(basename "$UPGRADE_KEY") --config \$CONFIG" >/dev/null ||
-        die "could not trust the release key"
+    if [ -n "$UPGRADE_KEY" ]; then
+        on_guest 60 "satchel trust add --release $GUEST/upgrade/$(basename "$UPGRADE_KEY") --config \$CONFIG" \
+            >/dev/null || die "could not trust the release key"
+    fi
     for round in $(seq "$CUTS_UPGRADE"); do
         log "upgrade cut $round/$CUTS_UPGRADE"
         upgrade_round "$round"
