@@ -441,7 +441,9 @@ after_cut() {
     wait_until "the node's /healthz" 300 node_healthy && status=0 || status=1
     check "$scenario" "$round" healthz "$status" "HTTP 200 $((SECONDS - CUT_AT)) s after the cut"
     detail=$(on_guest 600 "sat bundles verify" 2>&1) && status=0 || status=1
-    detail=$(printf '%s' "$detail" | tail -n 3 | tr '\n' ' ' | cut -c1-200)
+    # The damaged bundles' lines when there are any, else the last one.
+    detail=$( (printf '%s\n' "$detail" | grep -v 'files intact\|^20[0-9-]*T' || printf '%s\n' "$detail" | tail -n 1) |
+        tr '\n' ' ' | cut -c1-400)
     check "$scenario" "$round" bundles-verify "$status" "$detail"
     compare_events "$scenario" "$round" 0 || true
     detail=$(sync_to_completion) && status=0 || status=1
@@ -482,7 +484,8 @@ if [ "$CUTS_IMPORT" -gt 0 ]; then
             ls -A /var/lib/satchel/staging | wc -l" 2>&1) && status=0 || status=1
         [ "$(printf '%s' "$out" | tail -n 1)" = 0 ] || status=1
         detail="after the cut the bundle was $([ "$listed" = 1 ] && echo installed || echo absent);"
-        detail+=" import again, verify and empty staging: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ' | cut -c1-160)"
+        detail+=" import again, verify and empty staging: $(printf '%s' "$out" | grep -v '^20[0-9-]*T' | tr '\n' ' ' |
+            cut -c1-400)"
         check import "$round" import-again "$status" "$detail"
     done
 
