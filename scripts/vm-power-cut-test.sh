@@ -24,8 +24,8 @@
 #   SKIP_BUILD=1  reuse WORKDIR's .deb and .build/release
 #   UPGRADE_BUNDLE, UPGRADE_KEY  a release and its key, for the upgrade cuts (see upgrade_round; CUTS_UPGRADE, 6)
 # Needs: debootstrap qemu-system-x86 e2fsprogs socat python3, network access to deb.debian.org for the first run
-# (the Debian tree is kept in WORKDIR/rootfs and reused), and the tools that build the .deb. About 30-40 minutes
-# with KVM. Not part of `make test`. Prints a PASS or FAIL line per check and a summary per scenario; exits 1 on any
+# (the Debian tree is kept in WORKDIR/rootfs and reused), and the tools that build the .deb. 20 cuts took 52 minutes
+# under software emulation on the 2-core development machine (nested KVM aborts there). Not part of `make test`. Prints a PASS or FAIL line per check and a summary per scenario; exits 1 on any
 # FAIL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
