@@ -15,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/opt/swift/usr/bin:/usr/sbin:/sbin"
+. scripts/vm-debian.sh
 WORK="${1:-$PWD/bench-out/vm}"
 mkdir -p "$WORK"
 WORK="$(cd "$WORK" && pwd)"
@@ -69,24 +70,10 @@ pack_release "$GOOD_DEB" "$RELEASES/stranger.key" 5 "$RELEASES/stick/forged/satc
     "$RELEASES/satchel-1.1.0.tar.zst" >/dev/null
 
 # --- a fresh Debian 12 -------------------------------------------------------------------------------------------
-if [ ! -f "$ROOTFS/.complete" ]; then
-    echo "debootstrap Debian 12 into $ROOTFS ..."
-    rm -rf "$ROOTFS"
-    debootstrap --variant=minbase \
-        --include=systemd,systemd-sysv,udev,linux-image-amd64,initramfs-tools,ca-certificates,curl,iproute2,procps,kmod,apt \
-        bookworm "$ROOTFS" http://deb.debian.org/debian >"$WORK/debootstrap.log" 2>&1
-    touch "$ROOTFS/.complete"
-fi
+debian_rootfs "$ROOTFS" "$WORK/debootstrap.log"
 IMAGE_TREE="$WORK/image"
-rm -rf "$IMAGE_TREE"
-cp -a "$ROOTFS" "$IMAGE_TREE"
-echo "satchel-vm" >"$IMAGE_TREE/etc/hostname"
-echo "nameserver 10.0.2.3" >"$IMAGE_TREE/etc/resolv.conf"
+debian_image_tree "$ROOTFS" "$IMAGE_TREE"
 cp /etc/apt/sources.list.d/debian.sources "$IMAGE_TREE/etc/apt/sources.list.d/" 2>/dev/null || true
-mkdir -p "$IMAGE_TREE/etc/systemd/network"
-printf '[Match]\nName=en*\n\n[Network]\nDHCP=yes\n' >"$IMAGE_TREE/etc/systemd/network/20-wired.network"
-ln -sf /lib/systemd/system/systemd-networkd.service \
-    "$IMAGE_TREE/etc/systemd/system/multi-user.target.wants/systemd-networkd.service"
 mkdir -p "$IMAGE_TREE/root/satchel"
 cp -a provisioning "$IMAGE_TREE/root/satchel/"
 cp "$DEB" "$IMAGE_TREE/root/satchel/satchel.deb"
@@ -171,8 +158,6 @@ UNIT
 ln -sf /etc/systemd/system/satchel-vm-test.service \
     "$IMAGE_TREE/etc/systemd/system/multi-user.target.wants/satchel-vm-test.service"
 echo "root:vm" | chroot "$IMAGE_TREE" chpasswd
-# No login prompt on the serial console: a getty there hangs the console up under the test's output.
-ln -sf /dev/null "$IMAGE_TREE/etc/systemd/system/serial-getty@ttyS0.service"
 
 echo "making the disk image ..."
 rm -f "$WORK/disk.img"

@@ -20,6 +20,9 @@ public struct PlatformDatabase: Sendable {
         let lock = MigrationLock(databaseAt: path)
         defer { withExtendedLifetime(lock) {} }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // Opening the pool switched its writer to WAL with synchronous NORMAL after prepareDatabase: without FULL
+        // again, a batch acknowledged to a node could vanish in a power cut while the node drops it as delivered.
+        try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("p1") { db in
             try db.create(table: "enrolToken") { t in

@@ -31,7 +31,8 @@ public struct SatchelDatabase: Sendable {
         // Two readers and a 1 MiB page cache per connection: a node may have 1 GB of RAM.
         configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
-            // FULL makes each commit durable across power loss, which the event log promises.
+            // FULL makes each commit durable across power loss, which the event log promises. GRDB switches the
+            // pool's writer to WAL with synchronous NORMAL after this runs, so the pool's writer is set again below.
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA cache_size = -1024")
             // After a checkpoint, a WAL grown by one large transaction (a compaction) is cut back to 4 MiB instead of
@@ -44,6 +45,11 @@ public struct SatchelDatabase: Sendable {
         let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
+            // Opening a pool turns WAL on with `PRAGMA synchronous = NORMAL` on its one writer connection, after
+            // prepareDatabase: a commit then reaches the disk only at the next checkpoint, and a power cut lost the
+            // events acknowledged in the seconds before it (scripts/vm-power-cut-test.sh). FULL syncs the WAL at
+            // every commit.
+            try pool.writeWithoutTransaction { try $0.execute(sql: "PRAGMA synchronous = FULL") }
         } catch {
             throw StoreError(
                 code: .cannotOpen,

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SatchelPlatform
 import SatchelTestSupport
 import Testing
@@ -24,6 +25,15 @@ import Testing
         let tokens = try (0..<1000).map { try database.createToken(schoolCode: "S-\($0)") }
         #expect(tokens.allSatisfy { !$0.hasPrefix("-") })
         #expect(Set(tokens).count == tokens.count)
+    }
+
+    /// An ingested batch is acknowledged once committed, so each commit must reach the disk: synchronous FULL (2) on
+    /// the pool's writer, which GRDB had left at NORMAL after prepareDatabase.
+    @Test func writerSyncsEveryCommit() throws {
+        let folder = TemporaryDirectory("platform-durable")
+        let database = try PlatformDatabase(path: folder.file("platform.sqlite"))
+        let level = try database.writer.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(level == 2)
     }
 
     /// Platform processes starting together on one data folder migrate its database one at a time.

@@ -20,6 +20,15 @@ import Testing
         #expect(journal == "wal")
     }
 
+    /// GRDB turns WAL on with synchronous NORMAL on the pool's writer after prepareDatabase ran; with it, events
+    /// acknowledged in the seconds before a power cut were lost (scripts/vm-power-cut-test.sh). 2 is FULL.
+    @Test func writerSyncsEveryCommit() throws {
+        let database = try SatchelDatabase(path: folder.file("durable.sqlite"))
+        let pool = try #require(database.reader as? DatabasePool)
+        let level = try pool.writeWithoutTransaction { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(level == 2)
+    }
+
     /// Two platform processes starting on one empty data folder opened its store at once, and one failed with
     /// "table bundle already exists". Opening on several threads at once races the same way: each open is its own
     /// pool and file descriptor, as in another process.
