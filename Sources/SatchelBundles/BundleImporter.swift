@@ -149,8 +149,10 @@ public struct BundleImporter: Sendable {
             report.blobsAdded = result.staged.count
             report.bytesAdded = result.staged.values.reduce(0, +)
             report.blobsCollected = collected.blobs
-            try stageRelease(result.manifest, manifestData: result.manifestData, signature: result.signature)
         }
+        // Also for a release installed before: after a manual downgrade or a power cut before staging, importing it
+        // again offers it to the installer again (staging skips a version that runs, waits or failed already).
+        try stageRelease(result.manifest, manifestData: result.manifestData, signature: result.signature)
         report.seconds = Date().timeIntervalSince(started)
         logger.info(
             "bundle import finished",

@@ -56,8 +56,8 @@ import Testing
         let releaseKey = SigningKey()
         let test = try TestNode { $0.releaseKeys = [releaseKey.publicKey.base64] }
         let deb = try Self.debianPackage(version: "0.2.0-1", in: test.folder)
-        let report = try test.importer().importBundle(
-            at: try Self.release(deb, version: "0.2.0-1", key: releaseKey, in: test.folder))
+        let archive = try Self.release(deb, version: "0.2.0-1", key: releaseKey, in: test.folder)
+        let report = try test.importer().importBundle(at: archive)
         #expect(report.manifest.kind == .software)
         #expect(report.manifest.resources.isEmpty)
 
@@ -71,6 +71,12 @@ import Testing
             "the installer's copy is not the package that was signed")
         // A release is for the installer: teachers' pages list no bundle for it.
         #expect(try test.node.database.resources(bundleId: "satchel-release").isEmpty)
+
+        // Imported again (a technician's stick after a power cut took the request): offered to the installer again.
+        try FileManager.default.removeItem(atPath: stager.requestPath)
+        let again = try test.importer().importBundle(at: archive)
+        #expect(again.outcome == .alreadyInstalled)
+        #expect(stager.pendingVersion() == "0.2.0-1")
     }
 
     @Test func releasesAndContentEachNeedTheirOwnKindOfKey() throws {
