@@ -587,9 +587,11 @@ done
 UPGRADE_KEY=${UPGRADE_KEY:-}
 UPGRADE_RESET=${UPGRADE_RESET:-"dpkg -i $GUEST/satchel.deb >/dev/null && systemctl restart satchel"}
 UPGRADE_START=${UPGRADE_START:-"background upgrade satchel upgrade install $GUEST/upgrade"}
-UPGRADE_RUNNING=${UPGRADE_RUNNING:-"systemctl is-active --quiet satchel-upgrade && echo yes || echo no"}
+# A oneshot unit is "activating", not "active", while it runs: is-active says no then.
+UPGRADE_RUNNING=${UPGRADE_RUNNING:-"[ \"\$(systemctl show -p ActiveState --value satchel-upgrade)\" = activating ] &&
+    echo yes || echo no"}
 UPGRADE_SETTLED=${UPGRADE_SETTLED:-"[ ! -e /var/lib/satchel/upgrade/request ] &&
-    ! systemctl is-active --quiet satchel-upgrade"}
+    [ \"\$(systemctl show -p ActiveState --value satchel-upgrade)\" != activating ]"}
 UPGRADE_SECONDS=${UPGRADE_SECONDS:-30}
 upgrade_round() {
     local round=$1 delay state out status
