@@ -173,8 +173,9 @@ public struct BundleImporter: Sendable {
         let decision = try ReleaseStager(directory: directory).stage(
             manifest: manifest, manifestData: manifestData, signature: signature,
             packageFile: BlobStore(directory: directory).path(for: file.sha256))
-        logger.notice(
-            "satchel release handed to the installer",
+        // Every start and every import of the same release come here; only a new staging is news.
+        logger.log(
+            level: decision == .staged ? .notice : .debug, "satchel release handed to the installer",
             metadata: ["satchel.release": "\(release.packageVersion)", "satchel.release.decision": "\(decision)"])
         return decision
     }

@@ -22,14 +22,14 @@ public struct ManifestVerifier: Sendable {
                 source, .badSignature, "manifest.sig", "it is not a base64 Ed25519 signature",
                 "不是 base64 编码的 Ed25519 签名")
         }
-        let trustedKeys = self.trustedKeys + releaseKeys
-        guard !trustedKeys.isEmpty else {
+        let anyKey = trustedKeys + releaseKeys
+        guard !anyKey.isEmpty else {
             throw reject(
                 source, .untrustedKey, "manifest.sig",
                 "this node trusts no publisher key yet; add the publisher's key with: satchel trust add KEY.pub",
                 "本校资源服务器尚未信任任何发布者公钥；请先运行 satchel trust add 公钥文件.pub")
         }
-        guard let signer = trustedKeys.first(where: { $0.isValidSignature(signature, for: manifestData) }) else {
+        guard let signer = anyKey.first(where: { $0.isValidSignature(signature, for: manifestData) }) else {
             guard let claimed = (try? JSONDecoder().decode(KeyProbe.self, from: manifestData))?.publisherKey else {
                 throw reject(
                     source, .badManifest, "manifest.json",
@@ -40,7 +40,7 @@ public struct ManifestVerifier: Sendable {
                         ? "清单为空，无法校验；软件包已损坏或被篡改"
                         : "不是有效的清单（不是 JSON 或缺少 publisherKey），无法校验签名；软件包已损坏或被篡改")
             }
-            if trustedKeys.contains(where: { $0.id == claimed }) {
+            if anyKey.contains(where: { $0.id == claimed }) {
                 throw reject(
                     source, .badSignature, "manifest.sig",
                     "the signature does not match the manifest; the bundle was altered or damaged",
@@ -70,7 +70,7 @@ public struct ManifestVerifier: Sendable {
                 "it is a Satchel release, and key \(signer.id) is not trusted for releases (only for content); add a release key with: satchel trust add --release KEY.pub",
                 "这是 Satchel 软件更新包，但公钥 \(signer.id) 未被信任用于软件更新（仅用于资源）；如需信任发布密钥，请运行 satchel trust add --release 公钥文件.pub")
         }
-        if manifest.kind != .software, !self.trustedKeys.contains(signer) {
+        if manifest.kind != .software, !trustedKeys.contains(signer) {
             throw reject(
                 source, .untrustedKey, "manifest.sig",
                 "key \(signer.id) is trusted for Satchel releases only, not for curriculum or training bundles",
